@@ -1,0 +1,122 @@
+"""The frozen result of compiling a tenant: what the runtime works from."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from komunikator.engine.schema.categories import Category, CategoryGroup, Priority
+from komunikator.engine.schema.messages import NotificationRule, Template
+from komunikator.engine.schema.org import Role, Unit
+from komunikator.engine.schema.refs import ActorRef
+from komunikator.engine.schema.tenant import TenantConfig
+
+
+@dataclass(frozen=True)
+class BoundCall:
+    """A condition or effect resolved against the registry, arguments validated."""
+
+    name: str
+    args: BaseModel | None
+
+
+@dataclass(frozen=True)
+class CompiledState:
+    """A state with everything the runtime asks of it precomputed."""
+
+    name: str
+    public: Literal["open", "closed"]
+    label: Mapping[str, str]
+    final: bool
+    on_withdraw: str | None
+    sla_paused: bool
+    reclassify: bool
+    holds_tasks: bool  # some transition into it creates tasks
+
+
+@dataclass(frozen=True)
+class CompiledTransition:
+    """One named transition; `sources` are the states it leaves from."""
+
+    name: str
+    sources: tuple[str, ...]
+    dest: str
+    label: Mapping[str, str] | None
+    actors: tuple[ActorRef, ...]
+    automatic: bool
+    conditions: tuple[BoundCall, ...]
+    requires: tuple[str, ...]
+    effects: tuple[BoundCall, ...]
+
+
+@dataclass(frozen=True)
+class CompiledTimer:
+    """Fires `transition` or `effects` when a ticket stays `after` in `state`."""
+
+    index: int
+    state: str
+    after: Any  # Duration
+    transition: str | None
+    effects: tuple[BoundCall, ...]
+
+
+@dataclass(frozen=True)
+class CompiledProcess:
+    """A process, checked: every reference resolved, reachability proven."""
+
+    name: str
+    label: Mapping[str, str] | None
+    entry: str
+    states: Mapping[str, CompiledState]
+    transitions: Mapping[str, CompiledTransition]
+    #: per state, its automatic transitions in declaration order
+    automatic: Mapping[str, tuple[str, ...]]
+    timers: tuple[CompiledTimer, ...]
+    version: str
+    origin: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CompiledCategory:
+    """A category bound to its process and responsible unit."""
+
+    name: str
+    spec: Category
+    process: str
+    unit: str
+    origin: tuple[str, ...]
+
+    def sla(self, name: str, priority: Priority | None = None) -> Any:
+        """The SLA duration `name` for a priority (shortened per priority if set)."""
+        if priority is not None:
+            special = self.spec.sla.by_priority.get(priority, {})
+            if name in special:
+                return special[name]
+        return self.spec.sla.named().get(name)
+
+
+@dataclass(frozen=True)
+class CompiledTenant:
+    """A city's whole configuration, compiled and frozen."""
+
+    slug: str
+    config: TenantConfig
+    units: Mapping[str, Unit]
+    #: unit → itself and every unit below it
+    unit_subtree: Mapping[str, frozenset[str]]
+    roles: Mapping[str, Role]
+    category_groups: Mapping[str, CategoryGroup]
+    categories: Mapping[str, CompiledCategory]
+    processes: Mapping[str, CompiledProcess]
+    templates: Mapping[str, Template]
+    notifications: Mapping[str, NotificationRule]
+    plugin_settings: Mapping[str, BaseModel]
+    version: str
+    source_dir: str
+
+    def process_of(self, category: str) -> CompiledProcess:
+        """The process a category's tickets run."""
+        return self.processes[self.categories[category].process]

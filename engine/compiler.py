@@ -1,0 +1,304 @@
+"""Compile a tenant: load, overlay, validate, check every reference, freeze.
+
+    YAML ──load──▶ trees ──overlay──▶ merged tree ──validate──▶ models
+          ──check & compile──▶ CompiledTenant (frozen)
+
+Every stage appends to one error list; nothing is returned unless the list
+is empty, so no half-compiled city ever reaches the runtime.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, cast
+
+import jinja2
+from pydantic import BaseModel
+
+from komunikator.engine.compiled import CompiledCategory, CompiledProcess, CompiledTenant
+from komunikator.engine.errors import ConfigInvalid, ErrorList, Position
+from komunikator.engine.overlay import overlay
+from komunikator.engine.process_compiler import ProcessCompiler, definition_hash
+from komunikator.engine.references import RefChecker, unknown
+from komunikator.engine.registry import Registry, default_registry
+from komunikator.engine.schema.categories import Category
+from komunikator.engine.schema.document import ENTRY_SECTIONS, LIBRARY_SECTIONS, SINGLE_SECTIONS
+from komunikator.engine.schema.messages import NotificationRule, Template
+from komunikator.engine.schema.org import Unit
+from komunikator.engine.schema.processes import Process
+from komunikator.engine.schema.tenant import TenantConfig
+from komunikator.engine.sources import load_folder
+from komunikator.engine.validation import Validated, validate_model
+from komunikator.engine.yaml_loader import Path_, Tree
+
+
+def compile_tenant(
+    tenant_dir: Path, definitions_dir: Path | None, registry: Registry | None = None
+) -> CompiledTenant:
+    """Compile one tenant folder against the shared library, or raise ConfigInvalid."""
+    compiled, errors = check_tenant(tenant_dir, definitions_dir, registry)
+    if errors or compiled is None:
+        raise ConfigInvalid(errors)
+    return compiled
+
+
+def check_tenant(
+    tenant_dir: Path, definitions_dir: Path | None, registry: Registry | None = None
+) -> tuple[CompiledTenant | None, ErrorList]:
+    """Compile one tenant; return it (or None) with every error found."""
+    errors = ErrorList()
+    library = load_folder(definitions_dir, errors) if definitions_dir else Tree(data={})
+    tenant = load_folder(tenant_dir, errors)
+    return TenantCompiler(tenant_dir, library, tenant, registry or default_registry(), errors).run(), errors
+
+
+def check_library(definitions_dir: Path, registry: Registry | None = None) -> ErrorList:
+    """Validate every entry of the shared library on its own (no tenant needed)."""
+    errors = ErrorList()
+    library = load_folder(definitions_dir, errors)
+    for section, entries in library.data.items():
+        model = ENTRY_SECTIONS.get(section)
+        if section not in LIBRARY_SECTIONS or model is None:
+            errors.add(
+                library.where((section,), key=True),
+                (section,),
+                f"section {section!r} belongs in a tenant folder, not in the shared library",
+            )
+            continue
+        for name, value in entries.items():
+            if isinstance(value, dict):
+                value = {k: v for k, v in value.items() if k not in ("extends", "disabled")}
+            validate_model(model, value, library, (section, name), errors)
+    return errors
+
+
+class TenantCompiler:
+    """One compilation run; holds the merged tree and the shared error list."""
+
+    def __init__(self, tenant_dir: Path, library: Tree, tenant: Tree, registry: Registry, errors: ErrorList):
+        self.dir = tenant_dir
+        self.registry = registry
+        self.errors = errors
+        self.tree, self.origin = overlay(library, tenant, errors)
+        self.validated = Validated()
+        self.refs = RefChecker(self.validated, self.tree, errors)
+
+    def err(self, path: Path_, message: str, *, key: bool = False) -> None:
+        self.errors.add(self.tree.where(path, key=key), path, message)
+
+    # -- stages ---------------------------------------------------------------
+
+    def run(self) -> CompiledTenant | None:
+        config = self._validate()
+        if config is None:
+            return None
+        plugin_settings = self._plugins(config)
+        units = self._units()
+        processes = self._processes()
+        categories = self._categories(processes)
+        self._templates(config)
+        self._notifications()
+        if self.errors:
+            return None
+        entries = self.validated.entries
+        return CompiledTenant(
+            slug=config.slug,
+            config=config,
+            units=MappingProxyType(cast(dict[str, Unit], entries.get("units", {}))),
+            unit_subtree=MappingProxyType(units),
+            roles=MappingProxyType(dict(entries.get("roles", {}))),  # type: ignore[arg-type]
+            category_groups=MappingProxyType(dict(entries.get("category_groups", {}))),  # type: ignore[arg-type]
+            categories=MappingProxyType(categories),
+            processes=MappingProxyType(processes),
+            templates=MappingProxyType(dict(entries.get("templates", {}))),  # type: ignore[arg-type]
+            notifications=MappingProxyType(dict(entries.get("notifications", {}))),  # type: ignore[arg-type]
+            plugin_settings=MappingProxyType(plugin_settings),
+            version=definition_hash(self._canonical()),
+            source_dir=str(self.dir),
+        )
+
+    def _canonical(self) -> Any:
+        out: dict[str, Any] = {k: v.model_dump(mode="json") for k, v in self.validated.single.items()}
+        for section, entries in self.validated.entries.items():
+            out[section] = {n: m.model_dump(mode="json", by_alias=True) for n, m in entries.items()}
+        return out
+
+    def _validate(self) -> TenantConfig | None:
+        known = set(SINGLE_SECTIONS) | set(ENTRY_SECTIONS)
+        for section, value in self.tree.data.items():
+            if section in SINGLE_SECTIONS:
+                model = validate_model(SINGLE_SECTIONS[section], value, self.tree, (section,), self.errors)
+                if model is not None:
+                    self.validated.single[section] = model
+            elif section in ENTRY_SECTIONS:
+                good = self.validated.entries.setdefault(section, {})
+                bad = self.validated.broken.setdefault(section, set())
+                for name, entry in value.items():
+                    if not isinstance(name, str):
+                        self.err((section, name), f"a name must be text, got {name!r}", key=True)
+                        continue
+                    model = validate_model(ENTRY_SECTIONS[section], entry, self.tree, (section, name), self.errors)
+                    if model is None:
+                        bad.add(name)
+                    else:
+                        good[name] = model
+            elif section not in self.registry.plugins:
+                self.err((section,), unknown("section", section, known | set(self.registry.plugins)), key=True)
+        config = self.validated.single.get("tenant")
+        if "tenant" not in self.tree.data:
+            self.errors.add(
+                Position(str(self.dir / "tenant.yaml"), 1, 1),
+                ("tenant",),
+                "no `tenant:` section; every tenant folder needs one (usually in tenant.yaml)",
+            )
+        if config is not None:
+            config = cast(TenantConfig, config)
+            if config.slug != self.dir.name:
+                self.err(("tenant", "slug"), f"slug {config.slug!r} must equal the folder name {self.dir.name!r}")
+        return cast(TenantConfig | None, config)
+
+    def _plugins(self, config: TenantConfig) -> dict[str, BaseModel]:
+        settings: dict[str, BaseModel] = {}
+        for i, name in enumerate(config.plugins):
+            if name not in self.registry.plugins:
+                self.err(("tenant", "plugins", i), unknown("plugin", name, self.registry.plugins))
+        for section, value in self.tree.data.items():
+            plugin = self.registry.plugins.get(section)
+            if plugin is None or section in SINGLE_SECTIONS or section in ENTRY_SECTIONS:
+                continue
+            if section not in config.plugins:
+                self.err(
+                    (section,),
+                    f"plugin {section!r} is not enabled; add it to `plugins:` in the tenant section",
+                    key=True,
+                )
+            elif plugin.section is None:
+                self.err((section,), f"plugin {section!r} takes no settings", key=True)
+            else:
+                model = validate_model(plugin.section, value, self.tree, (section,), self.errors)
+                if model is not None:
+                    settings[section] = model
+        for name in config.plugins:
+            plugin = self.registry.plugins.get(name)
+            if plugin is not None and plugin.section is not None and name not in settings and name not in self.tree.data:
+                model = validate_model(plugin.section, {}, self.tree, ("tenant", "plugins"), self.errors)
+                if model is not None:
+                    settings[name] = model
+        return settings
+
+    def _units(self) -> dict[str, frozenset[str]]:
+        units = cast(dict[str, Unit], self.validated.entries.get("units", {}))
+        for name, unit in units.items():
+            path = ("units", name)
+            if unit.parent is not None:
+                self.refs.ref("units", "unit", unit.parent, (*path, "parent"))
+            if unit.external and not unit.accounts and not unit.email:
+                self.err(path, "an external unit without accounts gets its tasks by e-mail: give it an `email`",
+                         key=True)
+        # parent cycles
+        for name in units:
+            seen = [name]
+            parent = units[name].parent
+            while parent is not None and parent in units:
+                if parent in seen:
+                    self.err(("units", name, "parent"), "units form a cycle: " + " → ".join([*seen, parent]))
+                    break
+                seen.append(parent)
+                parent = units[parent].parent
+        subtree: dict[str, set[str]] = {n: {n} for n in units}
+        for name in units:
+            parent, hops = units[name].parent, 0
+            while parent is not None and parent in units and hops < len(units):
+                subtree[parent].add(name)
+                parent, hops = units[parent].parent, hops + 1
+        return {k: frozenset(v) for k, v in subtree.items()}
+
+    def _processes(self) -> dict[str, CompiledProcess]:
+        compiler = ProcessCompiler(self.registry, self.tree, self.errors, self.refs)
+        out = {}
+        for name, spec in self.validated.entries.get("processes", {}).items():
+            compiled = compiler.compile(name, cast(Process, spec), self.origin.get(("processes", name), ()))
+            if compiled is not None:
+                out[name] = compiled
+            else:
+                self.validated.broken.setdefault("processes", set()).add(name)
+        return out
+
+    def _categories(self, processes: dict[str, CompiledProcess]) -> dict[str, CompiledCategory]:
+        out = {}
+        for name, model in self.validated.entries.get("categories", {}).items():
+            spec = cast(Category, model)
+            path = ("categories", name)
+            before = len(self.errors)
+            if spec.group is not None:
+                self.refs.ref("category_groups", "category group", spec.group, (*path, "group"))
+            if spec.process is None:
+                self.err(path, "the category has no process: add `process: NAME`", key=True)
+            elif self.refs.ref("processes", "process", spec.process, (*path, "process")):
+                for sla in sorted(self.refs.slas_used.get(spec.process, set())):
+                    if sla not in spec.sla.named():
+                        self.err(
+                            (*path, "process"),
+                            f"process {spec.process!r} sets deadlines from category.sla.{sla}, "
+                            f"but this category has no `sla: {{{sla}: …}}`",
+                        )
+            if spec.unit is None:
+                self.err(path, "the category has no responsible unit: add `unit: UNIT`", key=True)
+            else:
+                self.refs.ref("units", "unit", spec.unit, (*path, "unit"))
+            for priority, slas in spec.sla.by_priority.items():
+                for sla in slas:
+                    if sla not in ("verify", "resolve"):
+                        self.err((*path, "sla", "by_priority", priority, sla),
+                                 f"unknown SLA {sla!r}; categories define verify and resolve")
+            if not spec.intake:
+                self.err((*path, "intake"), "nobody may file this category: list public and/or staff")
+            for aname, attr in spec.attributes.items():
+                if attr.default is not None:
+                    problem = attr.check_value(attr.default)
+                    if problem:
+                        self.err((*path, "attributes", aname, "default"), f"default value: {problem}")
+            if len(self.errors) == before and spec.process in processes and spec.unit is not None:
+                out[name] = CompiledCategory(name, spec, spec.process, spec.unit, self.origin.get(path, ()))
+        return out
+
+    def _templates(self, config: TenantConfig) -> None:
+        env = jinja2.Environment(autoescape=False)
+        for name, model in self.validated.entries.get("templates", {}).items():
+            template = cast(Template, model)
+            for part in ("subject", "text", "html", "push"):
+                texts = getattr(template, part)
+                if texts is None:
+                    continue
+                path = ("templates", name, part)
+                if "*" not in texts:
+                    missing = [loc for loc in config.locales if loc not in texts]
+                    if missing:
+                        self.err(path, f"no text for locale(s) {', '.join(missing)} (the tenant's locales)")
+                for locale, source in texts.items():
+                    self._jinja(env, source, path if locale == "*" else (*path, locale))
+
+    def _jinja(self, env: jinja2.Environment, source: str, path: Path_) -> None:
+        try:
+            env.parse(source)
+        except jinja2.TemplateSyntaxError as exc:
+            where = self.tree.where(path)
+            if where is not None:
+                block = 1 if "\n" in source.rstrip("\n") else 0  # a `|` block starts on the next line
+                where = Position(where.file, where.line + block + (exc.lineno or 1) - 1,
+                                 where.column if not block else 1)
+            self.errors.add(where, path, f"template syntax error: {exc.message}")
+
+    def _notifications(self) -> None:
+        for name, model in self.validated.entries.get("notifications", {}).items():
+            rule = cast(NotificationRule, model)
+            path = ("notifications", name)
+            self.refs.ref("templates", "template", rule.template, (*path, "template"))
+            for i, recipient in enumerate(rule.to):
+                if recipient.role:
+                    self.refs.ref("roles", "role", recipient.role, (*path, "to", i))
+                if recipient.unit:
+                    self.refs.ref("units", "unit", recipient.unit, (*path, "to", i))
+            for i, category in enumerate(rule.categories or []):
+                self.refs.ref("categories", "category", category, (*path, "categories", i))

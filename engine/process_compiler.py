@@ -1,0 +1,269 @@
+"""Compile one process: bind conditions and effects, prove the graph sound."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from komunikator.engine.compiled import BoundCall, CompiledProcess, CompiledState, CompiledTimer, CompiledTransition
+from komunikator.engine.errors import ErrorList
+from komunikator.engine.references import RefChecker, unknown
+from komunikator.engine.registry import ConditionDef, EffectDef, Registry
+from komunikator.engine.schema.processes import Call, Process
+from komunikator.engine.validation import validate_model
+from komunikator.engine.yaml_loader import Path_, Tree
+
+#: How often automatic transitions may chain in one settle (also the runtime's limit).
+HOP_LIMIT = 20
+
+
+def definition_hash(data: Any) -> str:
+    """A short, stable hash of a definition's canonical JSON."""
+    blob = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+class ProcessCompiler:
+    """Compiles processes of one tenant, reporting into a shared error list."""
+
+    def __init__(self, registry: Registry, tree: Tree, errors: ErrorList, refs: RefChecker) -> None:
+        self.registry = registry
+        self.tree = tree
+        self.errors = errors
+        self.refs = refs
+
+    def err(self, path: Path_, message: str, *, key: bool = False) -> None:
+        self.errors.add(self.tree.where(path, key=key), path, message)
+
+    def bind(self, call: Call, path: Path_, table: Mapping[str, ConditionDef | EffectDef], kind: str,
+             process: str | None) -> BoundCall | None:
+        """Resolve a named call and validate its arguments."""
+        spec = table.get(call.name)
+        yaml_path = (*path, call.name) if self._written_as_mapping(path) else path
+        if spec is None:
+            self.err(path, unknown(kind, call.name, table))
+            return None
+        if spec.args is None:
+            if call.args is not None:
+                self.err(yaml_path, f"{kind} {call.name!r} takes no arguments")
+                return None
+            return BoundCall(call.name, None)
+        value = call.args
+        if value is None:
+            value = {}
+        elif not isinstance(value, dict) and spec.shorthand:
+            value = {spec.shorthand: value}
+        model = validate_model(spec.args, value, self.tree, yaml_path, self.errors)
+        if model is None:
+            return None
+        self.refs.walk_args(model, yaml_path, process)
+        return BoundCall(call.name, model)
+
+    def _written_as_mapping(self, path: Path_) -> bool:
+        node: Any = self.tree.data
+        for part in path:
+            try:
+                node = node[part]
+            except (KeyError, IndexError, TypeError):
+                return False
+        return isinstance(node, dict)
+
+    def compile(self, name: str, spec: Process, origin: tuple[str, ...]) -> CompiledProcess | None:
+        """Check and compile one process; None if it has errors."""
+        before = len(self.errors)
+        base: Path_ = ("processes", name)
+        states = spec.states
+        entry = spec.entry
+        if entry not in states:
+            self.err((*base, "initial"), unknown("state", entry, states))
+
+        def state_ref(state: str, path: Path_) -> bool:
+            if state in states:
+                return True
+            self.err(path, unknown("state", state, states))
+            return False
+
+        transitions: dict[str, CompiledTransition] = {}
+        creating: dict[str, str] = {}  # state → a transition that creates tasks on entering it
+        for tname, t in spec.transitions.items():
+            tpath = (*base, "transitions", tname)
+            for i, source in enumerate(t.from_):
+                state_ref(source, (*tpath, "from", i))
+            state_ref(t.to, (*tpath, "to"))
+            for i, actor in enumerate(t.by):
+                self.refs.actor(actor, (*tpath, "by", i))
+            conditions = [
+                self.bind(c, (*tpath, "when", i), self.registry.conditions, "condition", name)
+                for i, c in enumerate(t.when)
+            ]
+            effects = [
+                self.bind(e, (*tpath, "effects", i), self.registry.effects, "effect", name)
+                for i, e in enumerate(t.effects)
+            ]
+            if any(e.name == "create_task" for e in t.effects):
+                creating.setdefault(t.to, tname)
+            if t.automatic and any(states.get(s) is not None and states[s].final for s in t.from_):
+                self.err((*tpath, "automatic"), "an automatic transition cannot leave a final state")
+            transitions[tname] = CompiledTransition(
+                name=tname,
+                sources=tuple(t.from_),
+                dest=t.to,
+                label=MappingProxyType(dict(t.label)) if t.label else None,
+                actors=tuple(t.by),
+                automatic=t.automatic,
+                conditions=tuple(c for c in conditions if c is not None),
+                requires=tuple(t.requires),
+                effects=tuple(e for e in effects if e is not None),
+            )
+
+        compiled_states: dict[str, CompiledState] = {}
+        for sname, s in states.items():
+            spath = (*base, "states", sname)
+            if s.on_withdraw is not None:
+                state_ref(s.on_withdraw, (*spath, "on_withdraw"))
+            if sname in creating and s.on_withdraw is None:
+                self.err(
+                    spath,
+                    f"transition {creating[sname]!r} creates tasks on entering this state; say where a withdrawn "
+                    "task sends the ticket with `on_withdraw: STATE`",
+                    key=True,
+                )
+            if s.final and s.public != "closed":
+                self.err((*spath, "public"), "a final state must be public: closed")
+            compiled_states[sname] = CompiledState(
+                name=sname,
+                public=s.public,
+                label=MappingProxyType(dict(s.label)),
+                final=s.final,
+                on_withdraw=s.on_withdraw,
+                sla_paused=s.sla == "paused",
+                reclassify=s.reclassify if s.reclassify is not None else sname == entry,
+                holds_tasks=sname in creating,
+            )
+
+        timers = []
+        for i, timer in enumerate(spec.timers):
+            tpath = (*base, "timers", i)
+            state_ref(timer.state, (*tpath, "state"))
+            if timer.fire is not None:
+                fired = spec.transitions.get(timer.fire)
+                if fired is None:
+                    self.err((*tpath, "fire"), unknown("transition", timer.fire, spec.transitions))
+                elif timer.state not in fired.from_:
+                    self.err((*tpath, "fire"), f"transition {timer.fire!r} does not leave state {timer.state!r}")
+            bound = [
+                self.bind(e, (*tpath, "effects", j), self.registry.effects, "effect", name)
+                for j, e in enumerate(timer.effects)
+            ]
+            timers.append(
+                CompiledTimer(i, timer.state, timer.after, timer.fire, tuple(b for b in bound if b is not None))
+            )
+
+        if len(self.errors) == before:
+            self._check_graph(name, spec, entry)
+        if len(self.errors) != before:
+            return None
+        automatic = {
+            s: tuple(t for t, tr in transitions.items() if tr.automatic and s in tr.sources) for s in states
+        }
+        return CompiledProcess(
+            name=name,
+            label=MappingProxyType(dict(spec.name)) if spec.name else None,
+            entry=entry,
+            states=MappingProxyType(compiled_states),
+            transitions=MappingProxyType(transitions),
+            automatic=MappingProxyType(automatic),
+            timers=tuple(timers),
+            version=definition_hash(spec.model_dump(mode="json", by_alias=True)),
+            origin=origin,
+        )
+
+    def _check_graph(self, name: str, spec: Process, entry: str) -> None:
+        base: Path_ = ("processes", name)
+        edges: dict[str, set[str]] = {s: set() for s in spec.states}
+        auto_edges: dict[str, list[tuple[str, str]]] = {s: [] for s in spec.states}
+        for tname, t in spec.transitions.items():
+            for source in t.from_:
+                edges[source].add(t.to)
+                if t.automatic:
+                    auto_edges[source].append((t.to, tname))
+        for sname, s in spec.states.items():
+            if s.on_withdraw:
+                edges[sname].add(s.on_withdraw)
+
+        reached = _reach(entry, edges)
+        for sname in spec.states:
+            if sname not in reached:
+                self.err((*base, "states", sname), f"state {sname!r} cannot be reached from {entry!r}", key=True)
+
+        finals = {s for s, st in spec.states.items() if st.final}
+        if not finals:
+            self.err((*base, "states"), "the process has no final state (`final: true`)", key=True)
+        else:
+            reverse: dict[str, set[str]] = {s: set() for s in spec.states}
+            for source, dests in edges.items():
+                for d in dests:
+                    reverse[d].add(source)
+            can_finish: set[str] = set()
+            for f in finals:
+                can_finish |= _reach(f, reverse)
+            for sname in spec.states:
+                if sname in reached and sname not in can_finish:
+                    self.err(
+                        (*base, "states", sname),
+                        f"no final state can be reached from {sname!r}: tickets would be stuck here",
+                        key=True,
+                    )
+
+        cycle = _find_cycle(auto_edges)
+        if cycle:
+            states_, first = cycle
+            self.err(
+                (*base, "transitions", first),
+                "automatic transitions form a cycle: " + " → ".join(states_),
+                key=True,
+            )
+
+
+def _reach(start: str, edges: Mapping[str, set[str]]) -> set[str]:
+    seen = {start}
+    stack = [start]
+    while stack:
+        for nxt in edges.get(stack.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen
+
+
+def _find_cycle(edges: Mapping[str, list[tuple[str, str]]]) -> tuple[list[str], str] | None:
+    """A cycle of automatic transitions as (states, first transition), or None."""
+    white, grey, black = 0, 1, 2
+    color = dict.fromkeys(edges, white)
+    trail: list[tuple[str, str]] = []
+
+    def visit(state: str) -> tuple[list[str], str] | None:
+        color[state] = grey
+        for dest, tname in edges.get(state, []):
+            if color.get(dest) == grey:
+                start = next((i for i, (s, _) in enumerate(trail) if s == dest), len(trail))
+                loop = [*trail[start:], (state, tname)]
+                return [s for s, _ in loop] + [dest], loop[0][1]
+            if color.get(dest) == white:
+                trail.append((state, tname))
+                found = visit(dest)
+                trail.pop()
+                if found:
+                    return found
+        color[state] = black
+        return None
+
+    for state in edges:
+        if color[state] == white:
+            found = visit(state)
+            if found:
+                return found
+    return None

@@ -1,0 +1,86 @@
+"""Checks that the values pointing at units, roles, SLAs and templates resolve."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from komunikator.engine.errors import ErrorList
+from komunikator.engine.schema.refs import ActorRef, DueRef, Recipient, UnitTarget
+from komunikator.engine.validation import Validated
+from komunikator.engine.yaml_loader import Path_, Tree
+
+
+def unknown(kind: str, name: object, known: Iterable[str]) -> str:
+    """`unknown unit 'raods'; did you mean 'roads'?` (or the list of known names)."""
+    names = sorted(known)
+    close = difflib.get_close_matches(str(name), names, n=1)
+    if close:
+        return f"unknown {kind} {name!r}; did you mean {close[0]!r}?"
+    if not names:
+        return f"unknown {kind} {name!r} (none are defined)"
+    shown = ", ".join(names[:12]) + (", …" if len(names) > 12 else "")
+    return f"unknown {kind} {name!r}; known: {shown}"
+
+
+@dataclass
+class RefChecker:
+    """Resolves references against the validated configuration."""
+
+    validated: Validated
+    tree: Tree
+    errors: ErrorList
+    #: SLA names used through `category.sla.NAME`, per process
+    slas_used: dict[str, set[str]] = field(default_factory=dict)
+
+    def has(self, section: str, name: str) -> bool:
+        return self.validated.exists(section, name)
+
+    def names(self, section: str) -> set[str]:
+        return set(self.validated.entries.get(section, {})) | self.validated.broken.get(section, set())
+
+    def ref(self, section: str, kind: str, name: str | None, path: Path_) -> bool:
+        """Report `name` at `path` unless it names an entry of `section`."""
+        if name is None or self.has(section, name):
+            return True
+        self.errors.add(self.tree.where(path), path, unknown(kind, name, self.names(section)))
+        return False
+
+    def actor(self, actor: ActorRef, path: Path_) -> None:
+        if actor.role is not None:
+            self.ref("roles", "role", actor.role, path)
+        if actor.scope == "unit":
+            self.ref("units", "unit", actor.unit, path)
+
+    def walk_args(self, args: BaseModel, path: Path_, process: str | None) -> None:
+        """Check every reference inside an effect's or condition's arguments."""
+        for name in type(args).model_fields:
+            self._value(getattr(args, name), (*path, name), name, process)
+
+    def _value(self, value: Any, path: Path_, field_name: str, process: str | None) -> None:
+        if isinstance(value, list | tuple):
+            for i, item in enumerate(value):
+                self._value(item, (*path, i), field_name, process)
+        elif isinstance(value, UnitTarget):
+            self.ref("units", "unit", value.unit, path)
+        elif isinstance(value, Recipient):
+            if value.role:
+                self.ref("roles", "role", value.role, path)
+            if value.unit:
+                self.ref("units", "unit", value.unit, path)
+        elif isinstance(value, DueRef):
+            if value.sla is not None:
+                if value.sla not in ("verify", "resolve"):
+                    self.errors.add(
+                        self.tree.where(path), path, f"unknown SLA {value.sla!r}; categories define verify and resolve"
+                    )
+                elif process is not None:
+                    self.slas_used.setdefault(process, set()).add(value.sla)
+        elif isinstance(value, BaseModel):
+            self.walk_args(value, path, process)
+        elif field_name == "template" and isinstance(value, str):
+            self.ref("templates", "template", value, path)

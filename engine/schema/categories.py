@@ -1,0 +1,120 @@
+"""`category_groups:` and `categories:` — what residents can report."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from komunikator.engine.schema.base import DurationField, Id, LocalizedText, Strict
+
+Priority = Literal["low", "normal", "high", "urgent"]
+PRIORITIES: tuple[Priority, ...] = ("low", "normal", "high", "urgent")
+
+#: Attribute types; the names follow Open311 GeoReport v2 datatypes
+#: (choice = singlevaluelist, multichoice = multivaluelist).
+AttributeType = Literal["string", "number", "datetime", "text", "choice", "multichoice"]
+
+
+class Attribute(Strict):
+    """A category-specific question asked on the report form."""
+
+    type: AttributeType
+    label: LocalizedText
+    description: LocalizedText | None = None
+    required: bool = False
+    values: dict[Id, LocalizedText] | None = Field(None, description="the options of choice/multichoice")
+    min: float | None = None
+    max: float | None = None
+    max_length: int | None = Field(None, ge=1)
+    default: Any = None
+    staff_only: bool = Field(False, description="asked of staff only, never shown to residents")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Attribute:
+        choice = self.type in ("choice", "multichoice")
+        if choice and not self.values:
+            raise ValueError(f"an attribute of type {self.type} needs `values`")
+        if not choice and self.values:
+            raise ValueError(f"`values` only go with choice or multichoice, not {self.type}")
+        if (self.min is not None or self.max is not None) and self.type != "number":
+            raise ValueError("`min`/`max` only go with type number")
+        if self.max_length is not None and self.type not in ("string", "text"):
+            raise ValueError("`max_length` only goes with string or text")
+        return self
+
+    def check_value(self, value: Any) -> str | None:
+        """None if `value` fits this attribute, otherwise what is wrong."""
+        if self.type in ("string", "text"):
+            if not isinstance(value, str):
+                return f"expected text, got {value!r}"
+            if self.max_length is not None and len(value) > self.max_length:
+                return f"longer than {self.max_length} characters"
+            return None
+        if self.type == "number":
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return f"expected a number, got {value!r}"
+            if self.min is not None and value < self.min:
+                return f"{value} is below the minimum {self.min:g}"
+            if self.max is not None and value > self.max:
+                return f"{value} is above the maximum {self.max:g}"
+            return None
+        if self.type == "datetime":
+            if isinstance(value, dt.date):
+                return None
+            if isinstance(value, str):
+                try:
+                    dt.datetime.fromisoformat(value)
+                except ValueError:
+                    return f"expected an ISO 8601 date or time, got {value!r}"
+                return None
+            return f"expected an ISO 8601 date or time, got {value!r}"
+        options = self.values or {}
+        if self.type == "choice":
+            return None if value in options else f"{value!r} is not one of {sorted(options)}"
+        if not isinstance(value, list):
+            return f"expected a list of options, got {value!r}"
+        unknown = [v for v in value if v not in options]
+        return f"{unknown!r} not among {sorted(options)}" if unknown else None
+
+
+class CategoryGroup(Strict):
+    """A heading that groups categories on the report form."""
+
+    name: LocalizedText
+    icon: str | None = None
+    order: int = 0
+
+
+class Sla(Strict):
+    """Service levels of a category; priorities may shorten them."""
+
+    verify: DurationField | None = Field(None, description="time to verify a new report")
+    resolve: DurationField | None = Field(None, description="time to resolve")
+    by_priority: dict[Priority, dict[Id, DurationField]] = Field(
+        default_factory=dict,
+        description="per priority, SLA names replaced by shorter ones: {urgent: {resolve: 1 business day}}",
+    )
+
+    def named(self) -> dict[str, Any]:
+        """The base SLAs that are set, by name."""
+        return {k: v for k, v in (("verify", self.verify), ("resolve", self.resolve)) if v is not None}
+
+
+class Category(Strict):
+    """What a resident can report and how the office handles it."""
+
+    name: LocalizedText
+    description: LocalizedText | None = None
+    group: Id | None = None
+    process: Id | None = None
+    unit: Id | None = Field(None, description="the responsible unit")
+    priority: Priority = "normal"
+    sla: Sla = Sla()
+    intake: list[Literal["public", "staff"]] = Field(default_factory=lambda: ["public", "staff"])
+    public_map: Literal["shown", "blurred", "hidden"] = "shown"
+    anonymous: bool = Field(True, description="may be reported without contact data")
+    photo: Literal["optional", "required", "none"] = "optional"
+    keywords: list[str] = Field(default_factory=list)
+    attributes: dict[Id, Attribute] = Field(default_factory=dict)

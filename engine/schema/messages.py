@@ -1,0 +1,50 @@
+"""`templates:` and `notifications:` — what is sent, to whom, when."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Field
+
+from komunikator.engine.schema.base import Id, LocalizedText, Strict
+from komunikator.engine.schema.refs import RecipientField
+
+Channel = Literal["email", "push", "inbox"]
+
+#: Events the engine emits that notification rules can listen to.
+EventName = Literal[
+    "ticket_created",
+    "ticket_state_changed",
+    "ticket_public_status_changed",
+    "ticket_overdue",
+    "task_assigned",
+    "task_delegated",
+    "task_withdrawn",
+    "task_overdue",
+    "comment_public",
+    "message_to_reporter",
+    "message_to_unit",
+]
+
+
+class Template(Strict):
+    """A message: a Jinja2 subject and body per locale (HTML is made from the text)."""
+
+    subject: LocalizedText
+    text: LocalizedText
+    html: LocalizedText | None = Field(None, description="optional hand-written HTML body")
+    push: LocalizedText | None = Field(None, description="short text for Web Push and the inbox")
+
+
+def _listify(value: object) -> object:
+    return [value] if isinstance(value, str) else value
+
+
+class NotificationRule(Strict):
+    """On an event, send a template to recipients over channels."""
+
+    on: EventName
+    to: Annotated[list[RecipientField], BeforeValidator(_listify)]
+    template: Id
+    channels: list[Channel] = Field(default_factory=lambda: ["email"])
+    categories: list[Id] | None = Field(None, description="only for these categories (default: all)")

@@ -1,0 +1,115 @@
+"""`tenant:` — who the city is, where it is, how it looks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
+
+from komunikator.engine.schema.base import Id, Locale, LocalizedText, Strict
+
+
+def _check_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Warsaw") from None
+    return value
+
+
+def _pair(value: Any) -> Any:
+    # `[51.85, 19.40]` is accepted for `{lat: 51.85, lon: 19.40}`.
+    if isinstance(value, list) and len(value) == 2:
+        return {"lat": value[0], "lon": value[1]}
+    return value
+
+
+class Point(Strict):
+    """A WGS 84 point."""
+
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class Bounds(Strict):
+    """The area a city accepts reports in (a WGS 84 box)."""
+
+    south: float = Field(ge=-90, le=90)
+    west: float = Field(ge=-180, le=180)
+    north: float = Field(ge=-90, le=90)
+    east: float = Field(ge=-180, le=180)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Bounds:
+        if self.south >= self.north or self.west >= self.east:
+            raise ValueError("bounds must have south < north and west < east")
+        return self
+
+    def contains(self, point: Point) -> bool:
+        """Whether a point lies inside the box (edges included)."""
+        return self.south <= point.lat <= self.north and self.west <= point.lon <= self.east
+
+
+class MapSettings(Strict):
+    """Where the public map opens and what area reports may come from."""
+
+    center: Annotated[Point, BeforeValidator(_pair)]
+    zoom: int = Field(13, ge=1, le=19)
+    bounds: Bounds
+
+    @model_validator(mode="after")
+    def _center_inside(self) -> MapSettings:
+        if not self.bounds.contains(self.center):
+            raise ValueError("the map centre lies outside the bounds")
+        return self
+
+
+class Branding(Strict):
+    """Colours and images of the portal and e-mails."""
+
+    primary_color: str = Field("#1f5fa8", pattern=r"^#[0-9a-fA-F]{6}$")
+    accent_color: str = Field("#f2a900", pattern=r"^#[0-9a-fA-F]{6}$")
+    logo: str | None = Field(None, description="path of the logo, relative to the tenant folder")
+
+
+class Contact(Strict):
+    """How residents reach the office outside the portal."""
+
+    email: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    phone: str | None = None
+    address: str | None = None
+    website: str | None = None
+
+
+class DayOff(Strict):
+    """A day the office does not work though it is no public holiday."""
+
+    date: dt.date
+    reason: str
+
+
+class TenantConfig(Strict):
+    """The `tenant:` section (one per city, in `tenant.yaml`)."""
+
+    slug: Id = Field(description="short name, equal to the tenant's folder name")
+    name: LocalizedText
+    number_prefix: str = Field(pattern=r"^[A-Z]{2,4}$", description="ticket number prefix: ZG → ZG-2026-000123")
+    hosts: list[str] = Field(default_factory=list, description="domains served besides SLUG.<base domain>")
+    locale: Locale = "pl"
+    locales: list[Locale] = Field(default_factory=lambda: ["pl", "en"])
+    time_zone: Annotated[str, AfterValidator(_check_zone)] = "Europe/Warsaw"
+    map: MapSettings
+    branding: Branding = Branding()
+    plugins: list[Id] = Field(default_factory=list, description="enabled plugins")
+    contact: Contact = Contact()
+    days_off: list[DayOff] = Field(default_factory=list)
+    digest_hour: int = Field(7, ge=0, le=23, description="local hour of the staff's daily digest")
+    max_attachments: int = Field(5, ge=0, le=20)
+
+    @model_validator(mode="after")
+    def _default_locale_enabled(self) -> TenantConfig:
+        if self.locale not in self.locales:
+            raise ValueError(f"locale {self.locale!r} must be one of locales {self.locales}")
+        return self

@@ -1,0 +1,63 @@
+"""Read a tenant or library folder: every YAML file, merged by section.
+
+A folder may split its configuration over any number of files (and
+subfolders): each file is a mapping of sections (`units:`, `categories:` …),
+and the entries of one section are gathered from all files. An entry defined
+in two files is an error naming both places.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from komunikator.engine.errors import ErrorList
+from komunikator.engine.yaml_loader import Tree, load_file, yaml_files
+
+
+def load_folder(folder: Path, errors: ErrorList) -> Tree:
+    """Merge every YAML file below `folder` into one tree of sections.
+
+    Files that fail to parse contribute nothing (their errors are recorded);
+    the rest still load, so one run reports every file's mistakes.
+    """
+    merged = Tree(data={})
+    for path in yaml_files(folder):
+        tree = load_file(path, errors)
+        if tree is None:
+            continue
+        merge_file(merged, tree, errors)
+    return merged
+
+
+def merge_file(merged: Tree, tree: Tree, errors: ErrorList) -> None:
+    """Add one file's sections to `merged`."""
+    data = tree.data
+    if data in (None, {}):
+        return
+    if not isinstance(data, dict):
+        errors.add(tree.where(()), (), "a configuration file must be a mapping of sections (units:, categories: …)")
+        return
+    for section, value in data.items():
+        if not isinstance(section, str):
+            errors.add(tree.where((section,), key=True), (), f"section name must be text, got {section!r}")
+            continue
+        if value is None:
+            continue
+        if not isinstance(value, dict):
+            errors.add(tree.where((section,)), (section,), "a section must be a mapping (name: value)")
+            continue
+        target = merged.data.setdefault(section, {})
+        if (section,) not in merged.key_pos:
+            merged.key_pos[(section,)] = tree.key_pos[(section,)]
+            merged.pos[(section,)] = tree.pos[(section,)]
+        for key, entry in value.items():
+            if key in target:
+                first = merged.where((section, key), key=True)
+                errors.add(
+                    tree.where((section, key), key=True),
+                    (section, key),
+                    f"defined twice: also at {first}",
+                )
+                continue
+            target[key] = entry
+            merged.graft((section, key), tree, (section, key))

@@ -1,0 +1,183 @@
+"""Validate merged YAML against the pydantic schema, with positions.
+
+Each entry of a mapping section (one category, one process …) is validated
+on its own, so a broken entry is reported and left out while the rest go on
+to the compiler; the compiler then does not report references to entries
+that failed here (they exist, they are just broken).
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from komunikator.engine.errors import ErrorList
+from komunikator.engine.yaml_loader import Path_, Tree
+
+
+@dataclass
+class Validated:
+    """What validation produced: models per section and the names that failed."""
+
+    single: dict[str, BaseModel] = field(default_factory=dict)
+    entries: dict[str, dict[str, BaseModel]] = field(default_factory=dict)
+    broken: dict[str, set[str]] = field(default_factory=dict)
+
+    def exists(self, section: str, name: str) -> bool:
+        """Whether an entry was written, valid or not (for reference checks)."""
+        return name in self.entries.get(section, {}) or name in self.broken.get(section, set())
+
+
+def validate_model(
+    model: type[BaseModel], value: Any, tree: Tree, at: Path_, errors: ErrorList
+) -> BaseModel | None:
+    """Validate one value; record every error at its YAML position."""
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        for detail in exc.errors():
+            report_pydantic_error(detail, model, value, tree, at, errors)
+        return None
+
+
+def report_pydantic_error(
+    detail: ErrorDetails, model: type[BaseModel], value: Any, tree: Tree, at: Path_, errors: ErrorList
+) -> None:
+    """Turn one pydantic error into a positioned, human message."""
+    loc = _clean_loc(detail["loc"], value)
+    kind = detail["type"]
+    path = (*at, *loc)
+    if kind == "missing":
+        parent = path[:-1]
+        errors.add(tree.where(parent, key=True), path, f"missing required key {loc[-1]!r}")
+        return
+    if kind == "extra_forbidden":
+        key = loc[-1] if loc else "?"
+        allowed = _allowed_keys(model, loc[:-1])
+        hint = ""
+        if allowed:
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; allowed keys: {', '.join(allowed)}"
+        errors.add(tree.where(path, key=True), path, f"unknown key {key!r}{hint}")
+        return
+    errors.add(tree.where(path), path, _message(detail))
+
+
+def _clean_loc(loc: tuple[int | str, ...], value: Any) -> Path_:
+    """Keep the parts of a pydantic location that name keys or indices of the data."""
+    out: list[str | int] = []
+    data = value
+    for part in loc:
+        if isinstance(data, dict) and part in data:
+            out.append(part)
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            out.append(part)
+            data = data[part]
+        elif isinstance(data, dict) and isinstance(part, str) and "[" not in part and "-" not in part:
+            out.append(part)  # a missing or unknown key
+            data = None
+        elif isinstance(data, dict) and isinstance(part, str) and part.endswith("_") and part[:-1] in data:
+            out.append(part[:-1])
+            data = data[part[:-1]]
+    return tuple(out)
+
+
+_TYPE_NAMES = {
+    "dict_type": "a mapping (key: value)",
+    "model_type": "a mapping (key: value)",
+    "model_attributes_type": "a mapping (key: value)",
+    "list_type": "a list",
+    "string_type": "text",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "date_type": "a date (YYYY-MM-DD)",
+    "date_parsing": "a date (YYYY-MM-DD)",
+    "date_from_datetime_parsing": "a date (YYYY-MM-DD)",
+}
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    return repr(value)
+
+
+def _message(detail: ErrorDetails) -> str:
+    kind = detail["type"]
+    given = detail.get("input")
+    ctx = detail.get("ctx") or {}
+    if kind in _TYPE_NAMES:
+        return f"expected {_TYPE_NAMES[kind]}, got {_describe(given)}"
+    if kind == "literal_error":
+        return f"{given!r} is not allowed; expected {ctx.get('expected', '')}"
+    if kind == "string_pattern_mismatch":
+        pattern = str(ctx.get("pattern", ""))
+        if pattern == r"^[a-z][a-z0-9_]*$":
+            return f"{given!r} is not a valid name: use lowercase letters, digits and '_', starting with a letter"
+        return f"{given!r} does not have the expected form ({pattern})"
+    if kind == "value_error":
+        return str(ctx.get("error", detail["msg"]))
+    if kind == "assertion_error":
+        return detail["msg"].removeprefix("Assertion failed, ")
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        return f"{given!r}: {detail['msg'].lower()}"
+    if kind in ("too_short", "too_long"):
+        return detail["msg"].replace("List", "list").replace("Dictionary", "mapping")
+    return detail["msg"]
+
+
+def _allowed_keys(model: type[BaseModel], loc: Path_) -> list[str]:
+    """The keys the model expects at `loc` (for did-you-mean hints)."""
+    current: Any = model
+    for part in loc:
+        current = _descend(current, part)
+        if current is None:
+            return []
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [f.alias or name for name, f in current.model_fields.items()]
+    return []
+
+
+def _descend(annotation: Any, part: str | int) -> Any:
+    annotation = _unwrap(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        for name, f in annotation.model_fields.items():
+            if part in (name, f.alias):
+                return _unwrap(f.annotation)
+        return None
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is dict and len(args) == 2:
+        return _unwrap(args[1])
+    if origin is list and args:
+        return _unwrap(args[0])
+    return None
+
+
+def _unwrap(annotation: Any) -> Any:
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            options = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(options) != 1:
+                return annotation
+            annotation = options[0]
+        else:
+            return annotation

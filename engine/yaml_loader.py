@@ -1,0 +1,274 @@
+"""Load YAML files into plain data plus a table of positions.
+
+ruamel.yaml composes each file into nodes that know their line and column;
+this module turns them into ordinary dicts, lists and scalars and records,
+for every value and every key, where in which file it was written. It is the
+only module that sees YAML nodes. It refuses, with positions:
+
+- syntax errors and tab indentation (the scanner's own messages),
+- duplicate keys (naming the line of the first one),
+- files that are not UTF-8 (naming the line and column of the first bad byte),
+- tags other than YAML's standard ones,
+- documents whose aliases expand past a fixed budget ("billion laughs") or
+  refer to themselves.
+
+YAML 1.2 is used, so `yes`, `no` and `on` stay strings.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.constructor import SafeConstructor
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from komunikator.engine.errors import ErrorList, Position
+
+Path_ = tuple[str | int, ...]
+
+#: Expanded nodes one file may produce; an honest tenant file has a few
+#: thousand. Bounds time and memory of alias expansion.
+MAX_NODES = 200_000
+#: Largest YAML file accepted, in bytes.
+MAX_FILE_BYTES = 5 * 1024 * 1024
+#: Deepest nesting accepted.
+MAX_DEPTH = 64
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_STANDARD_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+    _MERGE_TAG,
+}
+
+
+@dataclass
+class Tree:
+    """Plain data with the position of every value and key.
+
+    `pos[path]` is where the value at `path` starts; `key_pos[path]` is where
+    its key was written (for mapping entries). Paths are tuples of keys and
+    list indices from the root.
+    """
+
+    data: Any
+    pos: dict[Path_, Position] = field(default_factory=dict)
+    key_pos: dict[Path_, Position] = field(default_factory=dict)
+
+    def where(self, path: Path_, *, key: bool = False) -> Position | None:
+        """The position of `path`, or of its nearest ancestor that has one."""
+        path = tuple(path)
+        while True:
+            if key and path in self.key_pos:
+                return self.key_pos[path]
+            if path in self.pos:
+                return self.pos[path]
+            if path in self.key_pos:
+                return self.key_pos[path]
+            if not path:
+                return None
+            path = path[:-1]
+
+    def graft(self, at: Path_, other: Tree, other_path: Path_ = ()) -> None:
+        """Copy `other`'s positions below `other_path` to below `at`."""
+        n = len(other_path)
+        for table, mine in ((other.pos, self.pos), (other.key_pos, self.key_pos)):
+            for p, position in table.items():
+                if p[:n] == other_path:
+                    mine[tuple(at) + p[n:]] = position
+
+    def drop(self, at: Path_) -> None:
+        """Forget the positions at and below `at`."""
+        n = len(at)
+        for table in (self.pos, self.key_pos):
+            for p in [p for p in table if p[:n] == at]:
+                del table[p]
+
+
+class _Budget:
+    def __init__(self) -> None:
+        self.nodes = 0
+
+
+class _Abort(Exception):
+    """Stops converting one file after a fatal structural error."""
+
+
+def _position(file: str, node: Node) -> Position:
+    mark = node.start_mark
+    return Position(file, mark.line + 1, mark.column + 1)
+
+
+def _decode(raw: bytes, file: str, errors: ErrorList) -> str | None:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        errors.add(
+            Position(file, line, column),
+            (),
+            f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save it as UTF-8",
+        )
+        return None
+
+
+def _yaml_error(exc: YAMLError, file: str, errors: ErrorList) -> None:
+    if isinstance(exc, MarkedYAMLError) and exc.problem_mark is not None:
+        mark = exc.problem_mark
+        problem = exc.problem or "invalid YAML"
+        if "'\\t'" in problem or "\\t" in problem:
+            problem = "tab character: indent YAML with spaces, not tabs"
+        elif exc.context:
+            problem = f"{problem} ({exc.context})"
+        errors.add(Position(file, mark.line + 1, mark.column + 1), (), f"YAML syntax error: {problem}")
+    else:
+        errors.add(Position(file, 1, 1), (), f"YAML error: {exc}")
+
+
+def load_text(text: str, file: str, errors: ErrorList) -> Tree | None:
+    """Parse one YAML document; on any error record it and return None."""
+    yaml = YAML(typ="safe", pure=True)
+    try:
+        root = yaml.compose(io.StringIO(text))
+    except YAMLError as exc:
+        _yaml_error(exc, file, errors)
+        return None
+    tree = Tree(data=None)
+    if root is None:
+        tree.data = {}
+        return tree
+    converter = _Converter(file, errors, tree, yaml.constructor)
+    try:
+        tree.data = converter.convert(root, ())
+    except _Abort:
+        return None
+    return tree if not converter.failed else None
+
+
+def load_file(path: Path, errors: ErrorList, display: str | None = None) -> Tree | None:
+    """Read and parse one YAML file; errors are recorded, never raised."""
+    file = display or str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        errors.add(Position(file, 1, 1), (), f"cannot read file: {exc.strerror}")
+        return None
+    if len(raw) > MAX_FILE_BYTES:
+        errors.add(Position(file, 1, 1), (), f"file is larger than {MAX_FILE_BYTES // 1024 // 1024} MB")
+        return None
+    text = _decode(raw, file, errors)
+    if text is None:
+        return None
+    return load_text(text, file, errors)
+
+
+def yaml_files(folder: Path) -> list[Path]:
+    """Every `.yaml`/`.yml` file below `folder`, hidden folders skipped, sorted."""
+    found: Iterable[Path] = (
+        p
+        for p in folder.rglob("*")
+        if p.suffix in {".yaml", ".yml"}
+        and p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+    return sorted(found)
+
+
+class _Converter:
+    def __init__(self, file: str, errors: ErrorList, tree: Tree, constructor: SafeConstructor) -> None:
+        self.file = file
+        self.errors = errors
+        self.tree = tree
+        self.budget = _Budget()
+        self.constructor = constructor
+        self.active: set[int] = set()
+        self.failed = False
+
+    def _fail(self, node: Node, path: Path_, message: str) -> None:
+        self.errors.add(_position(self.file, node), path, message)
+        self.failed = True
+
+    def convert(self, node: Node, path: Path_) -> Any:
+        self.budget.nodes += 1
+        if self.budget.nodes > MAX_NODES:
+            self._fail(node, path, f"document expands to more than {MAX_NODES} values; aliases nested too deeply?")
+            raise _Abort
+        if len(path) > MAX_DEPTH:
+            self._fail(node, path, f"nested deeper than {MAX_DEPTH} levels")
+            raise _Abort
+        if node.tag not in _STANDARD_TAGS:
+            self._fail(node, path, f"unknown tag {node.tag!r}: only plain YAML is accepted")
+            return None
+        self.tree.pos.setdefault(path, _position(self.file, node))
+        if id(node) in self.active:
+            self._fail(node, path, "alias refers to itself")
+            raise _Abort
+        if isinstance(node, ScalarNode):
+            try:
+                return self.constructor.construct_object(node, deep=True)
+            except YAMLError as exc:
+                self._fail(node, path, f"invalid value: {exc}")
+                return None
+        self.active.add(id(node))
+        try:
+            if isinstance(node, SequenceNode):
+                return [self.convert(item, (*path, i)) for i, item in enumerate(node.value)]
+            if isinstance(node, MappingNode):
+                return self._mapping(node, path)
+        finally:
+            self.active.discard(id(node))
+        self._fail(node, path, "unsupported YAML node")
+        return None
+
+    def _mapping(self, node: MappingNode, path: Path_) -> dict[Any, Any]:
+        out: dict[Any, Any] = {}
+        first_line: dict[Any, int] = {}
+        merges: list[tuple[Node, Node]] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                merges.append((key_node, value_node))
+                continue
+            if not isinstance(key_node, ScalarNode):
+                self._fail(key_node, path, "a key must be a plain value, not a list or mapping")
+                continue
+            key = self.constructor.construct_object(key_node, deep=True)
+            if key is None:
+                self._fail(key_node, path, "empty key")
+                continue
+            key_pos = _position(self.file, key_node)
+            if key in out:
+                self._fail(
+                    key_node,
+                    (*path, key),
+                    f"duplicate key {key!r} (first defined at line {first_line[key]})",
+                )
+                continue
+            first_line[key] = key_pos.line
+            self.tree.key_pos[(*path, key)] = key_pos
+            out[key] = self.convert(value_node, (*path, key))
+        for key_node, value_node in merges:
+            sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
+            for source in sources:
+                if not isinstance(source, MappingNode):
+                    self._fail(key_node, path, "'<<' merges only mappings")
+                    continue
+                merged = self._mapping(source, path)
+                for key, value in merged.items():
+                    out.setdefault(key, value)
+        return out
