@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -21,6 +21,8 @@ class BoundCall:
 
     name: str
     args: BaseModel | None
+    #: the registered ConditionDef/EffectDef (carries the evaluator)
+    definition: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,8 @@ class CompiledProcess:
     name: str
     label: Mapping[str, str] | None
     entry: str
+    #: the final state `mark_duplicate` leads to
+    duplicate_state: str
     states: Mapping[str, CompiledState]
     transitions: Mapping[str, CompiledTransition]
     #: per state, its automatic transitions in declaration order

@@ -50,7 +50,7 @@ class ProcessCompiler:
             if call.args is not None:
                 self.err(yaml_path, f"{kind} {call.name!r} takes no arguments")
                 return None
-            return BoundCall(call.name, None)
+            return BoundCall(call.name, None, spec)
         value = call.args
         if value is None:
             value = {}
@@ -60,7 +60,7 @@ class ProcessCompiler:
         if model is None:
             return None
         self.refs.walk_args(model, yaml_path, process)
-        return BoundCall(call.name, model)
+        return BoundCall(call.name, model, spec)
 
     def _written_as_mapping(self, path: Path_) -> bool:
         node: Any = self.tree.data
@@ -79,6 +79,12 @@ class ProcessCompiler:
         entry = spec.entry
         if entry not in states:
             self.err((*base, "initial"), unknown("state", entry, states))
+        duplicate = spec.duplicate_target
+        if spec.duplicate_state is not None and spec.duplicate_state not in states:
+            self.err((*base, "duplicate_state"), unknown("state", spec.duplicate_state, states))
+        elif duplicate is not None and not states[duplicate].final:
+            self.err((*base, "duplicate_state") if spec.duplicate_state else (*base, "states", duplicate),
+                     f"duplicates go to state {duplicate!r}, which must be final", key=spec.duplicate_state is None)
 
         def state_ref(state: str, path: Path_) -> bool:
             if state in states:
@@ -173,6 +179,7 @@ class ProcessCompiler:
             name=name,
             label=MappingProxyType(dict(spec.name)) if spec.name else None,
             entry=entry,
+            duplicate_state=duplicate or entry,
             states=MappingProxyType(compiled_states),
             transitions=MappingProxyType(transitions),
             automatic=MappingProxyType(automatic),
@@ -190,9 +197,12 @@ class ProcessCompiler:
                 edges[source].add(t.to)
                 if t.automatic:
                     auto_edges[source].append((t.to, tname))
+        duplicate = spec.duplicate_target
         for sname, s in spec.states.items():
             if s.on_withdraw:
                 edges[sname].add(s.on_withdraw)
+            if duplicate in spec.states and not s.final:
+                edges[sname].add(duplicate)  # `mark_duplicate` works in every non-final state
 
         reached = _reach(entry, edges)
         for sname in spec.states:

@@ -1,1 +1,33 @@
-"""Komunikator."""
+"""The engine's runtime: what a user may do now and what doing it means.
+
+Pure functions over immutable views; the store applies the returned effects
+in one transaction.
+"""
+
+from komunikator.engine.runtime.actions import allowed_actions, fire, fire_timer, settle, start
+from komunikator.engine.runtime.calendar import WorkCalendar
+from komunikator.engine.runtime.moves import calendar_for
+from komunikator.engine.runtime.outcome import Action, Outcome, Refusal, TaskAction
+from komunikator.engine.runtime.tasks import allowed_task_actions, fire_task
+from komunikator.engine.runtime.views import SYSTEM, Membership, TaskView, TicketView, UserView
+
+__all__ = [
+    "SYSTEM",
+    "Action",
+    "Membership",
+    "Outcome",
+    "Refusal",
+    "TaskAction",
+    "TaskView",
+    "TicketView",
+    "UserView",
+    "WorkCalendar",
+    "allowed_actions",
+    "allowed_task_actions",
+    "calendar_for",
+    "fire",
+    "fire_task",
+    "fire_timer",
+    "settle",
+    "start",
+]

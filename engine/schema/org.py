@@ -33,4 +33,9 @@ class Role(Strict):
         "units (and their children); tasks: only tasks addressed to the member's unit",
     )
     manages_users: bool = False
-    edits_tickets: bool = Field(False, description="may edit a ticket's fields (verification)")
+    edits_tickets: bool = Field(
+        False, description="may edit a ticket's fields, reclassify it and mark duplicates (verification)"
+    )
+    handles_tasks: bool = Field(
+        False, description="may take, complete, delegate and withdraw tasks of the member's units"
+    )

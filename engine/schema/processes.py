@@ -131,6 +131,11 @@ class Process(Strict):
 
     name: LocalizedText | None = None
     initial: Id | None = Field(None, description="the entry state (default: the first state)")
+    duplicate_state: Id | None = Field(
+        None,
+        description="the final state a ticket marked as a duplicate goes to "
+        "(default: the state named `duplicate`, else the first final state)",
+    )
     states: dict[Id, State] = Field(min_length=1)
     transitions: dict[Id, Transition] = Field(default_factory=dict)
     timers: list[Timer] = Field(default_factory=list)
@@ -139,3 +144,12 @@ class Process(Strict):
     def entry(self) -> str:
         """The state new tickets start in."""
         return self.initial or next(iter(self.states))
+
+    @property
+    def duplicate_target(self) -> str | None:
+        """Where `mark_duplicate` sends a ticket."""
+        if self.duplicate_state:
+            return self.duplicate_state
+        if "duplicate" in self.states:
+            return "duplicate"
+        return next((name for name, s in self.states.items() if s.final), None)

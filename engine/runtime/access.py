@@ -1,0 +1,85 @@
+"""Who may do what: scoped roles resolved against a ticket.
+
+One rule covers every scope: a membership (unit M, role R) covers a unit U
+when U is M or lies below M. So a unit head of a department covers the
+department's teams. Memberships in external units only ever count for the
+tasks addressed to their unit (`ROLE@task_unit`): an external body sees and
+acts on its own tasks, nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from komunikator.engine.compiled import CompiledTenant
+from komunikator.engine.runtime.views import Membership, TaskView, TicketView, UserView
+from komunikator.engine.schema.refs import ActorRef
+
+
+def covers(tenant: CompiledTenant, membership: Membership, unit: str) -> bool:
+    """Whether a membership's unit is `unit` or one of its ancestors."""
+    return unit in tenant.unit_subtree.get(membership.unit, frozenset())
+
+
+def _internal(tenant: CompiledTenant, memberships: Iterable[Membership]) -> list[Membership]:
+    units = tenant.units
+    return [m for m in memberships if m.unit in units and not units[m.unit].external]
+
+
+def actor_allows(tenant: CompiledTenant, actor: ActorRef, ticket: TicketView, user: UserView) -> bool:
+    """Whether `user` is who `actor` names, for this ticket now."""
+    if actor.scope == "reporter":
+        return user.kind == "resident" and ticket.reporter_id is not None and user.id == ticket.reporter_id
+    if user.kind != "staff":
+        return False
+    if actor.scope == "task_unit":
+        units = {t.unit for t in ticket.current_tasks() if t.active}
+        return any(m.role == actor.role and any(covers(tenant, m, u) for u in units) for m in user.memberships)
+    internal = _internal(tenant, user.memberships)
+    if actor.scope == "any":
+        return any(m.role == actor.role for m in internal)
+    target = ticket.responsible_unit if actor.scope == "responsible_unit" else actor.unit
+    return target is not None and any(m.role == actor.role and covers(tenant, m, target) for m in internal)
+
+
+def edits_tickets(tenant: CompiledTenant, user: UserView) -> bool:
+    """Whether the user holds a role that verifies and edits tickets."""
+    return user.kind == "staff" and any(
+        tenant.roles[m.role].edits_tickets for m in _internal(tenant, user.memberships) if m.role in tenant.roles
+    )
+
+
+def handles(tenant: CompiledTenant, user: UserView, unit: str) -> bool:
+    """Whether the user holds a task-handling role in `unit` (or above it)."""
+    return user.kind == "staff" and any(
+        m.role in tenant.roles and tenant.roles[m.role].handles_tasks and covers(tenant, m, unit)
+        for m in user.memberships
+    )
+
+
+def records_for_external(tenant: CompiledTenant, user: UserView, task: TaskView) -> bool:
+    """A dispatcher records the outcome of a task sent by e-mail to an external unit."""
+    unit = tenant.units.get(task.unit)
+    return unit is not None and unit.external and not unit.accounts and edits_tickets(tenant, user)
+
+
+def sees_ticket(tenant: CompiledTenant, user: UserView, ticket: TicketView) -> bool:
+    """Whether the user may read the ticket at all (unit scope of their roles)."""
+    if user.kind == "system":
+        return True
+    if user.kind == "resident":
+        return ticket.reporter_id is not None and ticket.reporter_id == user.id
+    task_units = {t.unit for t in ticket.tasks if t.state != "cancelled"}
+    for m in user.memberships:
+        role = tenant.roles.get(m.role)
+        if role is None:
+            continue
+        external = m.unit in tenant.units and tenant.units[m.unit].external
+        if external or role.sees == "tasks":
+            if any(covers(tenant, m, u) for u in task_units):
+                return True
+        elif role.sees == "all" or covers(tenant, m, ticket.responsible_unit) or any(
+            covers(tenant, m, u) for u in task_units
+        ):
+            return True
+    return False

@@ -1,0 +1,264 @@
+"""What a user may do to a ticket now, and what doing it means.
+
+`allowed_actions` and `fire` share one decision (`_check`), so `fire`
+refuses exactly what `allowed_actions` does not offer. `fire` settles the
+ticket afterwards: automatic transitions run until none applies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from komunikator.engine import machines
+from komunikator.engine.compiled import CompiledTenant, CompiledTransition
+from komunikator.engine.process_compiler import HOP_LIMIT
+from komunikator.engine.runtime import effects as fx
+from komunikator.engine.runtime.access import actor_allows, edits_tickets
+from komunikator.engine.runtime.calendar import WorkCalendar
+from komunikator.engine.runtime.conditions import ConditionContext, holds
+from komunikator.engine.runtime.moves import Change, calendar_for
+from komunikator.engine.runtime.outcome import Action, Outcome, Refusal, SettleLimitExceeded
+from komunikator.engine.runtime.views import SYSTEM, TicketView, UserView
+from komunikator.engine.schema.categories import PRIORITIES
+
+BUILTIN_ACTIONS: dict[str, tuple[str, ...]] = {
+    "reclassify": ("category",),
+    "mark_duplicate": ("duplicate_of",),
+    "set_priority": ("priority",),
+}
+
+
+def allowed_actions(
+    tenant: CompiledTenant, ticket: TicketView, user: UserView, now: datetime, calendar: WorkCalendar | None = None
+) -> list[Action]:
+    """Every action `user` may take on `ticket` now, with the inputs each requires."""
+    calendar = calendar or calendar_for(tenant)
+    out = []
+    process = tenant.processes[ticket.process]
+    for name in machines.triggers_from(process, ticket.state):
+        transition = process.transitions[name]
+        if _check_transition(tenant, ticket, transition, user, now, calendar) is None:
+            out.append(Action(name, "transition", transition.requires, transition.dest, transition.label))
+    for name in BUILTIN_ACTIONS:
+        if _check_builtin(tenant, ticket, name, user) is None:
+            kind: Any = name
+            out.append(Action(name, kind, BUILTIN_ACTIONS[name]))
+    return out
+
+
+def _check_transition(
+    tenant: CompiledTenant,
+    ticket: TicketView,
+    transition: CompiledTransition,
+    user: UserView,
+    now: datetime,
+    calendar: WorkCalendar,
+) -> Refusal | None:
+    if transition.automatic:
+        return Refusal("not_available", f"{transition.name!r} happens automatically; nobody fires it")
+    if machines.destination(tenant.processes[ticket.process], ticket.state, transition.name) is None:
+        return Refusal("not_available", f"{transition.name!r} is not possible from state {ticket.state!r}")
+    if not any(actor_allows(tenant, actor, ticket, user) for actor in transition.actors):
+        who = ", ".join(str(a) for a in transition.actors)
+        return Refusal("forbidden", f"{transition.name!r} may be done only by: {who}")
+    ctx = ConditionContext(tenant, ticket, now, calendar)
+    for condition in transition.conditions:
+        if not holds(condition, ctx):
+            return Refusal("condition_failed", f"{transition.name!r} requires {condition.name!r}, which does not hold")
+    return None
+
+
+def _check_builtin(tenant: CompiledTenant, ticket: TicketView, name: str, user: UserView) -> Refusal | None:
+    state = tenant.processes[ticket.process].states[ticket.state]
+    if state.final:
+        return Refusal("not_available", f"{name!r} is not possible on a closed ticket")
+    if name == "reclassify" and not state.reclassify:
+        return Refusal("not_available", f"the category cannot change in state {ticket.state!r}")
+    if not edits_tickets(tenant, user):
+        return Refusal("forbidden", f"{name!r} needs a role that edits tickets")
+    return None
+
+
+def _check_inputs(
+    tenant: CompiledTenant, ticket: TicketView, requires: tuple[str, ...], inputs: Mapping[str, Any]
+) -> Refusal | None:
+    for name in requires:
+        value = inputs.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return Refusal("missing_input", f"{name!r} is required", name)
+        if name == "category" and value not in tenant.categories:
+            return Refusal("invalid_input", f"unknown category {value!r}", name)
+        if name == "category" and value == ticket.category:
+            return Refusal("invalid_input", "the ticket already has this category", name)
+        if name == "priority" and value not in PRIORITIES:
+            return Refusal("invalid_input", f"priority must be one of {', '.join(PRIORITIES)}", name)
+        if name == "unit" and value not in tenant.units:
+            return Refusal("invalid_input", f"unknown unit {value!r}", name)
+        if name == "duplicate_of" and value == ticket.id:
+            return Refusal("invalid_input", "a ticket cannot duplicate itself", name)
+        if not isinstance(value, str):
+            return Refusal("invalid_input", f"{name!r} must be text", name)
+    return None
+
+
+def fire(
+    tenant: CompiledTenant,
+    ticket: TicketView,
+    action: str,
+    user: UserView,
+    inputs: Mapping[str, Any] | None,
+    now: datetime,
+    calendar: WorkCalendar | None = None,
+) -> Outcome | Refusal:
+    """Do `action` as `user`: the new ticket view and effects, or a precise refusal."""
+    calendar = calendar or calendar_for(tenant)
+    inputs = inputs or {}
+    process = tenant.processes[ticket.process]
+    transition = process.transitions.get(action)
+    if transition is not None:
+        refusal = _check_transition(tenant, ticket, transition, user, now, calendar)
+        refusal = refusal or _check_inputs(tenant, ticket, transition.requires, inputs)
+        if refusal:
+            return refusal
+        change = Change(tenant, ticket, user, now, calendar)
+        change.move(action, transition.dest, transition.effects, _reason(inputs))
+    elif action in BUILTIN_ACTIONS:
+        refusal = _check_builtin(tenant, ticket, action, user)
+        refusal = refusal or _check_inputs(tenant, ticket, BUILTIN_ACTIONS[action], inputs)
+        if refusal:
+            return refusal
+        change = Change(tenant, ticket, user, now, calendar)
+        _BUILTIN_APPLY[action](change, inputs)
+    else:
+        return Refusal("unknown_action", f"process {process.name!r} has no action {action!r}")
+    settle_change(change)
+    return Outcome(change.ticket, tuple(change.effects))
+
+
+def _reason(inputs: Mapping[str, Any]) -> str | None:
+    for key in ("reason", "public_comment", "internal_comment"):
+        if inputs.get(key):
+            return str(inputs[key])
+    return None
+
+
+def _reclassify(change: Change, inputs: Mapping[str, Any]) -> None:
+    tenant, ticket = change.tenant, change.ticket
+    new = tenant.categories[inputs["category"]]
+    change.emit(
+        fx.Reclassify(ticket.category, new.name, ticket.process, new.process, ticket.responsible_unit, new.unit)
+    )
+    change.emit(
+        fx.Audit(
+            "reclassify",
+            change.actor.id,
+            {"category": ticket.category, "process": ticket.process, "unit": ticket.responsible_unit},
+            {"category": new.name, "process": new.process, "unit": new.unit},
+            _reason(inputs),
+        )
+    )
+    if new.process == ticket.process:
+        # Same process: tasks already created keep their unit and deadline.
+        change.ticket = replace(ticket, category=new.name, responsible_unit=new.unit)
+        return
+    change.cancel_active("the ticket moved to another process")
+    old_process = tenant.processes[ticket.process]
+    if any(t.state == ticket.state for t in old_process.timers):
+        change.emit(fx.ClearTimers(ticket.state))
+    entry = tenant.processes[new.process].entry
+    change.ticket = replace(
+        change.ticket, category=new.name, process=new.process, responsible_unit=new.unit, state=entry,
+        state_entered_at=change.now,
+    )
+    for timer in tenant.processes[new.process].timers:
+        if timer.state == entry:
+            change.emit(fx.SetTimer(timer.index, entry, change.calendar.add(change.now, timer.after.amount,
+                                                                            timer.after.unit)))
+
+
+def _mark_duplicate(change: Change, inputs: Mapping[str, Any]) -> None:
+    master = str(inputs["duplicate_of"])
+    change.cancel_active("the ticket is a duplicate")
+    change.emit(fx.MergeInto(master))
+    change.ticket = replace(change.ticket, duplicate_of=master)
+    change.move("mark_duplicate", change.process.duplicate_state, (), f"duplicate of {master}")
+
+
+def _set_priority(change: Change, inputs: Mapping[str, Any]) -> None:
+    before, after = change.ticket.priority, str(inputs["priority"])
+    if before == after:
+        return
+    change.emit(fx.SetPriority(before, after))
+    change.emit(fx.Audit("set_priority", change.actor.id, {"priority": before}, {"priority": after}))
+    change.ticket = replace(change.ticket, priority=after)
+
+
+_BUILTIN_APPLY = {"reclassify": _reclassify, "mark_duplicate": _mark_duplicate, "set_priority": _set_priority}
+
+
+def settle_change(change: Change) -> None:
+    """Fire automatic transitions (as the system) until none applies."""
+    actor = change.actor
+    change.actor = SYSTEM
+    try:
+        for _ in range(HOP_LIMIT):
+            process = change.process
+            ctx = ConditionContext(change.tenant, change.ticket, change.now, change.calendar)
+            for name in process.automatic.get(change.ticket.state, ()):
+                transition = process.transitions[name]
+                if all(holds(c, ctx) for c in transition.conditions):
+                    change.move(name, transition.dest, transition.effects)
+                    break
+            else:
+                return
+        raise SettleLimitExceeded(f"more than {HOP_LIMIT} automatic transitions in a row on {change.ticket.id}")
+    finally:
+        change.actor = actor
+
+
+def settle(
+    tenant: CompiledTenant, ticket: TicketView, now: datetime, calendar: WorkCalendar | None = None
+) -> Outcome:
+    """Fire automatic transitions until none applies (actor: system)."""
+    change = Change(tenant, ticket, SYSTEM, now, calendar or calendar_for(tenant))
+    settle_change(change)
+    return Outcome(change.ticket, tuple(change.effects))
+
+
+def start(
+    tenant: CompiledTenant, ticket: TicketView, user: UserView, now: datetime, calendar: WorkCalendar | None = None
+) -> Outcome:
+    """A new ticket enters its process: arm the entry state's timers, emit events, settle."""
+    change = Change(tenant, ticket, user, now, calendar or calendar_for(tenant))
+    change.ticket = replace(ticket, state_entered_at=now)
+    for timer in change.process.timers:
+        if timer.state == ticket.state:
+            change.emit(fx.SetTimer(timer.index, ticket.state, change.calendar.add(now, timer.after.amount,
+                                                                                 timer.after.unit)))
+    change.event("ticket_created")
+    settle_change(change)
+    return Outcome(change.ticket, tuple(change.effects))
+
+
+def fire_timer(
+    tenant: CompiledTenant, ticket: TicketView, index: int, now: datetime, calendar: WorkCalendar | None = None
+) -> Outcome | Refusal:
+    """A due timer: fire its transition or effects, if the ticket is still where the timer watches."""
+    process = tenant.processes[ticket.process]
+    if not 0 <= index < len(process.timers):
+        return Refusal("stale_timer", f"process {process.name!r} has no timer {index}")
+    timer = process.timers[index]
+    if ticket.state != timer.state:
+        return Refusal("stale_timer", f"the ticket left state {timer.state!r}")
+    change = Change(tenant, ticket, SYSTEM, now, calendar or calendar_for(tenant))
+    change.run_effects(timer.effects, f"timer:{index}")
+    if timer.transition is not None:
+        transition = process.transitions[timer.transition]
+        ctx = ConditionContext(tenant, change.ticket, now, change.calendar)
+        if all(holds(c, ctx) for c in transition.conditions):
+            change.move(transition.name, transition.dest, transition.effects, f"timer {index}")
+    settle_change(change)
+    return Outcome(change.ticket, tuple(change.effects))

@@ -1,0 +1,185 @@
+"""The mechanics shared by every action: entering states, expanding effects.
+
+A `Change` accumulates, for one action, the ticket view as it evolves and
+the ordered list of effects for the store. Nothing here decides *whether*
+an action is allowed; `actions.py` and `tasks.py` do that first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from komunikator.engine.compiled import BoundCall, CompiledProcess, CompiledTenant
+from komunikator.engine.runtime import effects as fx
+from komunikator.engine.runtime.calendar import WorkCalendar
+from komunikator.engine.runtime.views import TaskView, TicketView, UserView
+from komunikator.engine.schema.refs import DueRef
+
+
+def calendar_for(tenant: CompiledTenant) -> WorkCalendar:
+    """The tenant's working-day calendar (Polish holidays plus its own days off)."""
+    return WorkCalendar.for_tenant(tenant.config.time_zone, [d.date for d in tenant.config.days_off])
+
+
+@dataclass
+class Change:
+    """One action's evolving ticket and effects."""
+
+    tenant: CompiledTenant
+    ticket: TicketView
+    actor: UserView
+    now: datetime
+    calendar: WorkCalendar
+    effects: list[fx.Effect] = field(default_factory=list)
+
+    @property
+    def process(self) -> CompiledProcess:
+        return self.tenant.processes[self.ticket.process]
+
+    def emit(self, effect: fx.Effect) -> None:
+        self.effects.append(effect)
+
+    # -- deadlines --------------------------------------------------------------
+
+    def due(self, ref: DueRef | None) -> datetime | None:
+        """Resolve a deadline reference from now (None when no SLA is set)."""
+        if ref is None:
+            return None
+        duration = ref.duration
+        if ref.sla is not None:
+            duration = self.tenant.categories[self.ticket.category].sla(ref.sla, self.ticket.priority)  # type: ignore[arg-type]
+        if duration is None:
+            return None
+        return self.calendar.add(self.now, duration.amount, duration.unit)
+
+    # -- tasks ------------------------------------------------------------------
+
+    def update_task(self, task: TaskView, action: str, reason: str | None = None, **changes: Any) -> TaskView:
+        """Change a task in the view and record the change."""
+        new = replace(task, **changes)
+        self.ticket = self.ticket.with_task(new)
+        self.emit(
+            fx.UpdateTask(
+                key=new.key,
+                state=new.state,
+                unit=new.unit,
+                assignee=new.assignee,
+                action=action,
+                reason=reason,
+                from_unit=task.unit if task.unit != new.unit else None,
+                from_assignee=task.assignee if task.assignee != new.assignee else None,
+            )
+        )
+        return new
+
+    def cancel_active(self, reason: str, *, step_only: bool = False) -> None:
+        """Cancel the tasks still open (of the current step, or all)."""
+        for task in self.ticket.tasks:
+            if task.active and (not step_only or task.step == self.ticket.step):
+                self.update_task(task, "cancel", reason, state="cancelled")
+
+    # -- events and rules -------------------------------------------------------
+
+    def event(self, name: str, task: str | None = None) -> None:
+        """Emit the notifications the tenant's rules attach to an event."""
+        for rule in self.tenant.notifications.values():
+            if rule.on != name:
+                continue
+            if rule.categories is not None and self.ticket.category not in rule.categories:
+                continue
+            self.emit(fx.Notify(tuple(rule.to), rule.template, tuple(rule.channels), name, task))
+
+    # -- effects ----------------------------------------------------------------
+
+    def run_effects(self, calls: tuple[BoundCall, ...], source: str) -> None:
+        """Expand a transition's or timer's effects, in declaration order."""
+        new_step = False
+        for call in calls:
+            args = call.args
+            if call.name == "create_task":
+                if not new_step:
+                    self.ticket = replace(self.ticket, step=self.ticket.step + 1)
+                    new_step = True
+                unit = args.unit.unit or self.ticket.responsible_unit  # type: ignore[union-attr]
+                task = TaskView(
+                    key=self.ticket.next_task_key(),
+                    step=self.ticket.step,
+                    created_in=self.ticket.state,
+                    unit=unit,
+                    due_at=self.due(args.due),  # type: ignore[union-attr]
+                )
+                self.ticket = self.ticket.with_task(task)
+                title = dict(args.title) if args.title else None  # type: ignore[union-attr]
+                self.emit(fx.CreateTask(task.key, unit, task.step, task.created_in, task.due_at, title))
+                self.event("task_assigned", task.key)
+            elif call.name == "notify":
+                channels = tuple(args.channels) if args.channels else ("email",)  # type: ignore[union-attr]
+                self.emit(fx.Notify(tuple(args.to), args.template, channels, source))  # type: ignore[union-attr]
+            elif call.name == "set_due":
+                due = self.due(args.due)  # type: ignore[union-attr]
+                self.ticket = replace(self.ticket, due_at=due)
+                self.emit(fx.SetTicketDue(due))
+            elif call.name == "cancel_tasks":
+                self.cancel_active(args.reason or "cancelled by the process", step_only=True)  # type: ignore[union-attr]
+            elif call.name == "set_priority":
+                if args.priority != self.ticket.priority:  # type: ignore[union-attr]
+                    self.emit(fx.SetPriority(self.ticket.priority, args.priority))  # type: ignore[union-attr]
+                    self.ticket = replace(self.ticket, priority=args.priority)  # type: ignore[union-attr]
+            else:
+                expand = getattr(call.definition, "expand", None)
+                if expand is not None:
+                    for effect in expand(self, args):
+                        self.emit(effect)
+                else:
+                    self.emit(fx.PluginEffect(call.name, args))
+
+    # -- moving between states --------------------------------------------------
+
+    def move(self, transition: str, dest: str, effects: tuple[BoundCall, ...] = (), reason: str | None = None) -> None:
+        """Leave the current state for `dest`, applying everything that goes with it."""
+        process = self.process
+        before = process.states[self.ticket.state]
+        after = process.states[dest]
+        self.emit(fx.ChangeState(before.name, after.name, transition, before.public, after.public))
+        self.emit(
+            fx.Audit(transition, self.actor.id, {"state": before.name}, {"state": after.name}, reason)
+        )
+        if any(t.state == before.name for t in process.timers):
+            self.emit(fx.ClearTimers(before.name))
+        self._sla(before.sla_paused, after.sla_paused)
+        if before.final and not after.final:
+            self.ticket = replace(self.ticket, closed_at=None)
+        self.ticket = replace(self.ticket, state=dest, state_entered_at=self.now)
+        self.run_effects(effects, f"transition:{transition}")
+        if after.final:
+            self.cancel_active("the ticket was closed")
+            self.ticket = replace(self.ticket, closed_at=self.now)
+        for timer in process.timers:
+            if timer.state == dest:
+                at = self.calendar.add(self.now, timer.after.amount, timer.after.unit)
+                self.emit(fx.SetTimer(timer.index, dest, at))
+        self.event("ticket_state_changed")
+        if before.public != after.public:
+            self.event("ticket_public_status_changed")
+
+    def _sla(self, was_paused: bool, now_paused: bool) -> None:
+        if not was_paused and now_paused:
+            self.ticket = replace(self.ticket, sla_paused_at=self.now)
+            self.emit(fx.PauseSla(self.now))
+        elif was_paused and not now_paused and self.ticket.sla_paused_at is not None:
+            paused_at = self.ticket.sla_paused_at
+            days = self.calendar.working_days_between(paused_at, self.now)
+            self.ticket = replace(self.ticket, sla_paused_at=None)
+            self.emit(fx.ResumeSla(paused_at, days))
+            if days:
+                if self.ticket.due_at is not None:
+                    due = self.calendar.add(self.ticket.due_at, days, "business_days")
+                    self.ticket = replace(self.ticket, due_at=due)
+                    self.emit(fx.SetTicketDue(due))
+                for task in self.ticket.tasks:
+                    if task.active and task.due_at is not None:
+                        new_due = self.calendar.add(task.due_at, days, "business_days")
+                        self.ticket = self.ticket.with_task(replace(task, due_at=new_due))
+                        self.emit(fx.SetTaskDue(task.key, new_due))
