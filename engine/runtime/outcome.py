@@ -59,9 +59,6 @@ class Refusal:
     message: str
     field: str | None = None
 
-    def __bool__(self) -> bool:  # a refusal is never a success
-        return False
-
 
 class SettleLimitExceeded(RuntimeError):
     """Automatic transitions kept firing past the hop limit (a definition bug)."""
