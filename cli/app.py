@@ -9,6 +9,9 @@ from typing import Annotated
 
 import typer
 
+from komunikator.cli.db_commands import db_app
+from komunikator.cli.docs_commands import docs_app
+from komunikator.cli.inspect_commands import inspect_app
 from komunikator.engine.compiler import check_library, check_tenant
 from komunikator.engine.errors import ErrorList
 from komunikator.engine.settings import Settings
@@ -69,6 +72,11 @@ def check(
                 f"(version {tenant.version})"
             )
         typer.echo(f"{len(compiled)} tenant(s) compiled in {took:.2f} s")
+
+
+app.add_typer(docs_app)
+app.add_typer(inspect_app)  # explain, graph
+app.add_typer(db_app)  # upgrade, status
 
 
 def main() -> None:

@@ -14,10 +14,10 @@ from types import MappingProxyType
 from typing import Any, cast
 
 import jinja2
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from komunikator.engine.compiled import CompiledCategory, CompiledProcess, CompiledTenant
-from komunikator.engine.errors import ConfigInvalid, ErrorList, Position
+from komunikator.engine.errors import ConfigInvalid, ErrorList, Position, dotted
 from komunikator.engine.overlay import overlay
 from komunikator.engine.process_compiler import ProcessCompiler, definition_hash
 from komunikator.engine.references import RefChecker, unknown
@@ -29,7 +29,7 @@ from komunikator.engine.schema.org import Unit
 from komunikator.engine.schema.processes import Process
 from komunikator.engine.schema.tenant import TenantConfig
 from komunikator.engine.sources import load_folder
-from komunikator.engine.validation import Validated, validate_model
+from komunikator.engine.validation import Validated, check_name, validate_model
 from komunikator.engine.yaml_loader import Path_, Tree
 
 
@@ -67,6 +67,7 @@ def check_library(definitions_dir: Path, registry: Registry | None = None) -> Er
             )
             continue
         for name, value in entries.items():
+            check_name(name, library, (section, name), errors)
             if isinstance(value, dict):
                 value = {k: v for k, v in value.items() if k not in ("extends", "disabled")}
             validate_model(model, value, library, (section, name), errors)
@@ -91,15 +92,14 @@ class TenantCompiler:
 
     def run(self) -> CompiledTenant | None:
         config = self._validate()
-        if config is None:
-            return None
-        plugin_settings = self._plugins(config)
+        # a broken tenant section must not hide the other sections' mistakes
+        plugin_settings = self._plugins(config) if config is not None else {}
         units = self._units()
-        processes = self._processes()
+        processes = self._processes(config.plugins if config is not None else None)
         categories = self._categories(processes)
         self._templates(config)
         self._notifications()
-        if self.errors:
+        if self.errors or config is None:
             return None
         entries = self.validated.entries
         return CompiledTenant(
@@ -138,8 +138,9 @@ class TenantCompiler:
                     if not isinstance(name, str):
                         self.err((section, name), f"a name must be text, got {name!r}", key=True)
                         continue
+                    named = check_name(name, self.tree, (section, name), self.errors)
                     model = validate_model(ENTRY_SECTIONS[section], entry, self.tree, (section, name), self.errors)
-                    if model is None:
+                    if model is None or not named:
                         bad.add(name)
                     else:
                         good[name] = model
@@ -162,7 +163,9 @@ class TenantCompiler:
         settings: dict[str, BaseModel] = {}
         for i, name in enumerate(config.plugins):
             if name not in self.registry.plugins:
-                self.err(("tenant", "plugins", i), unknown("plugin", name, self.registry.plugins))
+                installed = self.registry.plugins
+                self.err(("tenant", "plugins", i), unknown("plugin", name, installed) if installed
+                         else f"plugin {name!r} is not installed (no plugins are installed)")
         for section, value in self.tree.data.items():
             plugin = self.registry.plugins.get(section)
             if plugin is None or section in SINGLE_SECTIONS or section in ENTRY_SECTIONS:
@@ -179,12 +182,15 @@ class TenantCompiler:
                 model = validate_model(plugin.section, value, self.tree, (section,), self.errors)
                 if model is not None:
                     settings[section] = model
-        for name in config.plugins:
+        for i, name in enumerate(config.plugins):
             plugin = self.registry.plugins.get(name)
             if plugin is not None and plugin.section is not None and name not in settings and name not in self.tree.data:
-                model = validate_model(plugin.section, {}, self.tree, ("tenant", "plugins"), self.errors)
-                if model is not None:
-                    settings[name] = model
+                try:
+                    settings[name] = plugin.section.model_validate({})
+                except ValidationError as exc:
+                    needed = ", ".join(dotted(tuple(e["loc"])) for e in exc.errors())
+                    self.err(("tenant", "plugins", i),
+                             f"plugin {name!r} needs settings: add a top-level `{name}:` section ({needed})")
         return settings
 
     def _units(self) -> dict[str, frozenset[str]]:
@@ -196,13 +202,16 @@ class TenantCompiler:
             if unit.external and not unit.accounts and not unit.email:
                 self.err(path, "an external unit without accounts gets its tasks by e-mail: give it an `email`",
                          key=True)
-        # parent cycles
+        # parent cycles, each reported once, at its first unit
+        in_cycle: set[str] = set()
         for name in units:
             seen = [name]
             parent = units[name].parent
-            while parent is not None and parent in units:
+            while parent is not None and parent in units and name not in in_cycle:
                 if parent in seen:
-                    self.err(("units", name, "parent"), "units form a cycle: " + " → ".join([*seen, parent]))
+                    if parent == name:
+                        in_cycle.update(seen)
+                        self.err(("units", name, "parent"), "units form a cycle: " + " → ".join([*seen, parent]))
                     break
                 seen.append(parent)
                 parent = units[parent].parent
@@ -214,8 +223,8 @@ class TenantCompiler:
                 parent, hops = units[parent].parent, hops + 1
         return {k: frozenset(v) for k, v in subtree.items()}
 
-    def _processes(self) -> dict[str, CompiledProcess]:
-        compiler = ProcessCompiler(self.registry, self.tree, self.errors, self.refs)
+    def _processes(self, enabled_plugins: list[str] | None) -> dict[str, CompiledProcess]:
+        compiler = ProcessCompiler(self.registry, self.tree, self.errors, self.refs, enabled_plugins)
         out = {}
         for name, spec in self.validated.entries.get("processes", {}).items():
             compiled = compiler.compile(name, cast(Process, spec), self.origin.get(("processes", name), ()))
@@ -263,7 +272,8 @@ class TenantCompiler:
                 out[name] = CompiledCategory(name, spec, spec.process, spec.unit, self.origin.get(path, ()))
         return out
 
-    def _templates(self, config: TenantConfig) -> None:
+    def _templates(self, config: TenantConfig | None) -> None:
+        """Parse every template; check it has a text per locale (when the tenant section is valid)."""
         env = jinja2.Environment(autoescape=False)
         for name, model in self.validated.entries.get("templates", {}).items():
             template = cast(Template, model)
@@ -272,7 +282,7 @@ class TenantCompiler:
                 if texts is None:
                     continue
                 path = ("templates", name, part)
-                if "*" not in texts:
+                if "*" not in texts and config is not None:
                     missing = [loc for loc in config.locales if loc not in texts]
                     if missing:
                         self.err(path, f"no text for locale(s) {', '.join(missing)} (the tenant's locales)")

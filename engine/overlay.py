@@ -62,8 +62,17 @@ def overlay(library: Tree, tenant: Tree, errors: ErrorList) -> tuple[Tree, dict[
                 base_name = value["extends"]
             if section in LIBRARY_SECTIONS and isinstance(value, dict):
                 base = _library_base(library, section, name, base_name, value, tenant, errors)
+                if base is None and "extends" in value:
+                    continue  # reported; validating the rest would only add noise
             else:
                 base = None
+                if isinstance(value, dict) and "extends" in value:
+                    errors.add(
+                        tenant.where((*path, "extends"), key=True),
+                        (*path, "extends"),
+                        f"`extends` copies an entry of the shared library, which has no {section}",
+                    )
+                    continue
             if isinstance(value, dict) and value.get("disabled") is True:
                 if name in target or base is not None:
                     target.pop(name, None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -29,8 +29,11 @@ def definition_hash(data: Any) -> str:
 class ProcessCompiler:
     """Compiles processes of one tenant, reporting into a shared error list."""
 
-    def __init__(self, registry: Registry, tree: Tree, errors: ErrorList, refs: RefChecker) -> None:
+    def __init__(self, registry: Registry, tree: Tree, errors: ErrorList, refs: RefChecker,
+                 enabled_plugins: Collection[str] | None = None) -> None:
         self.registry = registry
+        #: plugins whose conditions and effects the tenant may name (None: all)
+        self.enabled_plugins = enabled_plugins
         self.tree = tree
         self.errors = errors
         self.refs = refs
@@ -40,11 +43,21 @@ class ProcessCompiler:
 
     def bind(self, call: Call, path: Path_, table: Mapping[str, ConditionDef | EffectDef], kind: str,
              process: str | None) -> BoundCall | None:
-        """Resolve a named call and validate its arguments."""
+        """Resolve a named call and validate its arguments.
+
+        `path` is the call's place in the normalised list (`…when[0]`);
+        errors name the place it was written (`…when.resolved_within`).
+        """
+        at = path if isinstance(self._node(path[:-1]), list) else path[:-1]
         spec = table.get(call.name)
-        yaml_path = (*path, call.name) if self._written_as_mapping(path) else path
+        yaml_path = (*at, call.name) if isinstance(self._node(at), dict) else at
         if spec is None:
-            self.err(path, unknown(kind, call.name, table))
+            self.err(at, unknown(kind, call.name, table))
+            return None
+        owner = self.registry.plugin_of(spec)
+        if owner is not None and self.enabled_plugins is not None and owner not in self.enabled_plugins:
+            self.err(at, f"{kind} {call.name!r} comes from plugin {owner!r}, which is not enabled; "
+                         "add it to `plugins:` in the tenant section")
             return None
         if spec.args is None:
             if call.args is not None:
@@ -52,24 +65,39 @@ class ProcessCompiler:
                 return None
             return BoundCall(call.name, None, spec)
         value = call.args
+        shorthand = None
         if value is None:
             value = {}
         elif not isinstance(value, dict) and spec.shorthand:
-            value = {spec.shorthand: value}
-        model = validate_model(spec.args, value, self.tree, yaml_path, self.errors)
+            shorthand = spec.shorthand
+            value = {shorthand: value}
+        found = ErrorList()
+        model = validate_model(spec.args, value, self.tree, yaml_path, found)
+        n = len(yaml_path)
+        for error in found.errors:
+            # `{resolved_within: soon}` wrote the `within` field as the whole argument
+            where = error.path
+            if shorthand is not None and where[n : n + 1] == (shorthand,):
+                where = (*yaml_path, *where[n + 1 :])
+            self.errors.add(error.position, where, error.message)
         if model is None:
             return None
-        self.refs.walk_args(model, yaml_path, process)
+        self.refs.walk_args(model, yaml_path, process, shorthand)
         return BoundCall(call.name, model, spec)
 
-    def _written_as_mapping(self, path: Path_) -> bool:
+    def _item(self, path: Path_, i: int) -> Path_:
+        """The path of item `i` of a list that YAML may also write as one value."""
+        return (*path, i) if isinstance(self._node(path), list) else path
+
+    def _node(self, path: Path_) -> Any:
+        """The raw value written at `path`, or None."""
         node: Any = self.tree.data
         for part in path:
             try:
                 node = node[part]
             except (KeyError, IndexError, TypeError):
-                return False
-        return isinstance(node, dict)
+                return None
+        return node
 
     def compile(self, name: str, spec: Process, origin: tuple[str, ...]) -> CompiledProcess | None:
         """Check and compile one process; None if it has errors."""
@@ -97,10 +125,10 @@ class ProcessCompiler:
         for tname, t in spec.transitions.items():
             tpath = (*base, "transitions", tname)
             for i, source in enumerate(t.from_):
-                state_ref(source, (*tpath, "from", i))
+                state_ref(source, self._item((*tpath, "from"), i))
             state_ref(t.to, (*tpath, "to"))
             for i, actor in enumerate(t.by):
-                self.refs.actor(actor, (*tpath, "by", i))
+                self.refs.actor(actor, self._item((*tpath, "by"), i))
             conditions = [
                 self.bind(c, (*tpath, "when", i), self.registry.conditions, "condition", name)
                 for i, c in enumerate(t.when)
@@ -111,8 +139,11 @@ class ProcessCompiler:
             ]
             if any(e.name == "create_task" for e in t.effects):
                 creating.setdefault(t.to, tname)
-            if t.automatic and any(states.get(s) is not None and states[s].final for s in t.from_):
-                self.err((*tpath, "automatic"), "an automatic transition cannot leave a final state")
+            if t.automatic:
+                for i, source in enumerate(t.from_):
+                    if source in states and states[source].final:
+                        self.err(self._item((*tpath, "from"), i),
+                                 f"an automatic transition cannot leave the final state {source!r}")
             transitions[tname] = CompiledTransition(
                 name=tname,
                 sources=tuple(t.from_),
@@ -197,14 +228,18 @@ class ProcessCompiler:
                 edges[source].add(t.to)
                 if t.automatic:
                     auto_edges[source].append((t.to, tname))
-        duplicate = spec.duplicate_target
         for sname, s in spec.states.items():
             if s.on_withdraw:
                 edges[sname].add(s.on_withdraw)
-            if duplicate in spec.states and not s.final:
-                edges[sname].add(duplicate)  # `mark_duplicate` works in every non-final state
+        # `mark_duplicate` works in every non-final state: it makes the duplicate
+        # state reachable, but is no way to finish a genuine ticket
+        duplicate = spec.duplicate_target
+        reach_edges = {
+            sname: edges[sname] | ({duplicate} if duplicate in spec.states and not s.final else set())
+            for sname, s in spec.states.items()
+        }
 
-        reached = _reach(entry, edges)
+        reached = _reach(entry, reach_edges)
         for sname in spec.states:
             if sname not in reached:
                 self.err((*base, "states", sname), f"state {sname!r} cannot be reached from {entry!r}", key=True)

@@ -56,10 +56,14 @@ class RefChecker:
         if actor.scope == "unit":
             self.ref("units", "unit", actor.unit, path)
 
-    def walk_args(self, args: BaseModel, path: Path_, process: str | None) -> None:
-        """Check every reference inside an effect's or condition's arguments."""
+    def walk_args(self, args: BaseModel, path: Path_, process: str | None, shorthand: str | None = None) -> None:
+        """Check every reference inside an effect's or condition's arguments.
+
+        `shorthand` names the field written as the whole argument
+        (`set_due: category.sla.resolve`), so its errors point at `path`.
+        """
         for name in type(args).model_fields:
-            self._value(getattr(args, name), (*path, name), name, process)
+            self._value(getattr(args, name), path if name == shorthand else (*path, name), name, process)
 
     def _value(self, value: Any, path: Path_, field_name: str, process: str | None) -> None:
         if isinstance(value, list | tuple):

@@ -120,7 +120,11 @@ class Registry:
         )
 
     def _from_plugin(self, item: ConditionDef | EffectDef) -> bool:
-        return any(item in p.conditions or item in p.effects for p in self.plugins.values())
+        return self.plugin_of(item) is not None
+
+    def plugin_of(self, item: ConditionDef | EffectDef) -> str | None:
+        """The plugin that registered a condition or effect (None for built-ins)."""
+        return next((p.name for p in self.plugins.values() if item in p.conditions or item in p.effects), None)
 
 
 def discover_plugins() -> list[Plugin]:

@@ -20,13 +20,16 @@ class Settings:
 
     definitions_dir: Path
     tenants_dir: Path
+    #: tenants answer on `<slug>.<base_domain>` besides their own hosts
+    base_domain: str = "localhost"
 
     @classmethod
     def from_env(cls) -> Settings:
-        """Settings from `KOMUNIKATOR_DEFINITIONS` and `KOMUNIKATOR_TENANTS`."""
+        """Settings from `KOMUNIKATOR_DEFINITIONS`, `KOMUNIKATOR_TENANTS`, `KOMUNIKATOR_BASE_DOMAIN`."""
         return cls(
             definitions_dir=Path(os.environ.get("KOMUNIKATOR_DEFINITIONS", REPO_ROOT / "definitions")),
             tenants_dir=Path(os.environ.get("KOMUNIKATOR_TENANTS", REPO_ROOT / "tenants")),
+            base_domain=os.environ.get("KOMUNIKATOR_BASE_DOMAIN", "localhost"),
         )
 
     def tenant_dirs(self) -> list[Path]:

@@ -14,11 +14,14 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
 from komunikator.engine.errors import ErrorList
+from komunikator.engine.schema.base import Id
 from komunikator.engine.yaml_loader import Path_, Tree
+
+_ID: TypeAdapter[str] = TypeAdapter(Id)
 
 
 @dataclass
@@ -53,6 +56,7 @@ def report_pydantic_error(
     loc = _clean_loc(detail["loc"], value)
     kind = detail["type"]
     path = (*at, *loc)
+    on_key = bool(detail["loc"]) and detail["loc"][-1] == "[key]"  # a mapping's key, not its value
     if kind == "missing":
         parent = path[:-1]
         errors.add(tree.where(parent, key=True), path, f"missing required key {loc[-1]!r}")
@@ -66,7 +70,28 @@ def report_pydantic_error(
             hint = f"; did you mean {close[0]!r}?" if close else f"; allowed keys: {', '.join(allowed)}"
         errors.add(tree.where(path, key=True), path, f"unknown key {key!r}{hint}")
         return
-    errors.add(tree.where(path), path, _message(detail))
+    message = _key_message(detail) if on_key else _message(detail)
+    # a whole mapping is wrong: its key's line, not its first child's, says which
+    errors.add(tree.where(path, key=on_key or isinstance(_value_at(value, loc), dict)), path, message)
+
+
+def _value_at(value: Any, loc: Path_) -> Any:
+    for part in loc:
+        try:
+            value = value[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return value
+
+
+def check_name(name: object, tree: Tree, path: Path_, errors: ErrorList) -> bool:
+    """Check the name of a section entry (a unit, a category …) is a valid id."""
+    try:
+        _ID.validate_python(name)
+    except ValidationError as exc:
+        errors.add(tree.where(path, key=True), path, _message(exc.errors()[0]))
+        return False
+    return True
 
 
 def _clean_loc(loc: tuple[int | str, ...], value: Any) -> Path_:
@@ -117,6 +142,25 @@ def _describe(value: Any) -> str:
     return repr(value)
 
 
+#: Patterns of the schema, described for people.
+_PATTERNS = {
+    r"^[a-z][a-z0-9_]*$": "is not a valid name: use lowercase letters, digits and '_', starting with a letter",
+    r"^[A-Z]{2,4}$": "should be 2 to 4 capital letters (A–Z), e.g. ZG",
+    r"^#[0-9a-fA-F]{6}$": "is not a colour: write #RRGGBB, e.g. #1f5fa8",
+    r"^[^@\s]+@[^@\s]+\.[^@\s]+$": "is not an e-mail address",
+}
+
+
+def _key_message(detail: ErrorDetails) -> str:
+    expected = str((detail.get("ctx") or {}).get("expected", ""))
+    if detail["type"] == "literal_error" and "'*'" in expected:
+        return (
+            f"unknown locale {detail.get('input')!r}; give texts as {{pl: …, en: …}} "
+            "or as one text for every locale"
+        )
+    return _message(detail)
+
+
 def _message(detail: ErrorDetails) -> str:
     kind = detail["type"]
     given = detail.get("input")
@@ -127,8 +171,8 @@ def _message(detail: ErrorDetails) -> str:
         return f"{given!r} is not allowed; expected {ctx.get('expected', '')}"
     if kind == "string_pattern_mismatch":
         pattern = str(ctx.get("pattern", ""))
-        if pattern == r"^[a-z][a-z0-9_]*$":
-            return f"{given!r} is not a valid name: use lowercase letters, digits and '_', starting with a letter"
+        if pattern in _PATTERNS:
+            return f"{given!r} {_PATTERNS[pattern]}"
         return f"{given!r} does not have the expected form ({pattern})"
     if kind == "value_error":
         return str(ctx.get("error", detail["msg"]))

@@ -9,8 +9,10 @@ only module that sees YAML nodes. It refuses, with positions:
 - duplicate keys (naming the line of the first one),
 - files that are not UTF-8 (naming the line and column of the first bad byte),
 - tags other than YAML's standard ones,
-- documents whose aliases expand past a fixed budget ("billion laughs") or
-  refer to themselves.
+- documents whose aliases expand past a fixed budget ("billion laughs"),
+  refer to themselves or merge (`<<`) a mapping into itself,
+- nesting deeper than MAX_DEPTH (checked while scanning, before ruamel's
+  scanner and composer slow down or recurse too deep).
 
 YAML 1.2 is used, so `yes`, `no` and `on` stay strings.
 """
@@ -24,9 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.composer import MaxDepthExceededError
 from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.scanner import Scanner, ScannerError
 
 from komunikator.engine.errors import ErrorList, Position
 
@@ -97,6 +101,18 @@ class Tree:
                 del table[p]
 
 
+class _TooDeep(ScannerError):
+    """Flow collections (`[[[…`) nested past MAX_DEPTH."""
+
+
+class _DepthLimitedScanner(Scanner):
+    # ruamel's scanner slows down quadratically with flow nesting; stop early
+    def fetch_flow_collection_start(self, TokenClass: Any, to_push: str) -> None:
+        if len(self.flow_context) >= MAX_DEPTH:
+            raise _TooDeep(None, None, "nested too deeply", self.reader.get_mark())
+        super().fetch_flow_collection_start(TokenClass, to_push)
+
+
 class _Budget:
     def __init__(self) -> None:
         self.nodes = 0
@@ -128,32 +144,64 @@ def _decode(raw: bytes, file: str, errors: ErrorList) -> str | None:
         return None
 
 
+#: Scanner and parser messages rewritten for people who edit YAML by hand:
+#: (part of the problem text, message, report at the context mark?).
+_FRIENDLY = (
+    ("'\\t'", "tab character: indent YAML with spaces, not tabs", False),
+    ("a tab character", "tab character: indent YAML with spaces, not tabs", False),
+    ("expected <block end>", "this line's indentation does not match the lines above it", False),
+    ("mapping values are not allowed here", "unexpected ':'; put a value that contains ': ' in quotes", False),
+    ("could not find expected ':'", "a line in a mapping without 'key: value'", True),
+    ("found unexpected end of stream", "a quoted value is never closed", True),
+    ("but found another document", "one document per file: remove the '---' line", False),
+)
+
+
 def _yaml_error(exc: YAMLError, file: str, errors: ErrorList) -> None:
-    if isinstance(exc, MarkedYAMLError) and exc.problem_mark is not None:
-        mark = exc.problem_mark
-        problem = exc.problem or "invalid YAML"
-        if "'\\t'" in problem or "\\t" in problem:
-            problem = "tab character: indent YAML with spaces, not tabs"
+    if not isinstance(exc, MarkedYAMLError) or exc.problem_mark is None:
+        errors.add(Position(file, 1, 1), (), f"YAML error: {exc}")
+        return
+    mark, problem = exc.problem_mark, exc.problem or "invalid YAML"
+    for part, friendly, at_context in _FRIENDLY:
+        if part in problem:
+            if at_context and exc.context_mark is not None:
+                mark = exc.context_mark
+            problem = friendly
+            break
+    else:
+        context = exc.context_mark
+        if exc.context and context is not None and context.line != mark.line:
+            problem = f"{problem} ({exc.context} that starts at line {context.line + 1})"
         elif exc.context:
             problem = f"{problem} ({exc.context})"
-        errors.add(Position(file, mark.line + 1, mark.column + 1), (), f"YAML syntax error: {problem}")
-    else:
-        errors.add(Position(file, 1, 1), (), f"YAML error: {exc}")
+    errors.add(Position(file, mark.line + 1, mark.column + 1), (), f"YAML syntax error: {problem}")
 
 
 def load_text(text: str, file: str, errors: ErrorList) -> Tree | None:
     """Parse one YAML document; on any error record it and return None."""
     yaml = YAML(typ="safe", pure=True)
+    yaml.Scanner = _DepthLimitedScanner
+    yaml.max_depth = MAX_DEPTH + 1  # the composer counts the root as 1
     try:
         root = yaml.compose(io.StringIO(text))
+    except (_TooDeep, MaxDepthExceededError) as exc:
+        mark = exc.problem_mark
+        where = Position(file, mark.line + 1, mark.column + 1) if mark else Position(file, 1, 1)
+        errors.add(where, (), f"nested deeper than {MAX_DEPTH} levels")
+        return None
     except YAMLError as exc:
         _yaml_error(exc, file, errors)
+        return None
+    except RecursionError:
+        errors.add(Position(file, 1, 1), (), f"nested deeper than {MAX_DEPTH} levels")
         return None
     tree = Tree(data=None)
     if root is None:
         tree.data = {}
         return tree
     converter = _Converter(file, errors, tree, yaml.constructor)
+    if not converter.within_budget(root):
+        return None
     try:
         tree.data = converter.convert(root, ())
     except _Abort:
@@ -200,6 +248,46 @@ class _Converter:
         self.active: set[int] = set()
         self.failed = False
 
+    def within_budget(self, root: Node) -> bool:
+        """Refuse a document whose aliases would expand past MAX_NODES.
+
+        Sizes are counted once per node (aliases share nodes), so this costs
+        as much as the document's text, not its expansion. The error points
+        at the innermost node that alone exceeds the budget.
+        """
+        sizes: dict[int, int] = {}
+        visiting: set[int] = set()
+
+        def size(node: Node, path: Path_) -> int:
+            key = id(node)
+            if key in sizes:
+                return sizes[key]
+            if key in visiting or len(path) > MAX_DEPTH:
+                return 1  # self-reference and depth are reported by convert()
+            visiting.add(key)
+            total = 1
+            if isinstance(node, SequenceNode):
+                total += sum(size(item, (*path, i)) for i, item in enumerate(node.value))
+            elif isinstance(node, MappingNode):
+                for key_node, value_node in node.value:
+                    part = key_node.value if isinstance(key_node, ScalarNode) else "?"
+                    total += size(value_node, (*path, part))
+                    if total > MAX_NODES:
+                        break
+            visiting.discard(key)
+            sizes[key] = total
+            if total > MAX_NODES and not self.failed:
+                self._fail(
+                    node,
+                    path,
+                    f"aliases here expand to more than {MAX_NODES} values (a 'billion laughs' document?); "
+                    "write the values out or nest fewer aliases",
+                )
+            return total
+
+        size(root, ())
+        return not self.failed
+
     def _fail(self, node: Node, path: Path_, message: str) -> None:
         self.errors.add(_position(self.file, node), path, message)
         self.failed = True
@@ -217,7 +305,10 @@ class _Converter:
             return None
         self.tree.pos.setdefault(path, _position(self.file, node))
         if id(node) in self.active:
-            self._fail(node, path, "alias refers to itself")
+            # an alias has no position of its own: name the key that holds it
+            where = self.tree.key_pos.get(path) or _position(self.file, node)
+            self.errors.add(where, path, "alias refers to itself (the anchor contains its own alias)")
+            self.failed = True
             raise _Abort
         if isinstance(node, ScalarNode):
             try:
@@ -268,7 +359,21 @@ class _Converter:
                 if not isinstance(source, MappingNode):
                     self._fail(key_node, path, "'<<' merges only mappings")
                     continue
-                merged = self._mapping(source, path)
+                if id(source) in self.active:
+                    self._fail(key_node, path, "'<<' merges a mapping into itself")
+                    continue
+                # convert into a scratch tree: only the keys the mapping does not
+                # set itself are taken, with their positions (in the merged mapping)
+                own, scratch = self.tree, Tree(data=None)
+                self.active.add(id(source))
+                self.tree = scratch
+                try:
+                    merged = self._mapping(source, path)
+                finally:
+                    self.tree = own
+                    self.active.discard(id(source))
                 for key, value in merged.items():
-                    out.setdefault(key, value)
+                    if key not in out:
+                        out[key] = value
+                        own.graft((*path, key), scratch, (*path, key))
         return out

@@ -1,0 +1,194 @@
+"""The one module that talks to `transitions`.
+
+Each compiled process becomes one plain, synchronous `transitions.Machine`
+with `auto_transitions=False` (no unguarded `to_<state>` triggers): its
+states are the process states and it has one trigger per transition name,
+leaving from all of that transition's sources. Automatic transitions are
+ordinary triggers here; deciding *when* the engine fires them is the
+runtime's job. The machine has no model: the runtime is pure and asks it
+only what a state allows and where a trigger leads.
+
+Machines are built once per (process name, process version) and cached.
+`mermaid` draws a process with `GraphMachine`'s Mermaid backend (no
+graphviz needed).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from komunikator.engine.compiled import CompiledProcess, CompiledTransition
+from komunikator.engine.schema.base import text_for
+from transitions import Machine, State
+from transitions.extensions import GraphMachine
+from transitions.extensions.diagrams_mermaid import Graph as MermaidGraph
+
+__all__ = ["destination", "machine_for", "mermaid", "triggers_from"]
+
+
+class _ProcessKey:
+    """Carries a process into the cache, hashed and compared by (name, version).
+
+    `CompiledProcess` holds MappingProxyType fields and is not hashable;
+    its version is the hash of its definition, so (name, version) names it.
+    """
+
+    __slots__ = ("key", "process")
+
+    def __init__(self, process: CompiledProcess) -> None:
+        self.process = process
+        self.key = (process.name, process.version)
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _ProcessKey) and other.key == self.key
+
+
+def machine_for(process: CompiledProcess) -> Machine:
+    """The (cached) state machine of a compiled process."""
+    return _build_machine(_ProcessKey(process))
+
+
+@lru_cache(maxsize=512)
+def _build_machine(key: _ProcessKey) -> Machine:
+    process = key.process
+    return Machine(
+        model=None,
+        states=[State(name, final=state.final) for name, state in process.states.items()],
+        initial=process.entry,
+        transitions=[
+            {"trigger": t.name, "source": list(t.sources), "dest": t.dest}
+            for t in process.transitions.values()
+        ],
+        auto_transitions=False,
+        name=process.name,
+    )
+
+
+def triggers_from(process: CompiledProcess, state: str) -> tuple[str, ...]:
+    """Every trigger the machine allows from `state`, in declaration order."""
+    return tuple(machine_for(process).get_triggers(state))
+
+
+def destination(process: CompiledProcess, state: str, trigger: str) -> str | None:
+    """Where `trigger` leads from `state`, or None if the machine does not allow it there."""
+    event = machine_for(process).events.get(trigger)
+    if event is None:
+        return None
+    found = event.transitions.get(state)
+    if not found:
+        return None
+    dest = found[0].dest
+    return str(dest) if dest is not None else None
+
+
+# -- diagrams -----------------------------------------------------------------
+
+
+class _LabelledState(State):
+    """A state that carries a display label for diagrams."""
+
+    def __init__(self, *args: Any, label: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.label = label or self.name
+
+
+class _ProcessGraph(MermaidGraph):  # type: ignore[misc]
+    """The Mermaid backend plus end markers (`state --> [*]`) for final states."""
+
+    def _add_nodes(self, states: list[dict[str, Any]], container: list[str]) -> None:
+        self._finals = [s["name"] for s in states if s.get("final")]
+        for state in states:
+            container.append('state "{}" as {}'.format(self._convert_state_attributes(state), state["name"]))
+            style = "final" if state.get("final") else "default"
+            container.append("class {} s_{}".format(state["name"], style))
+
+    def _add_edges(self, transitions: list[dict[str, Any]], container: list[str]) -> None:
+        super()._add_edges(transitions, container)
+        container.extend(f"{name} --> [*]" for name in getattr(self, "_finals", ()))
+
+
+class _DiagramMachine(GraphMachine):  # type: ignore[misc]
+    """A GraphMachine with labelled states, drawn by `_ProcessGraph`."""
+
+    state_cls = _LabelledState
+    # transitions reads both as class attributes
+    machine_attributes = {"rankdir": "LR"}  # noqa: RUF012
+    style_attributes: dict[str, Any] = {  # noqa: RUF012
+        "node": {
+            "default": {"fillcolor": "white", "color": "black"},
+            "final": {"fillcolor": "lightgrey", "color": "black"},
+        },
+        "edge": {},
+        "graph": {},
+    }
+
+    def _init_graphviz_engine(self, graph_engine: str) -> Any:
+        if graph_engine == "mermaid":
+            return _ProcessGraph
+        return super()._init_graphviz_engine(graph_engine)
+
+
+def mermaid(process: CompiledProcess, locale: str = "pl") -> str:
+    """A Mermaid state diagram of a process, labels in `locale`.
+
+    States show their label and name; `[*] -->` marks the entry state and
+    `--> [*]` the final ones. Each edge names its transition and who may
+    fire it, or `[auto]` for automatic ones, then the conditions; edges
+    labelled `task withdrawn` show where a withdrawn task sends the ticket.
+    The output is deterministic.
+    """
+    states = [
+        {
+            "name": name,
+            "label": _text(f"{text_for(dict(state.label), locale)} ({name})"),
+            "final": state.final,
+        }
+        for name, state in process.states.items()
+    ]
+    transitions: list[dict[str, Any]] = [
+        {"trigger": t.name, "source": list(t.sources), "dest": t.dest, "label": _edge_label(t, locale)}
+        for t in process.transitions.values()
+    ]
+    for name, state in process.states.items():
+        if state.on_withdraw is not None:
+            transitions.append(
+                {"trigger": f"withdrawn_{name}", "source": name, "dest": state.on_withdraw,
+                 "label": "task withdrawn"}
+            )
+    title = process.name
+    if process.label:
+        title = _text(f"{text_for(dict(process.label), locale)} ({process.name})")
+    machine = _DiagramMachine(
+        model=None,
+        states=states,
+        initial=process.entry,
+        transitions=transitions,
+        auto_transitions=False,
+        graph_engine="mermaid",
+        title=title,
+    )
+    # A fresh graph, not the model's: no state is highlighted as current.
+    # transitions writes the title line bare between `---` fences; Mermaid reads them as YAML front matter.
+    graph: Any = machine.graph_cls(machine).get_graph(title=f'title: "{title}"')
+    source = str(graph.source)
+    return "\n".join(line.rstrip() for line in source.splitlines()).rstrip() + "\n"
+
+
+def _text(value: str) -> str:
+    """A label Mermaid cannot misread: no quotes, no `;` or `#` (they end a description)."""
+    return value.replace('"', "'").replace(";", ",").replace("#", "")
+
+
+def _edge_label(transition: CompiledTransition, locale: str) -> str:
+    name = transition.name
+    if transition.label:
+        name = f"{_text(text_for(dict(transition.label), locale))} · {name}"
+    conditions = ", ".join(c.name for c in transition.conditions)
+    when = f" when {conditions}" if conditions else ""
+    if transition.automatic:
+        return f"{name} [auto]{when}"
+    return f"{name} ({', '.join(str(a) for a in transition.actors)}){when}"

@@ -1,0 +1,448 @@
+"""The database tables (Tortoise models).
+
+Every table but `tenants` carries `tenant_id`, and every index and unique
+constraint leads with it (tests/store checks both after migrating). Query
+these models only through `komunikator.engine.store.scope.TenantScope`;
+nothing outside `engine/store` may call `Model.filter/get/all/create`.
+
+Times are timezone-aware UTC. Changing a model (even the first line of its
+docstring, which becomes the table comment; keep semicolons out of it, Tortoise's
+SQLite editor splits on them) needs a new migration: see
+`engine/store/migrations/README.md`.
+"""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+#: The Tortoise app label every model lives in (migrations are recorded under it).
+APP = "komunikator"
+
+USER_KINDS = ("staff", "resident")
+PUBLIC_STATUSES = ("open", "closed")
+COMMENT_VISIBILITIES = ("internal", "public", "to_reporter", "to_unit")
+ACTOR_KINDS = ("user", "reporter", "system")
+OUTBOX_STATUSES = ("pending", "sent", "failed")
+TIMER_STATES = ("armed", "fired", "cancelled")
+
+
+def _tenant(related_name: str) -> fields.ForeignKeyRelation[Tenant]:
+    # Tenants are retired, never deleted while they own rows.
+    return fields.ForeignKeyField(f"{APP}.Tenant", related_name=related_name, on_delete=fields.RESTRICT)
+
+
+class Tenant(Model):
+    """A city (gmina), configured in YAML under `tenants/<slug>/`."""
+
+    id = fields.IntField(primary_key=True)
+    slug = fields.CharField(max_length=64, unique=True)
+    name = fields.CharField(max_length=200, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "tenants"
+
+
+class User(Model):
+    """A person with an account (staff or resident) in one tenant."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = _tenant("users")
+    kind = fields.CharField(max_length=16, default="staff")  # USER_KINDS
+    email = fields.CharField(max_length=254)  # stored lower-cased
+    display_name = fields.CharField(max_length=200, default="")
+    password_hash = fields.CharField(max_length=255, null=True)  # argon2id; null: cannot log in with a password
+    active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "users"
+        unique_together = (("tenant", "email"),)
+        indexes = (Index(fields=("tenant_id", "kind", "active")),)
+
+
+class Membership(Model):
+    """User × unit × role (unit and role ids come from the tenant's YAML)."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = _tenant("memberships")
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        f"{APP}.User", related_name="memberships", on_delete=fields.CASCADE
+    )
+    unit = fields.CharField(max_length=64)
+    role = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "memberships"
+        unique_together = (("tenant", "user", "unit", "role"),)
+        indexes = (Index(fields=("tenant_id", "unit", "role")),)
+
+
+class ApiToken(Model):
+    """A bearer token for scripts, stored as a hash."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = _tenant("api_tokens")
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        f"{APP}.User", related_name="api_tokens", on_delete=fields.CASCADE
+    )
+    token_hash = fields.CharField(max_length=128)
+    name = fields.CharField(max_length=200, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    last_used_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "api_tokens"
+        unique_together = (("tenant", "token_hash"),)
+        indexes = (Index(fields=("tenant_id", "user_id")),)
+
+
+class Session(Model):
+    """A logged-in browser (cookie), its token stored as a hash."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = _tenant("sessions")
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        f"{APP}.User", related_name="sessions", on_delete=fields.CASCADE
+    )
+    token_hash = fields.CharField(max_length=128)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+
+    class Meta:
+        table = "sessions"
+        unique_together = (("tenant", "token_hash"),)
+        indexes = (Index(fields=("tenant_id", "user_id")), Index(fields=("tenant_id", "expires_at")))
+
+
+class DefinitionVersion(Model):
+    """A compiled configuration a ticket runs on (`CompiledTenant.version`)."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = _tenant("definition_versions")
+    version = fields.CharField(max_length=64)
+    summary = fields.JSONField(default=dict)  # states per process, categories …: enough to migrate live tickets
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "definition_versions"
+        unique_together = (("tenant", "version"),)
+
+
+class TicketCounter(Model):
+    """The last ticket number issued for (tenant, year in the tenant's time zone)."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = _tenant("ticket_counters")
+    year = fields.IntField()
+    value = fields.IntField(default=0)
+
+    class Meta:
+        table = "ticket_counters"
+        unique_together = (("tenant", "year"),)
+
+
+class ReporterContact(Model):
+    """How to reach a reporter, kept apart so it can be erased."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = _tenant("reporter_contacts")
+    name = fields.CharField(max_length=200, null=True)
+    email = fields.CharField(max_length=254, null=True)
+    phone = fields.CharField(max_length=32, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    erased_at = fields.DatetimeField(null=True)  # personal fields blanked; the row stays for references
+
+    class Meta:
+        table = "reporter_contacts"
+        indexes = (Index(fields=("tenant_id", "email")),)
+
+
+class Ticket(Model):
+    """A report (zgłoszenie) running its category's process."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = _tenant("tickets")
+    number = fields.CharField(max_length=32)  # ZG-2026-000123, unique per tenant
+    category = fields.CharField(max_length=64)
+    process = fields.CharField(max_length=64)
+    state = fields.CharField(max_length=64)
+    public_status = fields.CharField(max_length=16, default="open")  # PUBLIC_STATUSES
+    responsible_unit = fields.CharField(max_length=64)
+    priority = fields.CharField(max_length=16, default="normal")
+    step = fields.IntField(default=0)
+    description = fields.TextField(default="")
+    lat = fields.FloatField(null=True)
+    lon = fields.FloatField(null=True)
+    address = fields.CharField(max_length=300, null=True)
+    channel = fields.CharField(max_length=32)  # public, staff, open311 …
+    reporter_user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        f"{APP}.User", related_name="reported_tickets", null=True, on_delete=fields.SET_NULL
+    )
+    reporter_contact: fields.ForeignKeyNullableRelation[ReporterContact] = fields.ForeignKeyField(
+        f"{APP}.ReporterContact", related_name="tickets", null=True, on_delete=fields.SET_NULL
+    )
+    definition_version: fields.ForeignKeyRelation[DefinitionVersion] = fields.ForeignKeyField(
+        f"{APP}.DefinitionVersion", related_name="tickets", on_delete=fields.RESTRICT
+    )
+    state_entered_at = fields.DatetimeField()
+    closed_at = fields.DatetimeField(null=True)
+    due_at = fields.DatetimeField(null=True)
+    sla_paused_at = fields.DatetimeField(null=True)
+    duplicate_of: fields.ForeignKeyNullableRelation[Ticket] = fields.ForeignKeyField(
+        f"{APP}.Ticket", related_name="duplicates", null=True, on_delete=fields.SET_NULL
+    )
+    #: optimistic concurrency: every write bumps it (`TenantScope.update_ticket`)
+    version = fields.IntField(default=1)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "tickets"
+        unique_together = (("tenant", "number"),)
+        indexes = (
+            Index(fields=("tenant_id", "state")),
+            Index(fields=("tenant_id", "public_status", "created_at")),
+            Index(fields=("tenant_id", "responsible_unit", "public_status")),
+            Index(fields=("tenant_id", "category")),
+            Index(fields=("tenant_id", "created_at")),
+            Index(fields=("tenant_id", "due_at")),
+            Index(fields=("tenant_id", "reporter_user_id")),
+            Index(fields=("tenant_id", "reporter_contact_id")),
+            Index(fields=("tenant_id", "duplicate_of_id")),
+        )
+
+
+class TicketAttribute(Model):
+    """One category-specific attribute of a ticket (typed by the category's YAML)."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = _tenant("ticket_attributes")
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        f"{APP}.Ticket", related_name="attributes", on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=64)
+    value = fields.JSONField(null=True)
+
+    class Meta:
+        table = "ticket_attributes"
+        unique_together = (("tenant", "ticket", "name"),)
+
+
+class Follower(Model):
+    """Someone notified about a ticket: a user or a reporter contact (exactly one is set)."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = _tenant("followers")
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        f"{APP}.Ticket", related_name="followers", on_delete=fields.CASCADE
+    )
+    user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        f"{APP}.User", related_name="following", null=True, on_delete=fields.CASCADE
+    )
+    contact: fields.ForeignKeyNullableRelation[ReporterContact] = fields.ForeignKeyField(
+        f"{APP}.ReporterContact", related_name="following", null=True, on_delete=fields.CASCADE
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "followers"
+        # NULLs are distinct in both databases: each pair is unique where it is set
+        unique_together = (("tenant", "ticket", "user"), ("tenant", "ticket", "contact"))
+        indexes = (Index(fields=("tenant_id", "user_id")), Index(fields=("tenant_id", "contact_id")))
+
+
+class Task(Model):
+    """A piece of work for a unit and maybe a person (engine/runtime/tasks.py)."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = _tenant("tasks")
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        f"{APP}.Ticket", related_name="tasks", on_delete=fields.CASCADE
+    )
+    key = fields.CharField(max_length=16)  # T1, T2 … unique per ticket
+    step = fields.IntField()
+    created_in = fields.CharField(max_length=64)
+    unit = fields.CharField(max_length=64)
+    state = fields.CharField(max_length=16, default="open")  # views.TaskState
+    assignee: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        f"{APP}.User", related_name="assigned_tasks", null=True, on_delete=fields.SET_NULL
+    )
+    due_at = fields.DatetimeField(null=True)
+    title = fields.JSONField(null=True)  # {locale: text}
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "tasks"
+        unique_together = (("tenant", "ticket", "key"),)
+        indexes = (
+            Index(fields=("tenant_id", "unit", "state")),
+            Index(fields=("tenant_id", "assignee_id", "state")),
+            Index(fields=("tenant_id", "due_at")),
+        )
+
+
+class TaskAssignment(Model):
+    """One hop in a task's history: created, taken, delegated, withdrawn, done, cancelled."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = _tenant("task_assignments")
+    task: fields.ForeignKeyRelation[Task] = fields.ForeignKeyField(
+        f"{APP}.Task", related_name="assignments", on_delete=fields.CASCADE
+    )
+    action = fields.CharField(max_length=32)
+    from_unit = fields.CharField(max_length=64, null=True)
+    to_unit = fields.CharField(max_length=64, null=True)
+    from_assignee: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        f"{APP}.User", related_name="delegations_from", null=True, on_delete=fields.SET_NULL
+    )
+    to_assignee: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        f"{APP}.User", related_name="delegations_to", null=True, on_delete=fields.SET_NULL
+    )
+    reason = fields.TextField(null=True)
+    actor: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        f"{APP}.User", related_name="task_actions", null=True, on_delete=fields.SET_NULL
+    )  # null: the system
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "task_assignments"
+        indexes = (Index(fields=("tenant_id", "task_id", "at")),)
+
+
+class Comment(Model):
+    """A note on a ticket (or one of its tasks) with a visibility."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = _tenant("comments")
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        f"{APP}.Ticket", related_name="comments", on_delete=fields.CASCADE
+    )
+    task: fields.ForeignKeyNullableRelation[Task] = fields.ForeignKeyField(
+        f"{APP}.Task", related_name="comments", null=True, on_delete=fields.SET_NULL
+    )
+    author: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        f"{APP}.User", related_name="comments", null=True, on_delete=fields.SET_NULL
+    )  # null: the system or the reporter (see `author_contact`)
+    author_contact: fields.ForeignKeyNullableRelation[ReporterContact] = fields.ForeignKeyField(
+        f"{APP}.ReporterContact", related_name="comments", null=True, on_delete=fields.SET_NULL
+    )
+    visibility = fields.CharField(max_length=16)  # COMMENT_VISIBILITIES
+    target_unit = fields.CharField(max_length=64, null=True)  # for to_unit
+    body = fields.TextField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "comments"
+        indexes = (Index(fields=("tenant_id", "ticket_id", "created_at")),)
+
+
+class AuditEvent(Model):
+    """One line of history, append-only (database triggers reject UPDATE and DELETE).
+
+    Personal data is referenced (`reporter_contact`), never copied into
+    `before`/`after`, so erasing a contact leaves history intact.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = _tenant("audit_events")
+    ticket: fields.ForeignKeyNullableRelation[Ticket] = fields.ForeignKeyField(
+        f"{APP}.Ticket", related_name="audit_events", null=True, on_delete=fields.RESTRICT
+    )
+    actor_kind = fields.CharField(max_length=16)  # ACTOR_KINDS
+    actor_user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        f"{APP}.User", related_name="audit_events", null=True, on_delete=fields.RESTRICT
+    )
+    reporter_contact: fields.ForeignKeyNullableRelation[ReporterContact] = fields.ForeignKeyField(
+        f"{APP}.ReporterContact", related_name="audit_events", null=True, on_delete=fields.RESTRICT
+    )
+    action = fields.CharField(max_length=64)
+    before = fields.JSONField(default=dict)
+    after = fields.JSONField(default=dict)
+    reason = fields.TextField(null=True)
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "audit_events"
+        indexes = (
+            Index(fields=("tenant_id", "ticket_id", "at")),
+            Index(fields=("tenant_id", "at")),
+            Index(fields=("tenant_id", "actor_user_id")),
+        )
+
+
+class OutboxMessage(Model):
+    """A message to deliver after commit: the table is the queue."""
+
+    id = fields.BigIntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = _tenant("outbox")
+    ticket: fields.ForeignKeyNullableRelation[Ticket] = fields.ForeignKeyField(
+        f"{APP}.Ticket", related_name="outbox", null=True, on_delete=fields.SET_NULL
+    )
+    kind = fields.CharField(max_length=64)  # template or event name
+    channel = fields.CharField(max_length=16)  # email, push, inbox
+    dedupe_key = fields.CharField(max_length=200)
+    payload = fields.JSONField(default=dict)
+    status = fields.CharField(max_length=16, default="pending")  # OUTBOX_STATUSES
+    attempts = fields.IntField(default=0)
+    claimed_until = fields.DatetimeField(null=True)
+    last_error = fields.TextField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    sent_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "outbox"
+        unique_together = (("tenant", "dedupe_key"),)
+        indexes = (Index(fields=("tenant_id", "status", "claimed_until")),)
+
+
+class Timer(Model):
+    """A process timer armed for a ticket (`SetTimer`), fired or cancelled later."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = _tenant("timers")
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        f"{APP}.Ticket", related_name="timers", on_delete=fields.CASCADE
+    )
+    timer_index = fields.IntField()  # position in the process's `timers:`
+    state = fields.CharField(max_length=64)  # the ticket state it watches
+    status = fields.CharField(max_length=16, default="armed")  # TIMER_STATES
+    fire_at = fields.DatetimeField()
+    fired_at = fields.DatetimeField(null=True)
+    cancelled_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "timers"
+        indexes = (Index(fields=("tenant_id", "status", "fire_at")), Index(fields=("tenant_id", "ticket_id")))
+
+
+class IdempotencyKey(Model):
+    """The first response to a request carrying an `Idempotency-Key`."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = _tenant("idempotency_keys")
+    key = fields.CharField(max_length=200)
+    request_hash = fields.CharField(max_length=64)
+    response = fields.JSONField(null=True)
+    status_code = fields.IntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "idempotency_keys"
+        unique_together = (("tenant", "key"),)
+        indexes = (Index(fields=("tenant_id", "created_at")),)
+
+
+#: Every model, in dependency order; `tenants` is the only table without `tenant_id`.
+ALL_MODELS: tuple[type[Model], ...] = (
+    Tenant, User, Membership, ApiToken, Session, DefinitionVersion, TicketCounter, ReporterContact,
+    Ticket, TicketAttribute, Follower, Task, TaskAssignment, Comment, AuditEvent, OutboxMessage,
+    Timer, IdempotencyKey,
+)
+TENANT_OWNED: tuple[type[Model], ...] = ALL_MODELS[1:]

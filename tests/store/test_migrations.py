@@ -1,0 +1,117 @@
+"""The migration chain on an empty database: applies, is idempotent, leaves indexes and triggers right."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from komunikator.cli.app import app
+from komunikator.engine.store import db
+from komunikator.engine.store.extras import APPEND_ONLY_TABLES
+from komunikator.engine.store.introspect import (
+    MIGRATIONS_TABLE,
+    IndexInfo,
+    TriggerInfo,
+    indexes,
+    tables,
+    triggers,
+)
+from komunikator.engine.store.models import ALL_MODELS, Tenant
+from komunikator.engine.store.runner import StoreRunner
+
+MODEL_TABLES = {model._meta.db_table for model in ALL_MODELS}
+
+
+async def _read_schema() -> tuple[list[str], list[IndexInfo], list[TriggerInfo]]:
+    connection = db.connection()
+    return await tables(connection), await indexes(connection), await triggers(connection)
+
+
+async def _triggers() -> list[TriggerInfo]:
+    return await triggers(db.connection())
+
+
+async def _execute(sql: str) -> None:
+    await db.connection().execute_script(sql)
+
+
+def _schema(url: str) -> tuple[list[str], list[IndexInfo], list[TriggerInfo]]:
+    with StoreRunner(url) as runner:
+        return runner.run(_read_schema())
+
+
+def test_upgrade_from_empty_creates_every_table_then_is_idempotent(empty_database_url: str) -> None:
+    with StoreRunner(empty_database_url, init=False) as runner:
+        first = runner.run(db.upgrade(empty_database_url))
+        again = runner.run(db.upgrade(empty_database_url))
+        status = runner.run(db.status(empty_database_url))
+    assert first and first[0] == "0001_initial"
+    assert again == []
+    assert status and all(state.applied for state in status)
+    found, index_list, trigger_list = _schema(empty_database_url)
+    assert set(found) == MODEL_TABLES | {MIGRATIONS_TABLE}
+    # the second upgrade recreated the triggers rather than duplicating or losing them
+    assert sorted(t.table for t in trigger_list) == sorted(
+        t for t in APPEND_ONLY_TABLES for _ in range(len(trigger_list) // len(APPEND_ONLY_TABLES))
+    )
+
+
+def test_status_before_upgrade_lists_pending(empty_database_url: str) -> None:
+    with StoreRunner(empty_database_url, init=False) as runner:
+        status = runner.run(db.status(empty_database_url))
+    assert [s.name for s in status][0] == "0001_initial"
+    assert not any(s.applied for s in status)
+
+
+def test_every_index_leads_with_tenant_id(database_url: str) -> None:
+    _, index_list, _ = _schema(database_url)
+    tenant_owned = MODEL_TABLES - {Tenant._meta.db_table}
+    checked = [ix for ix in index_list if ix.table in tenant_owned]
+    assert len(checked) >= len(tenant_owned)  # every table has at least one
+    wrong = [f"{ix.table}.{ix.name}{ix.columns}" for ix in checked if ix.columns[0] != "tenant_id"]
+    assert wrong == []
+    # the unique rules of the data model exist, tenant first
+    uniques = {(ix.table, ix.columns) for ix in index_list if ix.unique}
+    for expected in [
+        ("users", ("tenant_id", "email")),
+        ("tickets", ("tenant_id", "number")),
+        ("ticket_counters", ("tenant_id", "year")),
+        ("definition_versions", ("tenant_id", "version")),
+        ("idempotency_keys", ("tenant_id", "key")),
+        ("outbox", ("tenant_id", "dedupe_key")),
+        ("tasks", ("tenant_id", "ticket_id", "key")),
+    ]:
+        assert expected in uniques
+    assert ("tenants", ("slug",)) in uniques
+
+
+def test_append_only_triggers_exist(database_url: str) -> None:
+    _, _, trigger_list = _schema(database_url)
+    assert {t.table for t in trigger_list} == set(APPEND_ONLY_TABLES)
+
+
+def test_upgrade_recreates_a_dropped_trigger(database_url: str, db_backend: str) -> None:
+    drop = (
+        "DROP TRIGGER audit_events_no_delete"
+        if db_backend == "sqlite"
+        else "DROP TRIGGER audit_events_append_only ON audit_events"
+    )
+    with StoreRunner(database_url) as runner:
+        before = runner.run(_triggers())
+        runner.run(_execute(drop))
+        assert len(runner.run(_triggers())) == len(before) - 1
+        assert runner.run(db.upgrade(database_url)) == []
+        assert runner.run(_triggers()) == before
+
+
+def test_cli_db_upgrade_and_status(empty_database_url: str) -> None:
+    cli = CliRunner()
+    pending = cli.invoke(app, ["db", "status", "--url", empty_database_url])
+    assert pending.exit_code == 0, pending.output
+    assert "[ ] 0001_initial" in pending.output
+    result = cli.invoke(app, ["db", "upgrade", "--url", empty_database_url])
+    assert result.exit_code == 0, result.output
+    assert "applied 0001_initial" in result.output
+    again = cli.invoke(app, ["db", "upgrade", "--url", empty_database_url])
+    assert again.exit_code == 0 and "nothing to apply" in again.output
+    done = cli.invoke(app, ["db", "status", "--url", empty_database_url])
+    assert "[x] 0001_initial" in done.output and "up to date" in done.output

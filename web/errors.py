@@ -1,0 +1,76 @@
+"""One JSON error shape for the whole API, and handlers that never leak a 500 for bad input.
+
+    {"error": "code", "message": "what went wrong", "field": "…", "details": […]}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+class ApiError(Exception):
+    """An error the API reports as JSON with a status code."""
+
+    def __init__(
+        self, status: int, code: str, message: str, *, field: str | None = None, details: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+        self.details = details
+        self.headers = headers
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body."""
+        out: dict[str, Any] = {"error": self.code, "message": self.message}
+        if self.field is not None:
+            out["field"] = self.field
+        if self.details is not None:
+            out["details"] = self.details
+        return out
+
+
+def not_found(what: str = "resource") -> ApiError:
+    """The one 404 body used for missing and foreign ids alike (no existence oracle)."""
+    return ApiError(404, "not_found", f"{what} not found")
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on an app."""
+
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            {
+                "field": ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")),
+                "message": err.get("msg", ""),
+                "type": err.get("type", ""),
+            }
+            for err in exc.errors()
+        ]
+        first = details[0] if details else {"field": None, "message": "invalid request"}
+        return JSONResponse(
+            {"error": "invalid_request", "message": first["message"], "field": first["field"], "details": details},
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}.get(
+            exc.status_code, "http_error"
+        )
+        return JSONResponse(
+            {"error": code, "message": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
+        )

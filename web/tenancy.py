@@ -1,0 +1,28 @@
+"""Host header → tenant, as a FastAPI dependency."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from komunikator.engine.compiled import CompiledTenant
+from komunikator.engine.tenants import TenantRegistry
+from komunikator.web.errors import ApiError
+
+
+def registry(request: Request) -> TenantRegistry:
+    """The app's tenant registry (compiled at start-up)."""
+    found: TenantRegistry = request.app.state.tenants
+    return found
+
+
+def current_tenant(request: Request) -> CompiledTenant:
+    """The tenant the request's Host names, or a 404 that names no other city."""
+    tenant = registry(request).for_host(request.headers.get("host"))
+    if tenant is None:
+        raise ApiError(404, "unknown_host", "no city is served at this address")
+    return tenant
+
+
+Tenant = Annotated[CompiledTenant, Depends(current_tenant)]
