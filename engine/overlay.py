@@ -33,6 +33,11 @@ def overlay(library: Tree, tenant: Tree, errors: ErrorList) -> tuple[Tree, dict[
     """Merge `tenant` over `library`; return the tree and each entry's source files."""
     result = Tree(data={})
     origin: dict[Path_, tuple[str, ...]] = {}
+    # Positions are moved entry by entry: from each source's per-entry trees
+    # into one small tree per result entry, joined at the end. (Grafting and
+    # dropping on the whole trees scans them each time: quadratic.)
+    lib_parts, ten_parts = library.by_entry(), tenant.by_entry()
+    slots: dict[Path_, Tree] = {}
     for section in library.data:
         if section not in LIBRARY_SECTIONS:
             errors.add(
@@ -48,7 +53,7 @@ def overlay(library: Tree, tenant: Tree, errors: ErrorList) -> tuple[Tree, dict[
         _copy_section_head(result, library, section)
         for name, value in entries.items():
             result.data[section][name] = copy.deepcopy(value)
-            result.graft((section, name), library, (section, name))
+            _graft(slots, result, (section, name), lib_parts, (section, name))
             origin[(section, name)] = (_file(library, (section, name)),)
     for section, entries in tenant.data.items():
         target = result.data.setdefault(section, {})
@@ -76,25 +81,44 @@ def overlay(library: Tree, tenant: Tree, errors: ErrorList) -> tuple[Tree, dict[
             if isinstance(value, dict) and value.get("disabled") is True:
                 if name in target or base is not None:
                     target.pop(name, None)
-                    result.drop(path)
+                    slots.pop(path, None)
                     origin.pop(path, None)
                 else:
                     errors.add(tenant.where(path, key=True), path, f"nothing named {name!r} to disable in {section}")
                 continue
             if base is not None and name not in target:
                 target[name] = copy.deepcopy(base[0])
-                result.graft(path, library, (section, base[1]))
+                _graft(slots, result, path, lib_parts, (section, base[1]))
                 origin[path] = (_file(library, (section, base[1])),)
             if name in target and isinstance(target[name], dict) and isinstance(value, dict):
-                _merge(result, path, value, tenant, path)
+                _merge(_slot(slots, result, path), path, value, ten_parts.get(path) or Tree(data=None), path)
                 origin[path] = (*origin.get(path, ()), here)
             else:
-                result.drop(path)
+                slots.pop(path, None)
                 target[name] = _strip(copy.deepcopy(value))
-                result.graft(path, tenant, path)
+                _graft(slots, result, path, ten_parts, path)
                 origin[path] = (here,)
-            result.key_pos[path] = tenant.key_pos.get(path, result.key_pos.get(path))  # type: ignore[assignment]
+            entry = _slot(slots, result, path)
+            entry.key_pos[path] = tenant.key_pos.get(path, entry.key_pos.get(path))  # type: ignore[assignment]
+    for entry in slots.values():
+        result.pos.update(entry.pos)
+        result.key_pos.update(entry.key_pos)
     return result, origin
+
+
+def _slot(slots: dict[Path_, Tree], result: Tree, path: Path_) -> Tree:
+    """The positions of the result's entry at `path` (sharing the result's data, for `_merge`)."""
+    entry = slots.get(path)
+    if entry is None:
+        entry = slots[path] = Tree(data=result.data)
+    return entry
+
+
+def _graft(slots: dict[Path_, Tree], result: Tree, path: Path_, parts: dict[Path_, Tree], source: Path_) -> None:
+    """Copy the positions of the source entry `source` (from its per-entry trees) to the entry at `path`."""
+    part = parts.get(source)
+    if part is not None:
+        _slot(slots, result, path).graft(path, part, source)
 
 
 def _copy_section_head(result: Tree, source: Tree, section: str) -> None:

@@ -37,6 +37,7 @@ def merge_file(merged: Tree, tree: Tree, errors: ErrorList) -> None:
     if not isinstance(data, dict):
         errors.add(tree.where(()), (), "a configuration file must be a mapping of sections (units:, categories: …)")
         return
+    parts = tree.by_entry()  # grafting entry by entry from the whole file would be quadratic
     for section, value in data.items():
         if not isinstance(section, str):
             errors.add(tree.where((section,), key=True), (), f"section name must be text, got {section!r}")
@@ -60,4 +61,6 @@ def merge_file(merged: Tree, tree: Tree, errors: ErrorList) -> None:
                 )
                 continue
             target[key] = entry
-            merged.graft((section, key), tree, (section, key))
+            part = parts.get((section, key))
+            if part is not None:
+                merged.graft((section, key), part, (section, key))

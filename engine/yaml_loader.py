@@ -100,6 +100,23 @@ class Tree:
             for p in [p for p in table if p[:n] == at]:
                 del table[p]
 
+    def by_entry(self) -> dict[Path_, Tree]:
+        """The positions at and below each `(section, name)`, one small tree per entry.
+
+        `graft` and `drop` scan a whole table; merging entry by entry from
+        these small trees keeps a big tenant's overlay linear, not quadratic.
+        Paths stay absolute; positions of shorter paths are left out.
+        """
+        out: dict[Path_, Tree] = {}
+        for table, attr in ((self.pos, "pos"), (self.key_pos, "key_pos")):
+            for p, position in table.items():
+                if len(p) >= 2:
+                    part = out.get(p[:2])
+                    if part is None:
+                        part = out[p[:2]] = Tree(data=None)
+                    getattr(part, attr)[p] = position
+        return out
+
 
 class _TooDeep(ScannerError):
     """Flow collections (`[[[…`) nested past MAX_DEPTH."""
