@@ -2,7 +2,7 @@
 
 Run from the repository root:
 
-    .venv/bin/python bench/compile_bench.py [--categories 300 --units 40 --processes 10 --repeat 7] [--json]
+    .venv/bin/python bench/compile_bench.py [--categories 300 --units 40 --processes 10 --repeat 5] [--json]
 
 It generates a large tenant and a small library into a temporary folder
 (`tenant_generator.py`), checks that it compiles with zero errors, then
@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--categories", type=int, default=300)
     parser.add_argument("--units", type=int, default=40)
     parser.add_argument("--processes", type=int, default=10)
-    parser.add_argument("--repeat", type=int, default=7, help="timed runs per measure (the median is shown)")
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs per measure (the median is shown)")
     parser.add_argument("--check-runs", type=int, default=5, help="cold `komunikator check` runs; 0 skips them")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="also print the N costliest functions")
     parser.add_argument("--json", action="store_true", help="print machine-readable figures")

@@ -157,7 +157,7 @@ class TenantCompiler:
             config = cast(TenantConfig, config)
             if config.slug != self.dir.name:
                 self.err(("tenant", "slug"), f"slug {config.slug!r} must equal the folder name {self.dir.name!r}")
-        return cast(TenantConfig | None, config)
+        return config
 
     def _plugins(self, config: TenantConfig) -> dict[str, BaseModel]:
         settings: dict[str, BaseModel] = {}

@@ -148,7 +148,7 @@ class ProcessCompiler:
                 name=tname,
                 sources=tuple(t.from_),
                 dest=t.to,
-                label=MappingProxyType(dict(t.label)) if t.label else None,
+                label=MappingProxyType(dict(t.label.items())) if t.label else None,
                 actors=tuple(t.by),
                 automatic=t.automatic,
                 conditions=tuple(c for c in conditions if c is not None),
@@ -173,7 +173,7 @@ class ProcessCompiler:
             compiled_states[sname] = CompiledState(
                 name=sname,
                 public=s.public,
-                label=MappingProxyType(dict(s.label)),
+                label=MappingProxyType(dict(s.label.items())),
                 final=s.final,
                 on_withdraw=s.on_withdraw,
                 sla_paused=s.sla == "paused",
@@ -208,7 +208,7 @@ class ProcessCompiler:
         }
         return CompiledProcess(
             name=name,
-            label=MappingProxyType(dict(spec.name)) if spec.name else None,
+            label=MappingProxyType(dict(spec.name.items())) if spec.name else None,
             entry=entry,
             duplicate_state=duplicate or entry,
             states=MappingProxyType(compiled_states),

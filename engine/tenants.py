@@ -7,7 +7,7 @@ tenant's `tenant.yaml`. An unknown host finds nothing — never another city.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -41,9 +41,9 @@ class TenantRegistry:
         return cls.of(tenants.values(), settings.base_domain)
 
     @classmethod
-    def of(cls, tenants: Iterator[CompiledTenant] | list[CompiledTenant] | object, base_domain: str) -> TenantRegistry:
+    def of(cls, tenants: Iterable[CompiledTenant], base_domain: str) -> TenantRegistry:
         """A registry of already compiled tenants."""
-        by_slug: dict[str, CompiledTenant] = {t.slug: t for t in tenants}  # type: ignore[attr-defined]
+        by_slug: dict[str, CompiledTenant] = {t.slug: t for t in tenants}
         hosts: dict[str, str] = {}
         for tenant in by_slug.values():
             hosts[f"{tenant.slug}.{base_domain}".lower()] = tenant.slug

@@ -43,8 +43,32 @@ def not_found(what: str = "resource") -> ApiError:
     return ApiError(404, "not_found", f"{what} not found")
 
 
+def _service_error_body(exc: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": exc.code, "message": exc.message}
+    if exc.field is not None:
+        body["field"] = exc.field
+    if exc.details is not None:
+        body["details"] = exc.details
+    return body
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on an app."""
+    from komunikator.engine.service.errors import ServiceError
+    from komunikator.engine.store.errors import CrossTenant, NotFound
+
+    @app.exception_handler(ServiceError)
+    async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
+        return JSONResponse(_service_error_body(exc), status_code=exc.status)
+
+    @app.exception_handler(NotFound)
+    async def _not_found(request: Request, exc: NotFound) -> JSONResponse:
+        return JSONResponse({"error": "not_found", "message": "not found"}, status_code=404)
+
+    @app.exception_handler(CrossTenant)
+    async def _cross_tenant(request: Request, exc: CrossTenant) -> JSONResponse:
+        return JSONResponse({"error": "invalid_input", "message": "a referenced item does not exist"},
+                            status_code=422)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:

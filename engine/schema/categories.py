@@ -12,6 +12,10 @@ from komunikator.engine.schema.base import DurationField, Id, LocalizedText, Str
 Priority = Literal["low", "normal", "high", "urgent"]
 PRIORITIES: tuple[Priority, ...] = ("low", "normal", "high", "urgent")
 
+#: Who may file a category: residents (public) and/or staff.
+Intake = Literal["public", "staff"]
+INTAKES: tuple[Intake, ...] = ("public", "staff")
+
 #: Attribute types; the names follow Open311 GeoReport v2 datatypes
 #: (choice = singlevaluelist, multichoice = multivaluelist).
 AttributeType = Literal["string", "number", "datetime", "text", "choice", "multichoice"]
@@ -112,7 +116,7 @@ class Category(Strict):
     unit: Id | None = Field(None, description="the responsible unit")
     priority: Priority = "normal"
     sla: Sla = Sla()
-    intake: list[Literal["public", "staff"]] = Field(default_factory=lambda: ["public", "staff"])
+    intake: list[Intake] = Field(default_factory=lambda: list(INTAKES))
     public_map: Literal["shown", "blurred", "hidden"] = "shown"
     anonymous: bool = Field(True, description="may be reported without contact data")
     photo: Literal["optional", "required", "none"] = "optional"

@@ -10,6 +10,7 @@ from komunikator.engine.schema.base import Id, LocalizedText, Strict
 from komunikator.engine.schema.refs import RecipientField
 
 Channel = Literal["email", "push", "inbox"]
+DEFAULT_CHANNELS: tuple[Channel, ...] = ("email",)
 
 #: Events the engine emits that notification rules can listen to.
 EventName = Literal[
@@ -46,5 +47,5 @@ class NotificationRule(Strict):
     on: EventName
     to: Annotated[list[RecipientField], BeforeValidator(_listify)]
     template: Id
-    channels: list[Channel] = Field(default_factory=lambda: ["email"])
+    channels: list[Channel] = Field(default_factory=lambda: list(DEFAULT_CHANNELS))
     categories: list[Id] | None = Field(None, description="only for these categories (default: all)")

@@ -10,6 +10,8 @@ from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from komunikator.engine.schema.base import Id, Locale, LocalizedText, Strict
 
+_DEFAULT_LOCALES: tuple[Locale, ...] = ("pl", "en")
+
 
 def _check_zone(value: str) -> str:
     try:
@@ -98,7 +100,7 @@ class TenantConfig(Strict):
     number_prefix: str = Field(pattern=r"^[A-Z]{2,4}$", description="ticket number prefix: ZG → ZG-2026-000123")
     hosts: list[str] = Field(default_factory=list, description="domains served besides SLUG.<base domain>")
     locale: Locale = "pl"
-    locales: list[Locale] = Field(default_factory=lambda: ["pl", "en"])
+    locales: list[Locale] = Field(default_factory=lambda: list(_DEFAULT_LOCALES))
     time_zone: Annotated[str, AfterValidator(_check_zone)] = "Europe/Warsaw"
     map: MapSettings
     branding: Branding = Branding()

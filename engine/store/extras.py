@@ -20,8 +20,10 @@ def _sqlite(table: str) -> list[str]:
         name = f"{table}_no_{op.lower()}"
         statements += [
             f"DROP TRIGGER IF EXISTS {name}",
-            f"CREATE TRIGGER {name} BEFORE {op} ON {table} "
-            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {op} is not allowed'); END",
+            (
+                f"CREATE TRIGGER {name} BEFORE {op} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {op} is not allowed'); END"
+            ),
         ]
     return statements
 
@@ -41,8 +43,10 @@ def _postgres(table: str) -> list[str]:
     return [
         _PG_FUNCTION,
         f"DROP TRIGGER IF EXISTS {name} ON {table}",
-        f"CREATE TRIGGER {name} BEFORE UPDATE OR DELETE ON {table} "
-        "FOR EACH ROW EXECUTE FUNCTION komunikator_append_only()",
+        (
+            f"CREATE TRIGGER {name} BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION komunikator_append_only()"
+        ),
     ]
 
 

@@ -13,6 +13,8 @@ SQLite editor splits on them) needs a new migration: see
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
@@ -126,7 +128,7 @@ class DefinitionVersion(Model):
     id = fields.IntField(primary_key=True)
     tenant: fields.ForeignKeyRelation[Tenant] = _tenant("definition_versions")
     version = fields.CharField(max_length=64)
-    summary = fields.JSONField(default=dict)  # states per process, categories …: enough to migrate live tickets
+    summary: dict[str, Any] = fields.JSONField(default=dict)  # states per process, categories …: enough to migrate live tickets
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -227,7 +229,7 @@ class TicketAttribute(Model):
         f"{APP}.Ticket", related_name="attributes", on_delete=fields.CASCADE
     )
     name = fields.CharField(max_length=64)
-    value = fields.JSONField(null=True)
+    value: Any = fields.JSONField(null=True)
 
     class Meta:
         table = "ticket_attributes"
@@ -274,7 +276,7 @@ class Task(Model):
         f"{APP}.User", related_name="assigned_tasks", null=True, on_delete=fields.SET_NULL
     )
     due_at = fields.DatetimeField(null=True)
-    title = fields.JSONField(null=True)  # {locale: text}
+    title: dict[str, str] | None = fields.JSONField(null=True)  # {locale: text}
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -363,8 +365,8 @@ class AuditEvent(Model):
         f"{APP}.ReporterContact", related_name="audit_events", null=True, on_delete=fields.RESTRICT
     )
     action = fields.CharField(max_length=64)
-    before = fields.JSONField(default=dict)
-    after = fields.JSONField(default=dict)
+    before: dict[str, Any] = fields.JSONField(default=dict)
+    after: dict[str, Any] = fields.JSONField(default=dict)
     reason = fields.TextField(null=True)
     at = fields.DatetimeField()
 
@@ -388,7 +390,7 @@ class OutboxMessage(Model):
     kind = fields.CharField(max_length=64)  # template or event name
     channel = fields.CharField(max_length=16)  # email, push, inbox
     dedupe_key = fields.CharField(max_length=200)
-    payload = fields.JSONField(default=dict)
+    payload: dict[str, Any] = fields.JSONField(default=dict)
     status = fields.CharField(max_length=16, default="pending")  # OUTBOX_STATUSES
     attempts = fields.IntField(default=0)
     claimed_until = fields.DatetimeField(null=True)
@@ -429,7 +431,7 @@ class IdempotencyKey(Model):
     tenant: fields.ForeignKeyRelation[Tenant] = _tenant("idempotency_keys")
     key = fields.CharField(max_length=200)
     request_hash = fields.CharField(max_length=64)
-    response = fields.JSONField(null=True)
+    response: Any = fields.JSONField(null=True)
     status_code = fields.IntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 

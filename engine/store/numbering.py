@@ -18,13 +18,17 @@ from komunikator.engine.store.scope import TenantScope
 
 _SQL = {
     "sqlite": (
-        "INSERT INTO ticket_counters (tenant_id, year, value) VALUES (?, ?, 0) "
-        "ON CONFLICT (tenant_id, year) DO NOTHING",
+        (
+            "INSERT INTO ticket_counters (tenant_id, year, value) VALUES (?, ?, 0) "
+            "ON CONFLICT (tenant_id, year) DO NOTHING"
+        ),
         "UPDATE ticket_counters SET value = value + 1 WHERE tenant_id = ? AND year = ? RETURNING value",
     ),
     "postgres": (
-        "INSERT INTO ticket_counters (tenant_id, year, value) VALUES ($1, $2, 0) "
-        "ON CONFLICT (tenant_id, year) DO NOTHING",
+        (
+            "INSERT INTO ticket_counters (tenant_id, year, value) VALUES ($1, $2, 0) "
+            "ON CONFLICT (tenant_id, year) DO NOTHING"
+        ),
         "UPDATE ticket_counters SET value = value + 1 WHERE tenant_id = $1 AND year = $2 RETURNING value",
     ),
 }

@@ -19,7 +19,7 @@ import asyncio
 import contextvars
 from collections.abc import Callable, Coroutine
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from komunikator.engine.store import db
 
@@ -57,7 +57,7 @@ class StoreRunner:
             self._closed = True
             self._loop.close()
 
-    def __enter__(self) -> StoreRunner:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

@@ -16,7 +16,7 @@ Queries run in the caller's transaction when inside `in_transaction()`.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from typing import Any, TypeVar
 
 from tortoise.exceptions import IntegrityError
@@ -266,7 +266,7 @@ class TenantScope:
         if fixed:
             raise ValueError(f"update_ticket cannot change {', '.join(sorted(fixed))}")
         await self._check_values(Ticket, changes)
-        changes["updated_at"] = datetime.now(timezone.utc)
+        changes["updated_at"] = datetime.now(UTC)
         updated = await self.tickets().filter(id=ticket.id, version=expected_version).update(
             version=expected_version + 1, **changes
         )

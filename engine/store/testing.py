@@ -71,7 +71,7 @@ class Postgres:
         self.admin_url = admin_url
 
     def _run(self, url: str, *statements: str) -> None:
-        import asyncpg  # only the PostgreSQL run needs it
+        import asyncpg  # type: ignore[import-untyped]  # only the PostgreSQL run needs it
 
         async def run() -> None:
             connection = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1), timeout=5)
@@ -113,7 +113,7 @@ class Postgres:
         """Skip (or, in CI, fail) when the server cannot be reached."""
         try:
             self._admin("SELECT 1")
-        except Exception as error:  # any failure means "no server"
+        except Exception as error:  # noqa: BLE001 - any failure means "no server"
             message = (
                 f"{TEST_DB_ENV}=postgres but PostgreSQL at {self.admin_url} is unreachable "
                 f"({type(error).__name__}: {error})"

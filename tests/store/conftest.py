@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 import pytest
 
 from komunikator.engine.store.models import Ticket
 from komunikator.engine.store.scope import TenantScope, create_tenant
 
-NOW = datetime(2026, 3, 14, 9, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
 
 MakeTicket = Callable[..., Awaitable[Ticket]]
 

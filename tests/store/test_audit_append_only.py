@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 import pytest
 from tortoise.exceptions import BaseORMException
@@ -11,7 +11,7 @@ from komunikator.engine.store import db
 from komunikator.engine.store.models import AuditEvent
 from komunikator.engine.store.scope import TenantScope
 
-AT = datetime(2026, 3, 14, 10, 0, tzinfo=timezone.utc)
+AT = datetime(2026, 3, 14, 10, 0, tzinfo=UTC)
 
 
 async def _event(scope: TenantScope) -> AuditEvent:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tortoise import Tortoise
+from tortoise.migrations.autodetector import MigrationAutodetector
 from typer.testing import CliRunner
 
 from komunikator.cli.app import app
@@ -47,7 +49,7 @@ def test_upgrade_from_empty_creates_every_table_then_is_idempotent(empty_databas
     assert first and first[0] == "0001_initial"
     assert again == []
     assert status and all(state.applied for state in status)
-    found, index_list, trigger_list = _schema(empty_database_url)
+    found, _, trigger_list = _schema(empty_database_url)
     assert set(found) == MODEL_TABLES | {MIGRATIONS_TABLE}
     # the second upgrade recreated the triggers rather than duplicating or losing them
     assert sorted(t.table for t in trigger_list) == sorted(
@@ -58,7 +60,7 @@ def test_upgrade_from_empty_creates_every_table_then_is_idempotent(empty_databas
 def test_status_before_upgrade_lists_pending(empty_database_url: str) -> None:
     with StoreRunner(empty_database_url, init=False) as runner:
         status = runner.run(db.status(empty_database_url))
-    assert [s.name for s in status][0] == "0001_initial"
+    assert status[0].name == "0001_initial"
     assert not any(s.applied for s in status)
 
 
@@ -115,3 +117,16 @@ def test_cli_db_upgrade_and_status(empty_database_url: str) -> None:
     assert again.exit_code == 0 and "nothing to apply" in again.output
     done = cli.invoke(app, ["db", "status", "--url", empty_database_url])
     assert "[x] 0001_initial" in done.output and "up to date" in done.output
+
+
+async def _pending_migrations() -> list[str]:
+    apps = Tortoise.apps
+    assert apps is not None
+    detector = MigrationAutodetector(apps, db.tortoise_config("sqlite://:memory:")["apps"])
+    return [writer.name for writer in await detector.changes()]
+
+
+def test_models_and_migrations_agree() -> None:
+    # a model change without its migration: run `tortoise … makemigrations` (engine/store/migrations/README.md)
+    with StoreRunner("sqlite://:memory:") as runner:
+        assert runner.run(_pending_migrations()) == []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 import pytest
 from tortoise.transactions import in_transaction
@@ -19,7 +19,7 @@ ZONE = "Europe/Warsaw"
 def test_format_and_year_in_the_tenants_zone() -> None:
     assert format_ticket_number("ZG", 2026, 123) == "ZG-2026-000123"
     assert format_ticket_number("ZG", 2026, 1234567) == "ZG-2026-1234567"
-    new_year_in_warsaw = datetime(2025, 12, 31, 23, 30, tzinfo=timezone.utc)  # 00:30 on 1 January there
+    new_year_in_warsaw = datetime(2025, 12, 31, 23, 30, tzinfo=UTC)  # 00:30 on 1 January there
     assert ticket_year(new_year_in_warsaw, ZONE) == 2026
     assert ticket_year(new_year_in_warsaw, "UTC") == 2025
     with pytest.raises(ValueError):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import inspect
-from pathlib import Path
 
 from tortoise.models import Model
 

@@ -1,0 +1,279 @@
+"""Staff accounts: users, passwords, memberships, sessions and API tokens.
+
+Everything goes through a `TenantScope`: an account, its session and its
+tokens exist in one tenant only, so a token of one city is simply unknown
+in another.
+
+- Passwords are hashed with argon2id (`argon2.PasswordHasher` defaults); a
+  hash made with older parameters is replaced at the next successful login.
+  An unknown e-mail costs the same work as a wrong password (a dummy hash is
+  verified) and gets the same answer.
+- Sessions (browser cookies) and API tokens are random
+  (`secrets.token_urlsafe(32)`); only their SHA-256 is stored, so a copy of
+  the database logs no one in.
+- A session lasts `SESSION_TTL` from login (fixed, not sliding: activity does
+  not extend it). Changing a password or deactivating a user ends all of
+  their sessions; deactivating also revokes their tokens.
+
+Errors are `ServiceError`s: 401 `invalid_credentials`, 404 `not_found`,
+409 `conflict`, 422 `invalid_input`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import secrets
+from datetime import datetime, timedelta
+from functools import cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from tortoise.exceptions import IntegrityError
+
+from komunikator.engine.compiled import CompiledTenant
+from komunikator.engine.service.errors import ServiceError, invalid
+from komunikator.engine.store.models import USER_KINDS, ApiToken, Membership, Session, User
+from komunikator.engine.store.scope import TenantScope
+
+#: How long a browser session lasts after login (fixed expiry).
+SESSION_TTL = timedelta(hours=12)
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 1024
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_HASHER = PasswordHasher()
+
+
+# -- passwords and secrets ----------------------------------------------------------------------
+
+
+def normalize_email(email: str) -> str:
+    """The e-mail as stored (trimmed, lower-cased); 422 if it does not look like one."""
+    cleaned = email.strip().lower()
+    if len(cleaned) > 254 or not _EMAIL.match(cleaned):
+        raise invalid(f"{email!r} is not an e-mail address", "email")
+    return cleaned
+
+
+def check_password(password: str) -> None:
+    """422 unless the password is long enough (and not absurdly long)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise invalid(f"the password must have at least {MIN_PASSWORD_LENGTH} characters", "password")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise invalid(f"the password must have at most {MAX_PASSWORD_LENGTH} characters", "password")
+
+
+async def hash_password(password: str) -> str:
+    """An argon2id hash of `password` (computed off the event loop)."""
+    return await asyncio.to_thread(_HASHER.hash, password)
+
+
+async def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return await asyncio.to_thread(_HASHER.verify, password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@cache
+def _dummy_hash() -> str:
+    # verified for unknown users, so they cost as much as a wrong password
+    return _HASHER.hash(secrets.token_urlsafe(16))
+
+
+def secret_hash(raw: str) -> str:
+    """The stored form of a session or API token: SHA-256, hex."""
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def _new_secret() -> tuple[str, str]:
+    raw = secrets.token_urlsafe(32)
+    return raw, secret_hash(raw)
+
+
+def _invalid_credentials() -> ServiceError:
+    return ServiceError(401, "invalid_credentials", "wrong e-mail or password")
+
+
+# -- users --------------------------------------------------------------------------------------
+
+
+async def find_user(scope: TenantScope, email: str) -> User | None:
+    """The user with this e-mail (any case), or None (also for text that is no e-mail)."""
+    cleaned = email.strip().lower()
+    return await scope.users().get_or_none(email=cleaned) if cleaned else None
+
+
+async def get_user(scope: TenantScope, email: str) -> User:
+    """The user with this e-mail; 404 otherwise."""
+    user = await find_user(scope, email)
+    if user is None:
+        raise ServiceError(404, "not_found", f"no user {email.strip().lower()!r}", field="email")
+    return user
+
+
+async def list_users(scope: TenantScope) -> list[User]:
+    """Every user of the tenant, by e-mail."""
+    return await scope.users().order_by("email")
+
+
+async def create_user(
+    scope: TenantScope, email: str, display_name: str, password: str | None = None, kind: str = "staff"
+) -> User:
+    """A new account; without a password it cannot log in until one is set.
+
+    409 if the e-mail (compared lower-cased) is taken in this tenant.
+    """
+    address = normalize_email(email)
+    name = display_name.strip()
+    if not name:
+        raise invalid("the display name is empty", "display_name")
+    if len(name) > 200:
+        raise invalid("the display name is longer than 200 characters", "display_name")
+    if kind not in USER_KINDS:
+        raise invalid(f"unknown kind {kind!r}; use one of: {', '.join(USER_KINDS)}", "kind")
+    if password is not None:
+        check_password(password)
+    if await scope.users().filter(email=address).exists():
+        raise _taken(address)
+    password_hash = await hash_password(password) if password is not None else None
+    try:
+        return await scope.create(User, email=address, display_name=name, kind=kind, password_hash=password_hash)
+    except IntegrityError:  # created meanwhile
+        raise _taken(address) from None
+
+
+def _taken(address: str) -> ServiceError:
+    return ServiceError(409, "conflict", f"a user with e-mail {address!r} already exists", field="email")
+
+
+async def set_password(scope: TenantScope, user: User, password: str | None) -> None:
+    """Set (or, with None, remove) the user's password and end all their sessions."""
+    if password is not None:
+        check_password(password)
+    user.password_hash = await hash_password(password) if password is not None else None
+    await user.save(update_fields=["password_hash", "updated_at"])
+    await scope.sessions().filter(user_id=user.id).delete()
+
+
+async def deactivate(scope: TenantScope, user: User, now: datetime) -> None:
+    """Lock the user out: no login, their sessions ended and API tokens revoked."""
+    user.active = False
+    await user.save(update_fields=["active", "updated_at"])
+    await scope.sessions().filter(user_id=user.id).delete()
+    await scope.api_tokens().filter(user_id=user.id, revoked_at=None).update(revoked_at=now)
+
+
+# -- memberships --------------------------------------------------------------------------------
+
+
+def check_membership(tenant: CompiledTenant, unit: str, role: str) -> None:
+    """422 unless `unit` and `role` exist in the tenant's YAML and the unit has accounts."""
+    if unit not in tenant.units:
+        raise invalid(f"unknown unit {unit!r}; known units: {', '.join(tenant.units)}", "unit")
+    if role not in tenant.roles:
+        raise invalid(f"unknown role {role!r}; known roles: {', '.join(tenant.roles)}", "role")
+    if not tenant.units[unit].accounts:
+        raise invalid(f"unit {unit!r} has no accounts (its tasks go to its e-mail)", "unit")
+
+
+async def grant(scope: TenantScope, tenant: CompiledTenant, user: User, unit: str, role: str) -> Membership:
+    """Give `user` `role` in `unit` (idempotent: an existing membership is returned)."""
+    check_membership(tenant, unit, role)
+    if user.kind != "staff":
+        raise invalid(f"{user.email} is a {user.kind} account; only staff hold roles", "user")
+    existing = await scope.memberships().get_or_none(user_id=user.id, unit=unit, role=role)
+    if existing is not None:
+        return existing
+    try:
+        return await scope.create(Membership, user_id=user.id, unit=unit, role=role)
+    except IntegrityError:  # granted meanwhile
+        return await scope.get(Membership, user_id=user.id, unit=unit, role=role)
+
+
+async def revoke(scope: TenantScope, user: User, unit: str, role: str) -> None:
+    """Take `role` in `unit` away from `user`; 404 if they do not hold it."""
+    removed = await scope.memberships().filter(user_id=user.id, unit=unit, role=role).delete()
+    if not removed:
+        raise ServiceError(404, "not_found", f"{user.email} holds no role {role!r} in unit {unit!r}")
+
+
+async def memberships_of(scope: TenantScope, user: User) -> list[Membership]:
+    """The user's memberships, by unit and role."""
+    return await scope.memberships().filter(user_id=user.id).order_by("unit", "role")
+
+
+# -- sessions -----------------------------------------------------------------------------------
+
+
+async def login(scope: TenantScope, email: str, password: str, now: datetime) -> tuple[str, Session]:
+    """Check e-mail and password; a new session and its raw token (shown once).
+
+    401 `invalid_credentials`, with the same message, for an unknown e-mail,
+    a wrong password, an account without a password or a deactivated one.
+    """
+    user = await find_user(scope, email)
+    if user is None or user.password_hash is None:
+        await _verify(await asyncio.to_thread(_dummy_hash), password)
+        raise _invalid_credentials()
+    if not await _verify(user.password_hash, password) or not user.active:
+        raise _invalid_credentials()
+    if _HASHER.check_needs_rehash(user.password_hash):
+        user.password_hash = await hash_password(password)
+        await user.save(update_fields=["password_hash", "updated_at"])
+    await scope.sessions().filter(user_id=user.id, expires_at__lte=now).delete()
+    raw, digest = _new_secret()
+    session = await scope.create(Session, user_id=user.id, token_hash=digest, expires_at=now + SESSION_TTL)
+    return raw, session
+
+
+async def logout(scope: TenantScope, raw: str) -> bool:
+    """End the session with this raw token; whether there was one."""
+    return bool(await scope.sessions().filter(token_hash=secret_hash(raw)).delete())
+
+
+async def user_for_session(scope: TenantScope, raw: str, now: datetime) -> User | None:
+    """The active user a live session token belongs to, or None."""
+    session = await scope.sessions().get_or_none(token_hash=secret_hash(raw), expires_at__gt=now)
+    if session is None:
+        return None
+    return await scope.users().get_or_none(id=session.user_id, active=True)  # type: ignore[attr-defined]
+
+
+# -- API tokens ---------------------------------------------------------------------------------
+
+
+async def create_token(scope: TenantScope, user: User, name: str) -> tuple[str, ApiToken]:
+    """A new API token for `user`: the raw token (shown once) and its row."""
+    label = name.strip()
+    if not label:
+        raise invalid("the token name is empty", "name")
+    if len(label) > 200:
+        raise invalid("the token name is longer than 200 characters", "name")
+    raw, digest = _new_secret()
+    token = await scope.create(ApiToken, user_id=user.id, token_hash=digest, name=label)
+    return raw, token
+
+
+async def tokens_of(scope: TenantScope, user: User) -> list[ApiToken]:
+    """The user's API tokens (revoked ones too), oldest first."""
+    return await scope.api_tokens().filter(user_id=user.id).order_by("id")
+
+
+async def revoke_token(scope: TenantScope, user: User, token_id: int, now: datetime) -> None:
+    """Revoke one of `user`'s tokens; 404 for a token that is not theirs or already revoked."""
+    revoked = await scope.api_tokens().filter(id=token_id, user_id=user.id, revoked_at=None).update(revoked_at=now)
+    if not revoked:
+        raise ServiceError(404, "not_found", "token not found")
+
+
+async def user_for_token(scope: TenantScope, raw: str, now: datetime) -> User | None:
+    """The active user a live API token belongs to, or None; records when it was used."""
+    token = await scope.api_tokens().get_or_none(token_hash=secret_hash(raw), revoked_at=None)
+    if token is None:
+        return None
+    user = await scope.users().get_or_none(id=token.user_id, active=True)  # type: ignore[attr-defined]
+    if user is not None:
+        await scope.api_tokens().filter(id=token.id).update(last_used_at=now)
+    return user

@@ -1,0 +1,160 @@
+"""Apply an engine outcome to the database, inside the caller's transaction.
+
+The engine returns the ticket's new view and an ordered list of effects; this
+module writes them: the ticket's fields (with the optimistic version check),
+tasks and their assignment history, timers, audit rows and outbox rows for
+notifications. Delivery happens after commit (the outbox is the queue).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from komunikator.engine.compiled import CompiledTenant
+from komunikator.engine.runtime import effects as fx
+from komunikator.engine.runtime.outcome import Outcome
+from komunikator.engine.runtime.views import TicketView, UserView
+from komunikator.engine.store.models import AuditEvent, Follower, OutboxMessage, Task, TaskAssignment, Ticket, Timer
+from komunikator.engine.store.scope import TenantScope
+
+#: Ticket columns mirrored from the engine's view.
+_MIRRORED = ("state", "category", "process", "responsible_unit", "priority", "step", "state_entered_at",
+             "closed_at", "due_at", "sla_paused_at")
+
+
+def _user_id(ref: str | None) -> int | None:
+    return int(ref) if ref is not None and ref.isdigit() else None
+
+
+def actor_fields(actor: UserView) -> dict[str, Any]:
+    """The audit columns naming who acted."""
+    if actor.kind == "system":
+        return {"actor_kind": "system", "actor_user_id": None}
+    return {"actor_kind": "user", "actor_user_id": _user_id(actor.id)}
+
+
+async def audit(
+    scope: TenantScope, ticket: Ticket | None, actor: UserView, action: str, before: dict[str, Any],
+    after: dict[str, Any], now: datetime, reason: str | None = None,
+) -> None:
+    """Append one history row."""
+    await scope.create(
+        AuditEvent, ticket_id=ticket.id if ticket else None, action=action, before=_jsonable(before),
+        after=_jsonable(after), reason=reason, at=now, **actor_fields(actor),
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+async def apply_outcome(
+    scope: TenantScope,
+    tenant: CompiledTenant,
+    ticket: Ticket,
+    before: TicketView,
+    outcome: Outcome,
+    actor: UserView,
+    now: datetime,
+    expected_version: int,
+) -> Ticket:
+    """Write `outcome` for `ticket` (at `expected_version`); returns the updated row."""
+    after = outcome.ticket
+    changes: dict[str, Any] = {}
+    for name in _MIRRORED:
+        if getattr(before, name) != getattr(after, name):
+            changes[name] = getattr(after, name)
+    process = tenant.processes[after.process]
+    public = process.states[after.state].public
+    if public != ticket.public_status:
+        changes["public_status"] = public
+    merge = next((e for e in outcome.effects if isinstance(e, fx.MergeInto)), None)
+    master = await scope.get_ticket(merge.master) if merge is not None else None
+    if master is not None:
+        changes["duplicate_of_id"] = master.id
+    await scope.update_ticket(ticket, expected_version, **changes)
+    tasks: dict[str, Task] = {t.key: t for t in await scope.tasks().filter(ticket_id=ticket.id)}
+    messages = 0
+    for effect in outcome.effects:
+        if isinstance(effect, fx.CreateTask):
+            task = await scope.create(
+                Task, ticket_id=ticket.id, key=effect.key, step=effect.step, created_in=effect.created_in,
+                unit=effect.unit, state="open", due_at=effect.due_at, title=effect.title,
+            )
+            tasks[task.key] = task
+            await scope.create(TaskAssignment, task_id=task.id, action="create", to_unit=effect.unit,
+                               actor_id=_user_id(actor.id), at=now)
+            await audit(scope, ticket, actor, "task_create", {},
+                        {"task": effect.key, "unit": effect.unit, "due_at": effect.due_at}, now)
+        elif isinstance(effect, fx.UpdateTask):
+            task = tasks[effect.key]
+            old_unit, old_assignee = task.unit, task.assignee_id  # type: ignore[attr-defined]
+            task.state, task.unit = effect.state, effect.unit
+            task.assignee_id = _user_id(effect.assignee)  # type: ignore[attr-defined]
+            await task.save(update_fields=["state", "unit", "assignee_id", "updated_at"])
+            await scope.create(
+                TaskAssignment, task_id=task.id, action=effect.action, from_unit=old_unit, to_unit=effect.unit,
+                from_assignee_id=old_assignee, to_assignee_id=_user_id(effect.assignee), reason=effect.reason,
+                actor_id=_user_id(actor.id), at=now,
+            )
+            if effect.action == "cancel":
+                await audit(scope, ticket, actor, "task_cancel", {"task": effect.key}, {"state": "cancelled"}, now,
+                            effect.reason)
+        elif isinstance(effect, fx.SetTaskDue):
+            task = tasks[effect.key]
+            task.due_at = effect.due_at
+            await task.save(update_fields=["due_at", "updated_at"])
+        elif isinstance(effect, fx.Notify):
+            for channel in effect.channels:
+                messages += 1
+                await scope.create(
+                    OutboxMessage, ticket_id=ticket.id, kind=effect.template, channel=channel,
+                    dedupe_key=f"{ticket.number}:v{ticket.version}:{messages}:{channel}",
+                    payload={
+                        "template": effect.template,
+                        "event": effect.event,
+                        "recipients": [str(r) for r in effect.recipients],
+                        "ticket": ticket.number,
+                        "task": effect.task,
+                        "locale": tenant.config.locale,
+                    },
+                )
+        elif isinstance(effect, fx.SetTimer):
+            await scope.create(Timer, ticket_id=ticket.id, timer_index=effect.index, state=effect.state,
+                               fire_at=effect.at)
+        elif isinstance(effect, fx.ClearTimers):
+            await scope.timers().filter(ticket_id=ticket.id, state=effect.state, status="armed").update(
+                status="cancelled", cancelled_at=now
+            )
+        elif isinstance(effect, fx.MergeInto) and master is not None:
+            await _merge_into(scope, ticket, master)
+        elif isinstance(effect, fx.Audit):
+            await audit(scope, ticket, actor, effect.action, effect.before, effect.after, now, effect.reason)
+        elif isinstance(effect, fx.ResumeSla):
+            await audit(scope, ticket, actor, "sla_resume", {"paused_at": effect.paused_at},
+                        {"working_days_added": effect.working_days}, now)
+        elif isinstance(effect, fx.PluginEffect):
+            await audit(scope, ticket, actor, f"plugin:{effect.name}", {}, {"args": repr(effect.args)}, now)
+    return ticket
+
+
+async def _merge_into(scope: TenantScope, ticket: Ticket, master: Ticket) -> None:
+    """The duplicate's reporter and followers follow the master ticket from now on."""
+    people: list[tuple[int | None, int | None]] = [
+        (ticket.reporter_user_id, ticket.reporter_contact_id)  # type: ignore[attr-defined]
+    ]
+    for follower in await scope.followers().filter(ticket_id=ticket.id):
+        people.append((follower.user_id, follower.contact_id))  # type: ignore[attr-defined]
+    for user_id, contact_id in people:
+        if user_id is None and contact_id is None:
+            continue
+        key = {"user_id": user_id} if user_id is not None else {"contact_id": contact_id}
+        if not await scope.followers().filter(ticket_id=master.id, **key).exists():
+            await scope.create(Follower, ticket_id=master.id, **key)

@@ -1,0 +1,194 @@
+"""Submitting a report: validate against the category, number it, start its process."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from komunikator.engine.compiled import CompiledTenant
+from komunikator.engine.runtime import start
+from komunikator.engine.runtime.views import TicketView, UserView
+from komunikator.engine.schema.tenant import Point
+from komunikator.engine.service.apply import apply_outcome, audit
+from komunikator.engine.service.errors import ServiceError, database_gone, invalid, unavailable
+from komunikator.engine.service.faults import checkpoint
+from komunikator.engine.service.views import pack_attribute
+from komunikator.engine.store import db
+from komunikator.engine.store.models import IdempotencyKey, ReporterContact, Ticket, TicketAttribute
+from komunikator.engine.store.numbering import next_ticket_number
+from komunikator.engine.store.scope import TenantScope
+
+Channel = Literal["public", "staff", "open311"]
+
+
+class ReporterIn(BaseModel):
+    """How to reach a reporter who has no account."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, max_length=200)
+    email: str | None = Field(None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    phone: str | None = Field(None, max_length=32, pattern=r"^\+?[0-9 ()-]{5,32}$")
+
+
+class Submission(BaseModel):
+    """A new report, from a resident or from staff taking a phone call."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    category: str = Field(max_length=64)
+    description: str = Field(min_length=1, max_length=5000)
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+    address: str | None = Field(None, max_length=300)
+    reporter: ReporterIn | None = None
+
+    def fingerprint(self) -> str:
+        """A hash of the body, to recognise a retried request."""
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def validate_submission(tenant: CompiledTenant, sub: Submission, channel: Channel, has_account: bool) -> None:
+    """Check a submission against the tenant's category; raise a 422 on the first problem."""
+    category = tenant.categories.get(sub.category)
+    if category is None:
+        raise invalid(f"unknown category {sub.category!r}", "category", "unknown_category")
+    intake = "staff" if channel == "staff" else "public"
+    if intake not in category.spec.intake:
+        raise invalid(f"category {sub.category!r} cannot be reported through the {intake} channel", "category",
+                      "category_closed")
+    if not sub.description.strip():
+        raise invalid("the description is empty", "description")
+    attributes = category.spec.attributes
+    for name, value in sub.attributes.items():
+        spec = attributes.get(name)
+        if spec is None or (spec.staff_only and intake != "staff"):
+            raise invalid(f"category {sub.category!r} has no attribute {name!r}", f"attributes.{name}",
+                          "unknown_attribute")
+        problem = spec.check_value(value)
+        if problem:
+            raise invalid(f"attribute {name!r}: {problem}", f"attributes.{name}", "invalid_attribute")
+    for name, spec in attributes.items():
+        if spec.required and name not in sub.attributes and not (spec.staff_only and intake != "staff"):
+            raise invalid(f"attribute {name!r} is required", f"attributes.{name}", "missing_attribute")
+    if (sub.lat is None) != (sub.lon is None):
+        raise invalid("give both lat and lon, or neither", "lat" if sub.lat is None else "lon")
+    if sub.lat is not None and sub.lon is not None:
+        if not tenant.config.map.bounds.contains(Point(lat=sub.lat, lon=sub.lon)):
+            raise invalid("the location lies outside the city", "lat", "outside_tenant")
+    elif not (sub.address and sub.address.strip()):
+        raise invalid("give a location (lat and lon) or an address", "lat", "missing_location")
+    reachable = has_account or (sub.reporter is not None and (sub.reporter.email or sub.reporter.phone))
+    if not category.spec.anonymous and not reachable:
+        raise invalid(f"category {sub.category!r} needs the reporter's e-mail or phone", "reporter",
+                      "contact_required")
+
+
+def _summary(tenant: CompiledTenant) -> dict[str, Any]:
+    return {
+        "processes": {name: sorted(p.states) for name, p in tenant.processes.items()},
+        "categories": sorted(tenant.categories),
+    }
+
+
+async def submit(
+    scope: TenantScope,
+    tenant: CompiledTenant,
+    sub: Submission,
+    *,
+    channel: Channel,
+    actor: UserView,
+    reporter_user_id: int | None,
+    now: datetime,
+    idempotency_key: str | None = None,
+    render: Callable[[Ticket], Awaitable[dict[str, Any]]] | None = None,
+) -> tuple[Ticket | None, dict[str, Any] | None]:
+    """Create a ticket; with an idempotency key, a retry returns the first response.
+
+    Returns `(ticket, None)` for a new ticket, or `(None, stored_response)`
+    when the key was used before with the same body (422 if with another).
+    """
+    validate_submission(tenant, sub, channel, reporter_user_id is not None)
+    fingerprint = sub.fingerprint()
+    if idempotency_key is not None:
+        stored = await _replay(scope, idempotency_key, fingerprint)
+        if stored is not None:
+            return None, stored
+    category = tenant.categories[sub.category]
+    process = tenant.processes[category.process]
+    try:
+        async with in_transaction(db.CONNECTION):
+            key_row = None
+            if idempotency_key is not None:
+                key_row = await scope.create(IdempotencyKey, key=idempotency_key, request_hash=fingerprint)
+            version = await scope.ensure_definition_version(tenant.version, _summary(tenant))
+            contact = None
+            if sub.reporter is not None and any(sub.reporter.model_dump().values()):
+                contact = await scope.create(ReporterContact, **sub.reporter.model_dump())
+            await checkpoint("intake.before_ticket")
+            number = await next_ticket_number(scope, tenant.config.number_prefix, tenant.config.time_zone, now)
+            ticket = await scope.create(
+                Ticket, number=number, category=category.name, process=process.name, state=process.entry,
+                public_status=process.states[process.entry].public, responsible_unit=category.unit,
+                priority=category.spec.priority, step=0, description=sub.description.strip(), lat=sub.lat,
+                lon=sub.lon, address=sub.address, channel=channel, reporter_user_id=reporter_user_id,
+                reporter_contact_id=contact.id if contact else None, definition_version_id=version.id,
+                state_entered_at=now,
+            )
+            await checkpoint("intake.after_ticket")
+            for name, value in sub.attributes.items():
+                await scope.create(TicketAttribute, ticket_id=ticket.id, name=name, value=pack_attribute(value))
+            await audit(
+                scope, ticket, actor, "submit", {},
+                {"category": category.name, "description": ticket.description, "lat": sub.lat, "lon": sub.lon,
+                 "address": sub.address, "attributes": sub.attributes, "channel": channel,
+                 "reporter_contact": contact.id if contact else None},
+                now,
+            )
+            view = TicketView(
+                id=number, category=category.name, process=process.name, state=process.entry,
+                responsible_unit=category.unit, priority=category.spec.priority,
+                reporter_id=str(reporter_user_id) if reporter_user_id else None,
+                reporter_has_contact=bool(contact and (contact.email or contact.phone)),
+                attributes=dict(sub.attributes), state_entered_at=now,
+            )
+            outcome = start(tenant, view, actor, now)
+            await apply_outcome(scope, tenant, ticket, view, outcome, actor, now, ticket.version)
+            if key_row is not None and render is not None:
+                key_row.response = await render(ticket)
+                key_row.status_code = 201
+                await key_row.save(update_fields=["response", "status_code"])
+    except IntegrityError:
+        if idempotency_key is not None:
+            stored = await _replay(scope, idempotency_key, fingerprint)
+            if stored is not None:
+                return None, stored
+        raise
+    except ServiceError:
+        raise
+    except Exception as exc:
+        if database_gone(exc):
+            raise unavailable() from exc
+        raise
+    return ticket, None
+
+
+async def _replay(scope: TenantScope, key: str, fingerprint: str) -> dict[str, Any] | None:
+    row = await scope.idempotency_keys().get_or_none(key=key)
+    if row is None:
+        return None
+    if row.request_hash != fingerprint:
+        raise ServiceError(422, "idempotency_key_reused",
+                           "this Idempotency-Key was used with a different request body", field="Idempotency-Key")
+    if row.response is None:
+        raise ServiceError(409, "request_in_progress", "a request with this Idempotency-Key is still running")
+    return dict(row.response)

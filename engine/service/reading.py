@@ -1,0 +1,180 @@
+"""Read models: a ticket as the API shows it, its history, and lists that page by keyset."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tortoise.expressions import Q
+
+from komunikator.engine.compiled import CompiledTenant
+from komunikator.engine.runtime import allowed_actions, allowed_task_actions
+from komunikator.engine.runtime.access import covers
+from komunikator.engine.runtime.views import TicketView, UserView
+from komunikator.engine.schema.base import text_for
+from komunikator.engine.service.errors import invalid
+from komunikator.engine.store.models import Ticket
+from komunikator.engine.store.scope import TenantScope
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+async def ticket_json(
+    scope: TenantScope, tenant: CompiledTenant, ticket: Ticket, view: TicketView, user: UserView, now: datetime,
+    locale: str = "pl",
+) -> dict[str, Any]:
+    """The staff view of a ticket: fields, tasks, and what this user may do now."""
+    process = tenant.processes[ticket.process]
+    state = process.states[ticket.state]
+    contact = None
+    if ticket.reporter_contact_id is not None:  # type: ignore[attr-defined]
+        row = await scope.reporter_contacts().get_or_none(id=ticket.reporter_contact_id)  # type: ignore[attr-defined]
+        if row is not None and row.erased_at is None:
+            contact = {"name": row.name, "email": row.email, "phone": row.phone}
+    return {
+        "number": ticket.number,
+        "version": ticket.version,
+        "category": ticket.category,
+        "category_name": text_for(dict(tenant.categories[ticket.category].spec.name), locale),
+        "process": ticket.process,
+        "state": ticket.state,
+        "state_label": text_for(dict(state.label), locale),
+        "public_status": ticket.public_status,
+        "responsible_unit": ticket.responsible_unit,
+        "priority": ticket.priority,
+        "description": ticket.description,
+        "lat": ticket.lat,
+        "lon": ticket.lon,
+        "address": ticket.address,
+        "channel": ticket.channel,
+        "attributes": dict(view.attributes),
+        "reporter": contact,
+        "created_at": _iso(ticket.created_at),
+        "state_entered_at": _iso(ticket.state_entered_at),
+        "due_at": _iso(ticket.due_at),
+        "closed_at": _iso(ticket.closed_at),
+        "sla_paused": ticket.sla_paused_at is not None,
+        "tasks": [
+            {
+                "key": t.key,
+                "unit": t.unit,
+                "state": t.state,
+                "step": t.step,
+                "assignee": t.assignee,
+                "due_at": _iso(t.due_at),
+                "actions": [
+                    {"name": a.name, "requires": list(a.requires)}
+                    for a in allowed_task_actions(tenant, view, t.key, user)
+                ],
+            }
+            for t in view.tasks
+        ],
+        "actions": [
+            {"name": a.name, "kind": a.kind, "requires": list(a.requires), "to": a.dest,
+             "label": text_for(dict(a.label), locale) if a.label else a.name}
+            for a in allowed_actions(tenant, view, user, now)
+        ],
+    }
+
+
+async def history(scope: TenantScope, ticket: Ticket) -> list[dict[str, Any]]:
+    """Every change, transition, assignment and comment of a ticket, oldest first."""
+    events = await scope.audit_events().filter(ticket_id=ticket.id).order_by("at", "id")
+    comments = {c.id: c for c in await scope.comments().filter(ticket_id=ticket.id)}
+    users = {u.id: u for u in await scope.users().filter(
+        id__in=[e.actor_user_id for e in events if e.actor_user_id is not None])}  # type: ignore[attr-defined]
+    out = []
+    for event in events:
+        actor_id = event.actor_user_id  # type: ignore[attr-defined]
+        entry: dict[str, Any] = {
+            "at": _iso(event.at),
+            "action": event.action,
+            "actor": {"kind": event.actor_kind, "id": actor_id,
+                      "name": users[actor_id].display_name if actor_id in users else None},
+            "before": event.before,
+            "after": event.after,
+            "reason": event.reason,
+        }
+        comment_id = (event.after or {}).get("comment") if event.action == "comment" else None
+        if comment_id in comments:
+            entry["comment"] = {"body": comments[comment_id].body, "visibility": comments[comment_id].visibility}
+        out.append(entry)
+    return out
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    """Structured filters of the ticket list."""
+
+    state: str | None = None
+    public_status: str | None = None
+    category: str | None = None
+    unit: str | None = None
+    priority: str | None = None
+
+
+def _encode_cursor(ticket: Ticket) -> str:
+    raw = json.dumps([ticket.created_at.isoformat(), ticket.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created, ticket_id = json.loads(raw)
+        return datetime.fromisoformat(created), int(ticket_id)
+    except (ValueError, TypeError, json.JSONDecodeError):
+        raise invalid("the cursor is not valid; start again from the first page", "cursor") from None
+
+
+def visible_units(tenant: CompiledTenant, user: UserView) -> tuple[set[str], set[str]] | None:
+    """(units whose tickets the user sees, units whose tasks' tickets they see); None: every ticket.
+
+    Mirrors `runtime.access.sees_ticket`, as a query.
+    """
+    responsible: set[str] = set()
+    tasks: set[str] = set()
+    for m in user.memberships:
+        role = tenant.roles.get(m.role)
+        if role is None or m.unit not in tenant.units:
+            continue
+        external = tenant.units[m.unit].external
+        subtree = set(tenant.unit_subtree.get(m.unit, ()))
+        if role.sees == "all" and not external:
+            return None
+        tasks |= subtree
+        if role.sees == "unit" and not external:
+            responsible |= subtree
+    return responsible, tasks
+
+
+async def list_tickets(
+    scope: TenantScope, tenant: CompiledTenant, user: UserView, filters: ListFilters, cursor: str | None,
+    limit: int,
+) -> tuple[list[Ticket], str | None]:
+    """A page of the tickets the user may see, newest first, keyset-paged."""
+    query = scope.tickets()
+    scopes = visible_units(tenant, user) if user.kind == "staff" else (set(), set())
+    if scopes is not None:
+        responsible, task_units = scopes
+        ids = await scope.tasks().filter(unit__in=sorted(task_units)).exclude(state="cancelled").values_list(
+            "ticket_id", flat=True)
+        query = query.filter(Q(responsible_unit__in=sorted(responsible)) | Q(id__in=sorted(set(ids))))
+    for name in ("state", "public_status", "category", "priority"):
+        value = getattr(filters, name)
+        if value is not None:
+            query = query.filter(**{name: value})
+    if filters.unit is not None:
+        query = query.filter(responsible_unit=filters.unit)
+    if cursor:
+        created, ticket_id = _decode_cursor(cursor)
+        query = query.filter(Q(created_at__lt=created) | Q(created_at=created, id__lt=ticket_id))
+    rows = await query.order_by("-created_at", "-id").limit(limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (_encode_cursor(rows[-1]) if more and rows else None)

@@ -1,0 +1,229 @@
+"""Working with existing tickets: read, act, edit, comment, history.
+
+Every function takes the tenant's scope and the acting user's view; what a
+user may see and do is decided by the engine (`sees_ticket`,
+`allowed_actions`, `allowed_task_actions`), never here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from tortoise.transactions import in_transaction
+
+from komunikator.engine.compiled import CompiledTenant
+from komunikator.engine.runtime import fire, fire_task
+from komunikator.engine.runtime.access import edits_tickets, sees_ticket
+from komunikator.engine.runtime.outcome import Refusal
+from komunikator.engine.runtime.views import TicketView, UserView
+from komunikator.engine.schema.tenant import Point
+from komunikator.engine.service import views
+from komunikator.engine.service.apply import apply_outcome, audit
+from komunikator.engine.service.errors import ServiceError, invalid, not_found, refused
+from komunikator.engine.store import db
+from komunikator.engine.store.errors import NotFound, StaleVersion
+from komunikator.engine.store.models import Comment, OutboxMessage, Task, Ticket, TicketAttribute
+from komunikator.engine.store.scope import TenantScope
+
+Visibility = Literal["internal", "public", "to_reporter", "to_unit"]
+
+
+async def load(scope: TenantScope, number: str) -> Ticket:
+    """A ticket by number; the one 404 for missing and foreign tickets."""
+    try:
+        return await scope.get_ticket(number)
+    except NotFound:
+        raise not_found() from None
+
+
+async def load_visible(
+    scope: TenantScope, tenant: CompiledTenant, number: str, user: UserView
+) -> tuple[Ticket, TicketView]:
+    """A ticket the user may see, with its view; 404 (not 403) otherwise."""
+    ticket = await load(scope, number)
+    view = await views.ticket_view(scope, ticket)
+    if not sees_ticket(tenant, user, view):
+        raise not_found()
+    return ticket, view
+
+
+def _check_version(ticket: Ticket, expected: int | None) -> int:
+    if expected is not None and expected != ticket.version:
+        raise ServiceError(409, "stale_version",
+                           f"ticket {ticket.number} is at version {ticket.version}, not {expected}: reload it",
+                           details={"current_version": ticket.version})
+    return ticket.version
+
+
+async def _apply(scope: TenantScope, tenant: CompiledTenant, ticket: Ticket, view: TicketView, result: Any,
+                 user: UserView, now: datetime, version: int) -> Ticket:
+    if isinstance(result, Refusal):
+        raise refused(result)
+    try:
+        async with in_transaction(db.CONNECTION):
+            return await apply_outcome(scope, tenant, ticket, view, result, user, now, version)
+    except StaleVersion:
+        raise ServiceError(409, "stale_version", f"ticket {ticket.number} was changed meanwhile: reload it") from None
+
+
+async def act(
+    scope: TenantScope, tenant: CompiledTenant, number: str, action: str, user: UserView,
+    inputs: dict[str, Any], now: datetime, expected_version: int | None = None,
+) -> Ticket:
+    """Fire a process transition or a built-in action (reclassify, mark_duplicate, set_priority)."""
+    ticket, view = await load_visible(scope, tenant, number, user)
+    version = _check_version(ticket, expected_version)
+    if action == "mark_duplicate" and inputs.get("duplicate_of"):
+        master_number = str(inputs["duplicate_of"]).upper()
+        try:
+            master = await scope.get_ticket(master_number)
+        except NotFound:
+            raise invalid(f"no ticket {inputs['duplicate_of']!r} to merge into", "duplicate_of") from None
+        if master.id == ticket.id:
+            raise invalid("a ticket cannot duplicate itself", "duplicate_of")
+        if master.duplicate_of_id is not None:  # type: ignore[attr-defined]
+            raise invalid(f"{master.number} is itself a duplicate; merge into its master", "duplicate_of")
+        inputs = {**inputs, "duplicate_of": master.number}
+    result = fire(tenant, view, action, user, inputs, now)
+    ticket = await _apply(scope, tenant, ticket, view, result, user, now, version)
+    comment = inputs.get("public_comment") or inputs.get("internal_comment")
+    if comment:
+        visibility: Visibility = "public" if inputs.get("public_comment") else "internal"
+        await _store_comment(scope, ticket, user, str(comment), visibility, None, None, now)
+    return ticket
+
+
+async def act_on_task(
+    scope: TenantScope, tenant: CompiledTenant, number: str, key: str, action: str, user: UserView,
+    inputs: dict[str, Any], now: datetime, expected_version: int | None = None,
+) -> Ticket:
+    """Take, complete, delegate or withdraw a task."""
+    ticket, view = await load_visible(scope, tenant, number, user)
+    version = _check_version(ticket, expected_version)
+    if view.task(key) is None:
+        raise not_found("task")
+    inputs = dict(inputs)
+    if inputs.get("to_user") is not None:
+        target = await scope.users().get_or_none(id=_int(inputs["to_user"]), active=True)
+        if target is None:
+            raise invalid(f"no staff member {inputs['to_user']!r}", "to_user")
+        inputs["to_user"] = await views.user_view(scope, target)
+    result = fire_task(tenant, view, key, action, user, inputs, now)
+    return await _apply(scope, tenant, ticket, view, result, user, now, version)
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise invalid(f"{value!r} is not a user id", "to_user") from None
+
+
+class TicketEdit(BaseModel):
+    """Fields a verifying dispatcher may change (category and priority go through actions)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str | None = Field(None, min_length=1, max_length=5000)
+    address: str | None = Field(None, max_length=300)
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+    attributes: dict[str, Any] | None = None
+
+
+async def edit(
+    scope: TenantScope, tenant: CompiledTenant, number: str, changes: TicketEdit, user: UserView,
+    now: datetime, expected_version: int | None = None,
+) -> Ticket:
+    """Change a ticket's own fields; the timeline records before → after."""
+    ticket, view = await load_visible(scope, tenant, number, user)
+    version = _check_version(ticket, expected_version)
+    if not edits_tickets(tenant, user):
+        raise ServiceError(403, "forbidden", "editing a ticket needs a role that edits tickets")
+    if tenant.processes[ticket.process].states[ticket.state].final:
+        raise ServiceError(409, "not_available", "a closed ticket cannot be edited")
+    given = changes.model_dump(exclude_unset=True)
+    if not given:
+        raise invalid("nothing to change")
+    if ("lat" in given) != ("lon" in given):
+        raise invalid("give both lat and lon", "lat")
+    if given.get("lat") is not None and not tenant.config.map.bounds.contains(Point(lat=given["lat"],
+                                                                                      lon=given["lon"])):
+        raise invalid("the location lies outside the city", "lat", "outside_tenant")
+    attributes = given.pop("attributes", None)
+    specs = tenant.categories[ticket.category].spec.attributes
+    for name, value in (attributes or {}).items():
+        spec = specs.get(name)
+        if spec is None:
+            raise invalid(f"category {ticket.category!r} has no attribute {name!r}", f"attributes.{name}")
+        if value is not None and (problem := spec.check_value(value)):
+            raise invalid(f"attribute {name!r}: {problem}", f"attributes.{name}")
+    before = {k: getattr(ticket, k) for k in given}
+    after = dict(given)
+    try:
+        async with in_transaction(db.CONNECTION):
+            await scope.update_ticket(ticket, version, **given)
+            for name, value in (attributes or {}).items():
+                row = await scope.ticket_attributes().get_or_none(ticket_id=ticket.id, name=name)
+                before[f"attributes.{name}"] = views.unpack_attribute(row.value) if row else None
+                after[f"attributes.{name}"] = value
+                if row is None and value is not None:
+                    await scope.create(TicketAttribute, ticket_id=ticket.id, name=name, value=views.pack_attribute(value))
+                elif row is not None and value is None:
+                    await row.delete()
+                elif row is not None:
+                    row.value = views.pack_attribute(value)
+                    await row.save(update_fields=["value"])
+            await audit(scope, ticket, user, "edit", before, after, now)
+    except StaleVersion:
+        raise ServiceError(409, "stale_version", f"ticket {ticket.number} was changed meanwhile: reload it") from None
+    return ticket
+
+
+async def add_comment(
+    scope: TenantScope, tenant: CompiledTenant, number: str, user: UserView, body: str,
+    visibility: Visibility, now: datetime, target_unit: str | None = None, task_key: str | None = None,
+) -> Comment:
+    """A note (internal), a public update, a message to the reporter or to a unit."""
+    ticket, view = await load_visible(scope, tenant, number, user)
+    if user.kind != "staff":
+        raise ServiceError(403, "forbidden", "only staff comment through this endpoint")
+    if not body.strip():
+        raise invalid("the comment is empty", "body")
+    if visibility == "to_unit":
+        if target_unit not in tenant.units:
+            raise invalid(f"unknown unit {target_unit!r}", "target_unit")
+    elif target_unit is not None:
+        raise invalid("target_unit goes only with visibility to_unit", "target_unit")
+    if task_key is not None and view.task(task_key) is None:
+        raise invalid(f"the ticket has no task {task_key!r}", "task")
+    async with in_transaction(db.CONNECTION):
+        return await _store_comment(scope, ticket, user, body.strip(), visibility, target_unit, task_key, now)
+
+
+async def _store_comment(
+    scope: TenantScope, ticket: Ticket, user: UserView, body: str, visibility: Visibility,
+    target_unit: str | None, task_key: str | None, now: datetime,
+) -> Comment:
+    task_id = None
+    if task_key is not None:
+        task_id = (await scope.get(Task, ticket_id=ticket.id, key=task_key)).id
+    author = int(user.id) if user.id.isdigit() else None
+    comment = await scope.create(
+        Comment, ticket_id=ticket.id, task_id=task_id, author_id=author, visibility=visibility,
+        target_unit=target_unit, body=body,
+    )
+    await audit(scope, ticket, user, "comment", {}, {"comment": comment.id, "visibility": visibility,
+                                                      "target_unit": target_unit, "task": task_key}, now)
+    template = {"to_reporter": "message_to_reporter", "to_unit": "message_to_unit"}.get(visibility)
+    if template is not None:
+        recipient = "reporter" if visibility == "to_reporter" else f"unit:{target_unit}"
+        await scope.create(
+            OutboxMessage, ticket_id=ticket.id, kind=template, channel="email",
+            dedupe_key=f"{ticket.number}:comment:{comment.id}",
+            payload={"template": template, "event": f"message_{visibility}", "recipients": [recipient],
+                     "ticket": ticket.number, "comment": comment.id, "task": task_key},
+        )
+    return comment

@@ -1,0 +1,79 @@
+"""Build the engine's immutable views from database rows."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Any
+
+from komunikator.engine.runtime.views import Membership, TaskView, TicketView, UserView
+from komunikator.engine.store.models import Task, Ticket, User
+from komunikator.engine.store.scope import TenantScope
+
+
+def pack_attribute(value: Any) -> dict[str, Any]:
+    """An attribute value as stored: wrapped, because Tortoise's JSONField cannot hold a bare string."""
+    return {"value": value}
+
+
+def unpack_attribute(stored: Any) -> Any:
+    """The attribute value from its stored form."""
+    return stored.get("value") if isinstance(stored, dict) else stored
+
+
+def user_ref(user_id: int | None) -> str | None:
+    """How the engine names a user: the id as text."""
+    return str(user_id) if user_id is not None else None
+
+
+async def user_view(scope: TenantScope, user: User) -> UserView:
+    """A user with their memberships."""
+    memberships = await scope.memberships().filter(user_id=user.id).order_by("id")
+    kind = "resident" if user.kind == "resident" else "staff"
+    return UserView(
+        str(user.id),
+        tuple(Membership(m.unit, m.role) for m in memberships),
+        kind,  # type: ignore[arg-type]
+        user.display_name or user.email,
+    )
+
+
+def task_view(task: Task) -> TaskView:
+    """One task row as the engine sees it."""
+    return TaskView(
+        key=task.key,
+        step=task.step,
+        created_in=task.created_in,
+        unit=task.unit,
+        state=task.state,  # type: ignore[arg-type]
+        assignee=user_ref(task.assignee_id),  # type: ignore[attr-defined]
+        due_at=task.due_at,
+    )
+
+
+async def ticket_view(scope: TenantScope, ticket: Ticket) -> TicketView:
+    """A ticket with its tasks and attributes."""
+    tasks = await scope.tasks().filter(ticket_id=ticket.id).order_by("id")
+    attributes = await scope.ticket_attributes().filter(ticket_id=ticket.id)
+    contact_id = ticket.reporter_contact_id  # type: ignore[attr-defined]
+    has_contact = False
+    if contact_id is not None:
+        contact = await scope.reporter_contacts().get_or_none(id=contact_id)
+        has_contact = bool(contact and contact.erased_at is None and (contact.email or contact.phone))
+    return TicketView(
+        id=ticket.number,
+        category=ticket.category,
+        process=ticket.process,
+        state=ticket.state,
+        responsible_unit=ticket.responsible_unit,
+        priority=ticket.priority,
+        step=ticket.step,
+        tasks=tuple(task_view(t) for t in tasks),
+        reporter_id=user_ref(ticket.reporter_user_id),  # type: ignore[attr-defined]
+        reporter_has_contact=has_contact,
+        attributes=MappingProxyType({a.name: unpack_attribute(a.value) for a in attributes}),
+        state_entered_at=ticket.state_entered_at,
+        closed_at=ticket.closed_at,
+        due_at=ticket.due_at,
+        sla_paused_at=ticket.sla_paused_at,
+        duplicate_of=None,
+    )

@@ -1,0 +1,164 @@
+"""`komunikator user …` against a migrated database (SQLite, or PostgreSQL with KOMUNIKATOR_TEST_DB=postgres)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from click.testing import Result
+from typer.testing import CliRunner
+
+from komunikator.cli.app import app
+from komunikator.engine.service import accounts
+from komunikator.engine.service.errors import ServiceError
+from komunikator.engine.store.db import DATABASE_URL_ENV
+from komunikator.engine.store.runner import run_sync
+from komunikator.engine.store.scope import TenantScope
+
+T = TypeVar("T")
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def url(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The test database, as the CLI finds it (KOMUNIKATOR_DATABASE_URL)."""
+    monkeypatch.setenv(DATABASE_URL_ENV, database_url)
+    return database_url
+
+
+def cli(*args: str, input: str | None = None) -> Result:
+    return CliRunner().invoke(app, ["user", *args], input=input)
+
+
+def in_tenant(url: str, slug: str, work: Callable[[TenantScope], Coroutine[Any, Any, T]]) -> T:
+    """Run `work` on the tenant's scope in the test database."""
+
+    async def main() -> T:
+        return await work(await TenantScope.for_slug(slug))
+
+    return run_sync(main, url)
+
+
+def can_log_in(url: str, email: str, password: str) -> bool:
+    async def work(scope: TenantScope) -> bool:
+        try:
+            await accounts.login(scope, email, password, NOW)
+        except ServiceError:
+            return False
+        return True
+
+    return in_tenant(url, "zgierz", work)
+
+
+def roles_of(url: str, email: str) -> list[tuple[str, str]]:
+    async def work(scope: TenantScope) -> list[tuple[str, str]]:
+        user = await accounts.get_user(scope, email)
+        return [(m.unit, m.role) for m in await accounts.memberships_of(scope, user)]
+
+    return in_tenant(url, "zgierz", work)
+
+
+def ok(result: Result) -> str:
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def refused(result: Result, code: int, message: str) -> None:
+    assert result.exit_code == code, result.output
+    assert message in result.stderr
+    assert isinstance(result.exception, SystemExit)  # a message, not a traceback
+    assert "Traceback" not in result.output
+
+
+def test_create_list_grant_revoke(url: str) -> None:
+    out = ok(cli("create", "zgierz", "Anna@Zgierz.pl", "--name", "Anna Nowak", "--password", PASSWORD,
+                 "--grant", "bom:dispatcher", "--grant", "drogi:worker"))
+    assert out.splitlines() == ["created anna@zgierz.pl (staff) in zgierz", "granted dispatcher in bom",
+                                "granted worker in drogi"]
+    assert can_log_in(url, "anna@zgierz.pl", PASSWORD)
+
+    async def stored_hash(scope: TenantScope) -> str | None:
+        return (await accounts.get_user(scope, "anna@zgierz.pl")).password_hash
+
+    assert (in_tenant(url, "zgierz", stored_hash) or "").startswith("$argon2id$")
+
+    ok(cli("create", "zgierz", "bob@zgierz.pl", "--name", "Bob", "--no-password"))
+    listing = ok(cli("list", "zgierz")).splitlines()
+    assert len(listing) == 2
+    assert listing[0].split() == ["anna@zgierz.pl", "Anna", "Nowak", "staff", "bom:dispatcher,", "drogi:worker"]
+    assert listing[1].split() == ["bob@zgierz.pl", "Bob", "staff", "-"]
+    assert not can_log_in(url, "bob@zgierz.pl", "")
+
+    assert ok(cli("grant", "zgierz", "BOB@zgierz.pl", "zielen", "worker")) == "bob@zgierz.pl: worker in zielen\n"
+    assert ok(cli("revoke", "zgierz", "anna@zgierz.pl", "drogi", "worker")).startswith("anna@zgierz.pl: no longer")
+    assert roles_of(url, "anna@zgierz.pl") == [("bom", "dispatcher")]
+    assert roles_of(url, "bob@zgierz.pl") == [("zielen", "worker")]
+    # the other city knows nobody
+    assert ok(cli("list", "nieporet")) == "no users in nieporet\n"
+
+
+def test_create_asks_for_the_password(url: str) -> None:
+    result = cli("create", "zgierz", "anna@zgierz.pl", "--name", "Anna", input=f"{PASSWORD}\n{PASSWORD}\n")
+    ok(result)
+    assert PASSWORD not in result.stdout
+    assert can_log_in(url, "anna@zgierz.pl", PASSWORD)
+    mismatch = cli("create", "zgierz", "bob@zgierz.pl", "--name", "Bob", input="one password\nanother one\n"
+                   "correct password\ncorrect password\n")
+    ok(mismatch)  # typer asks again until both match
+    assert can_log_in(url, "bob@zgierz.pl", "correct password")
+
+
+def test_reset_password(url: str) -> None:
+    ok(cli("create", "zgierz", "anna@zgierz.pl", "--name", "Anna", "--password", PASSWORD))
+    refused(cli("reset-password", "zgierz", "anna@zgierz.pl", "--password", "short"), 1, "at least 8 characters")
+    assert can_log_in(url, "anna@zgierz.pl", PASSWORD)
+    ok(cli("reset-password", "zgierz", "anna@zgierz.pl", input="a new secret\na new secret\n"))
+    assert not can_log_in(url, "anna@zgierz.pl", PASSWORD)
+    assert can_log_in(url, "anna@zgierz.pl", "a new secret")
+    refused(cli("reset-password", "zgierz", "nobody@zgierz.pl", "--password", PASSWORD), 1,
+            "no user 'nobody@zgierz.pl'")
+
+
+def test_token_prints_a_working_token(url: str) -> None:
+    ok(cli("create", "zgierz", "anna@zgierz.pl", "--name", "Anna", "--no-password"))
+    result = cli("token", "zgierz", "anna@zgierz.pl", "--name", "nightly export")
+    raw = ok(result).strip()
+    assert len(raw.splitlines()) == 1 and len(raw) >= 43  # stdout holds the token only
+    assert "not shown again" in result.stderr
+
+    async def owner(scope: TenantScope) -> tuple[str | None, list[str]]:
+        user = await accounts.user_for_token(scope, raw, NOW)
+        tokens = await accounts.tokens_of(scope, await accounts.get_user(scope, "anna@zgierz.pl"))
+        return (user.email if user else None), [t.name for t in tokens]
+
+    assert in_tenant(url, "zgierz", owner) == ("anna@zgierz.pl", ["nightly export"])
+    refused(cli("token", "zgierz", "nobody@zgierz.pl", "--name", "x"), 1, "no user")
+
+
+def test_mistakes_get_clear_messages_and_exit_codes(url: str) -> None:
+    ok(cli("create", "zgierz", "anna@zgierz.pl", "--name", "Anna", "--password", PASSWORD))
+    refused(cli("create", "warszawa", "x@w.pl", "--name", "X", "--password", PASSWORD), 2,
+            "unknown tenant 'warszawa'; known tenants: nieporet, zgierz")
+    refused(cli("create", "zgierz", "x@zgierz.pl", "--name", "X", "--password", PASSWORD, "--grant", "bom"), 2,
+            "use UNIT:ROLE")
+    refused(cli("create", "zgierz", "x@zgierz.pl", "--name", "X", "--password", PASSWORD, "--grant", "bom:boss"), 1,
+            "unknown role 'boss'; known roles: dispatcher, worker")
+    refused(cli("create", "zgierz", "ANNA@zgierz.pl", "--name", "Anna 2", "--password", PASSWORD), 1,
+            "a user with e-mail 'anna@zgierz.pl' already exists")
+    refused(cli("create", "zgierz", "not-an-email", "--name", "X", "--no-password"), 1, "is not an e-mail address")
+    refused(cli("grant", "zgierz", "anna@zgierz.pl", "roads", "worker"), 1, "unknown unit 'roads'; known units: bom")
+    refused(cli("grant", "zgierz", "anna@zgierz.pl", "straz_miejska", "external"), 1, "has no accounts")
+    refused(cli("revoke", "zgierz", "anna@zgierz.pl", "bom", "dispatcher"), 1, "holds no role 'dispatcher'")
+    refused(cli("grant", "zgierz", "nobody@zgierz.pl", "bom", "worker"), 1, "no user 'nobody@zgierz.pl'")
+    # nothing was half-written: one user, no roles
+    listing = ok(cli("list", "zgierz")).splitlines()
+    assert [line.split()[0] for line in listing] == ["anna@zgierz.pl"] and listing[0].endswith("-")
+
+
+def test_an_unmigrated_database_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(DATABASE_URL_ENV, f"sqlite://{tmp_path / 'new.sqlite3'}")
+    refused(cli("list", "zgierz"), 1, "komunikator db upgrade")

@@ -1,0 +1,270 @@
+"""The JSON API under /api/v1: intake, tickets, tasks, comments, history."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from komunikator.engine.runtime.views import UserView
+from komunikator.engine.schema.base import text_for
+from komunikator.engine.service import intake, reading, tickets
+from komunikator.engine.service.errors import ServiceError
+from komunikator.engine.service.views import ticket_view
+from komunikator.engine.store.models import Ticket
+from komunikator.web.actors import OptionalActor, StaffActor
+from komunikator.web.deps import ExpectedVersion, Now, Scope
+from komunikator.web.tenancy import Tenant
+
+router = APIRouter(prefix="/api/v1")
+
+
+def _etag(response: Response, ticket: Ticket) -> None:
+    response.headers["ETag"] = f'"{ticket.version}"'
+
+
+# -- the city ---------------------------------------------------------------------------------
+
+
+@router.get("/health", tags=["meta"])
+async def health() -> dict[str, str]:
+    """Liveness."""
+    return {"status": "ok"}
+
+
+@router.get("/tenant", tags=["public"])
+async def tenant_info(tenant: Tenant, locale: Annotated[str, Query(pattern="^(pl|en)$")] = "pl") -> dict[str, Any]:
+    """The city: name, map, and the categories residents may report."""
+    config = tenant.config
+    return {
+        "slug": tenant.slug,
+        "name": text_for(dict(config.name), locale),
+        "locale": config.locale,
+        "time_zone": config.time_zone,
+        "map": config.map.model_dump(),
+        "categories": [
+            {
+                "code": c.name,
+                "name": text_for(dict(c.spec.name), locale),
+                "group": c.spec.group,
+                "anonymous": c.spec.anonymous,
+                "photo": c.spec.photo,
+                "attributes": [
+                    {
+                        "code": a_name,
+                        "type": a.type,
+                        "label": text_for(dict(a.label), locale),
+                        "required": a.required,
+                        "values": {k: text_for(dict(v), locale) for k, v in (a.values or {}).items()} or None,
+                    }
+                    for a_name, a in c.spec.attributes.items()
+                    if not a.staff_only
+                ],
+            }
+            for c in tenant.categories.values()
+            if "public" in c.spec.intake
+        ],
+    }
+
+
+# -- intake -----------------------------------------------------------------------------------
+
+
+@router.post("/tickets", status_code=201, tags=["tickets"])
+async def submit_ticket(
+    body: intake.Submission,
+    tenant: Tenant,
+    scope: Scope,
+    now: Now,
+    actor: OptionalActor,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+) -> dict[str, Any]:
+    """Submit a report. Staff signed in file it through the staff channel (phone calls).
+
+    With `Idempotency-Key`, a retry with the same body returns the first
+    response and creates nothing; the same key with another body is a 422.
+    """
+    user = actor.view if actor else None
+    channel: intake.Channel = "staff" if user is not None and user.kind == "staff" else "public"
+    reporter_id = int(user.id) if user is not None and user.kind == "resident" else None
+
+    async def render(ticket: Ticket) -> dict[str, Any]:
+        return _receipt(tenant, ticket)
+
+    ticket, replay = await intake.submit(
+        scope, tenant, body, channel=channel, actor=user or _ANONYMOUS, reporter_user_id=reporter_id, now=now,
+        idempotency_key=idempotency_key, render=render,
+    )
+    if replay is not None:
+        return replay
+    assert ticket is not None
+    return _receipt(tenant, ticket)
+
+
+_ANONYMOUS = UserView("anonymous", (), "resident", "anonymous")
+
+
+def _receipt(tenant: Any, ticket: Ticket) -> dict[str, Any]:
+    state = tenant.processes[ticket.process].states[ticket.state]
+    return {
+        "number": ticket.number,
+        "category": ticket.category,
+        "public_status": ticket.public_status,
+        "state_label": dict(state.label),
+        "created_at": ticket.created_at.isoformat() if ticket.created_at else None,
+    }
+
+
+@router.get("/public/tickets/{number}", tags=["public"])
+async def public_ticket(number: str, tenant: Tenant, scope: Scope) -> dict[str, Any]:
+    """What anyone may know of a report: its status and the office's public updates."""
+    ticket = await tickets.load(scope, number)
+    category = tenant.categories[ticket.category]
+    if category.spec.public_map == "hidden":
+        raise ServiceError(404, "not_found", "ticket not found")
+    state = tenant.processes[ticket.process].states[ticket.state]
+    public_comments = await scope.comments().filter(ticket_id=ticket.id, visibility="public").order_by("created_at")
+    lat, lon = ticket.lat, ticket.lon
+    if category.spec.public_map == "blurred" and lat is not None and lon is not None:
+        lat, lon = round(lat, 3), round(lon, 3)  # about 100 m
+    return {
+        "number": ticket.number,
+        "category": ticket.category,
+        "public_status": ticket.public_status,
+        "state_label": dict(state.label),
+        "lat": lat,
+        "lon": lon,
+        "created_at": ticket.created_at.isoformat(),
+        "updates": [{"at": c.created_at.isoformat(), "body": c.body} for c in public_comments],
+    }
+
+
+# -- staff: tickets ---------------------------------------------------------------------------
+
+
+@router.get("/tickets", tags=["tickets"])
+async def list_tickets(
+    tenant: Tenant,
+    scope: Scope,
+    actor: StaffActor,
+    state: str | None = None,
+    public_status: Literal["open", "closed"] | None = None,
+    category: str | None = None,
+    unit: str | None = None,
+    priority: Literal["low", "normal", "high", "urgent"] | None = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    """The tickets this user may see, newest first; follow `next_cursor` for more."""
+    filters = reading.ListFilters(state, public_status, category, unit, priority)
+    rows, next_cursor = await reading.list_tickets(scope, tenant, actor.view, filters, cursor, limit)
+    return {
+        "items": [
+            {"number": t.number, "category": t.category, "state": t.state, "public_status": t.public_status,
+             "responsible_unit": t.responsible_unit, "priority": t.priority, "created_at": t.created_at.isoformat(),
+             "due_at": t.due_at.isoformat() if t.due_at else None}
+            for t in rows
+        ],
+        "next_cursor": next_cursor,
+    }
+
+
+@router.get("/tickets/{number}", tags=["tickets"])
+async def get_ticket(number: str, tenant: Tenant, scope: Scope, actor: StaffActor, now: Now,
+                     response: Response) -> dict[str, Any]:
+    """A ticket with its tasks and the actions this user may take now."""
+    ticket, view = await tickets.load_visible(scope, tenant, number, actor.view)
+    _etag(response, ticket)
+    return await reading.ticket_json(scope, tenant, ticket, view, actor.view, now)
+
+
+async def _fresh(scope: Any, tenant: Any, ticket: Ticket, actor: Any, now: Any, response: Response) -> dict[str, Any]:
+    ticket = await tickets.load(scope, ticket.number)
+    view = await ticket_view(scope, ticket)
+    _etag(response, ticket)
+    return await reading.ticket_json(scope, tenant, ticket, view, actor.view, now)
+
+
+@router.patch("/tickets/{number}", tags=["tickets"])
+async def edit_ticket(number: str, body: tickets.TicketEdit, tenant: Tenant, scope: Scope, actor: StaffActor,
+                      now: Now, expected: ExpectedVersion, response: Response) -> dict[str, Any]:
+    """Edit description, address, location or attributes (If-Match: the version you read)."""
+    ticket = await tickets.edit(scope, tenant, number, body, actor.view, now, expected)
+    return await _fresh(scope, tenant, ticket, actor, now, response)
+
+
+class ActionInputs(BaseModel):
+    """Inputs an action may require (see the ticket's `actions[].requires`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    public_comment: str | None = Field(None, max_length=5000)
+    internal_comment: str | None = Field(None, max_length=5000)
+    reason: str | None = Field(None, max_length=2000)
+    duplicate_of: str | None = Field(None, max_length=32)
+    category: str | None = Field(None, max_length=64)
+    priority: str | None = Field(None, max_length=16)
+    unit: str | None = Field(None, max_length=64)
+
+
+@router.post("/tickets/{number}/actions/{action}", tags=["tickets"])
+async def ticket_action(number: str, action: Annotated[str, Field(max_length=64)], body: ActionInputs,
+                        tenant: Tenant, scope: Scope, actor: StaffActor, now: Now, expected: ExpectedVersion,
+                        response: Response) -> dict[str, Any]:
+    """Fire a transition (`verify`, `reject` …) or `reclassify`, `mark_duplicate`, `set_priority`."""
+    inputs = body.model_dump(exclude_none=True)
+    ticket = await tickets.act(scope, tenant, number, action, actor.view, inputs, now, expected)
+    return await _fresh(scope, tenant, ticket, actor, now, response)
+
+
+class TaskInputs(BaseModel):
+    """Inputs of a task action."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(None, max_length=2000)
+    comment: str | None = Field(None, max_length=5000)
+    to_unit: str | None = Field(None, max_length=64)
+    to_user: int | None = None
+
+
+@router.post("/tickets/{number}/tasks/{key}/{action}", tags=["tasks"])
+async def task_action(number: str, key: Annotated[str, Field(max_length=16)],
+                      action: Literal["take", "complete", "delegate", "withdraw"], body: TaskInputs,
+                      tenant: Tenant, scope: Scope, actor: StaffActor, now: Now, expected: ExpectedVersion,
+                      response: Response) -> dict[str, Any]:
+    """Take, complete, delegate (to a unit or a person, with a reason) or withdraw (with a reason) a task."""
+    inputs = body.model_dump(exclude_none=True)
+    ticket = await tickets.act_on_task(scope, tenant, number, key, action, actor.view, inputs, now, expected)
+    if body.comment:
+        await tickets.add_comment(scope, tenant, number, actor.view, body.comment, "internal", now, task_key=key)
+    return await _fresh(scope, tenant, ticket, actor, now, response)
+
+
+class CommentIn(BaseModel):
+    """A comment: an internal note, a public update, a message to the reporter or to a unit."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    body: str = Field(min_length=1, max_length=5000)
+    visibility: Literal["internal", "public", "to_reporter", "to_unit"] = "internal"
+    target_unit: str | None = Field(None, max_length=64)
+    task: str | None = Field(None, max_length=16)
+
+
+@router.post("/tickets/{number}/comments", status_code=201, tags=["tickets"])
+async def comment(number: str, body: CommentIn, tenant: Tenant, scope: Scope, actor: StaffActor,
+                  now: Now) -> dict[str, Any]:
+    """Add a comment."""
+    row = await tickets.add_comment(scope, tenant, number, actor.view, body.body, body.visibility, now,
+                                    body.target_unit, body.task)
+    return {"id": row.id, "visibility": row.visibility, "body": row.body, "target_unit": row.target_unit}
+
+
+@router.get("/tickets/{number}/history", tags=["tickets"])
+async def ticket_history(number: str, tenant: Tenant, scope: Scope, actor: StaffActor) -> dict[str, Any]:
+    """Every change, transition, assignment, delegation, withdrawal and comment: who, when, what, why."""
+    ticket, _ = await tickets.load_visible(scope, tenant, number, actor.view)
+    return {"number": ticket.number, "events": await reading.history(scope, ticket)}
