@@ -134,7 +134,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         errors = ErrorList()
         library = load_folder(gen.library_dir, errors)
         tenant = load_folder(gen.tenant_dir, errors)
-        assert not errors, errors.render()
+        if errors:
+            raise SystemExit(f"the generated files do not load:\n{errors.render()}")
 
         def load_both() -> None:
             load_folder(gen.library_dir, ErrorList())
@@ -172,9 +173,11 @@ def table(result: dict[str, Any]) -> str:
     c = result["compiled"]
     m = result["median_s"]
     lines = [
-        f"tenant: {c['categories']} categories, {c['units']} units, {c['processes']} processes, "
-        f"{c['templates']} templates; {c['files']} files, {c['bytes'] / 1024:.0f} KiB; "
-        f"median of {result['repeat']}",
+        (
+            f"tenant: {c['categories']} categories, {c['units']} units, {c['processes']} processes, "
+            f"{c['templates']} templates; {c['files']} files, {c['bytes'] / 1024:.0f} KiB; "
+            f"median of {result['repeat']}"
+        ),
         "",
         f"{'measure':<40}{'median':>10}{'× (a)':>8}",
         f"{'-' * 58}",
@@ -196,7 +199,8 @@ def table(result: dict[str, Any]) -> str:
         verdict = "ok" if cold["median_s"] < result["target_cold_check_s"] else "MISSED"
         lines.append(
             f"cold `komunikator check` over {', '.join(cold['tenants']) or 'no tenants'}: "
-            f"{cold['median_s'] * 1000:.0f} ms median of {cold['runs']} (imports alone {cold['import_only_s'] * 1000:.0f} ms; "
+            f"{cold['median_s'] * 1000:.0f} ms median of {cold['runs']} "
+            f"(imports alone {cold['import_only_s'] * 1000:.0f} ms; "
             f"exit {'/'.join(map(str, cold['exit_codes']))}; target < {result['target_cold_check_s']:g} s: {verdict})"
         )
     if "profile" in result:

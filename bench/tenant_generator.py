@@ -313,7 +313,7 @@ def generate(root: Path, sizes: Sizes | None = None, seed: int = 2026) -> Genera
     }}, "notification rules"))
 
     all_processes = names
-    picked = {name: {"unit": internal[i % len(internal)]} for i, name in enumerate(list(lib_cats)[:4])}
+    picked: dict[str, Any] = {name: {"unit": internal[i % len(internal)]} for i, name in enumerate(list(lib_cats)[:4])}
     picked["street_hole"] = {"extends": next(iter(lib_cats)), "unit": internal[0],
                              "name": _text("Dziura (ulica)", "Street hole")}
     own_count = max(0, sizes.categories - len(picked))

@@ -12,6 +12,7 @@ import typer
 from komunikator.cli.db_commands import db_app
 from komunikator.cli.docs_commands import docs_app
 from komunikator.cli.inspect_commands import inspect_app
+from komunikator.cli.serve_commands import serve_app
 from komunikator.cli.user_commands import user_app
 from komunikator.engine.compiler import check_library, check_tenant
 from komunikator.engine.errors import ErrorList
@@ -78,6 +79,7 @@ def check(
 app.add_typer(docs_app)
 app.add_typer(inspect_app)  # explain, graph
 app.add_typer(db_app)  # upgrade, status
+app.add_typer(serve_app)  # serve, demo
 app.add_typer(user_app)  # create, list, grant, revoke, reset-password, token
 
 

@@ -9,6 +9,7 @@ its messages are rewritten to name the real files.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -45,10 +46,8 @@ def _link_tree() -> dict[Path, str]:
             continue  # subpackages live inside their parent's folder
         link = root / name
         if not link.is_symlink():
-            try:
+            with contextlib.suppress(FileExistsError):  # made by a concurrent run
                 link.symlink_to(REPO / folder, target_is_directory=True)
-            except FileExistsError:  # made by a concurrent run
-                pass
         links[link] = folder
     return links
 

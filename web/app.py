@@ -37,7 +37,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if init_database:
-            await db.init(database_url)
+            await db.init(database_url, serving=True)
         try:
             await register_tenants(app)
             yield

@@ -77,9 +77,14 @@ def _prepare(db_url: str) -> str:
     return db_url
 
 
-async def init(db_url: str | None = None) -> None:
-    """Initialise Tortoise for `db_url` in the current context (connections open lazily)."""
-    await Tortoise.init(config=tortoise_config(_prepare(db_url or database_url())))
+async def init(db_url: str | None = None, *, serving: bool = False) -> None:
+    """Initialise Tortoise for `db_url` in the current context (connections open lazily).
+
+    `serving=True` (the web app, once per process) also makes this context the
+    process-wide fallback: ASGI servers run each request in a copy of the
+    context the lifespan started in, where Tortoise's context variable is unset.
+    """
+    await Tortoise.init(config=tortoise_config(_prepare(db_url or database_url())), _enable_global_fallback=serving)
 
 
 async def close() -> None:

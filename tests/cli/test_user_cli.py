@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -11,7 +12,9 @@ import pytest
 from click.testing import Result
 from typer.testing import CliRunner
 
+from komunikator.cli import user_commands
 from komunikator.cli.app import app
+from komunikator.engine.compiler import check_tenant
 from komunikator.engine.service import accounts
 from komunikator.engine.service.errors import ServiceError
 from komunikator.engine.store.db import DATABASE_URL_ENV
@@ -21,6 +24,17 @@ from komunikator.engine.store.scope import TenantScope
 T = TypeVar("T")
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery"
+
+
+@cache
+def _check_tenant(folder: Path, definitions: Path | None) -> Any:
+    return check_tenant(folder, definitions)
+
+
+@pytest.fixture(autouse=True)
+def compile_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each command compiles its tenant; the tests compile each tenant once."""
+    monkeypatch.setattr(user_commands, "check_tenant", _check_tenant)
 
 
 @pytest.fixture

@@ -1,0 +1,137 @@
+"""`komunikator serve` and `komunikator demo`: run the web application."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from komunikator.engine.errors import ConfigInvalid
+from komunikator.engine.settings import Settings
+from komunikator.engine.store import db
+from komunikator.engine.store.runner import StoreRunner
+from komunikator.engine.tenants import TenantRegistry
+
+serve_app = typer.Typer()
+
+HostOpt = Annotated[str, typer.Option("--host", help="address to listen on")]
+PortOpt = Annotated[int, typer.Option("--port", "-p", min=1, max=65535, help="port to listen on")]
+
+
+def _registry() -> TenantRegistry:
+    try:
+        return TenantRegistry.load(Settings.from_env())
+    except ConfigInvalid as exc:
+        typer.echo(exc.errors.render(), err=True)
+        typer.echo("the configuration has errors; fix them (komunikator check) and start again", err=True)
+        raise typer.Exit(1) from None
+
+
+def _run(registry: TenantRegistry, database_url: str, host: str, port: int, workers: int = 1) -> None:
+    import uvicorn
+
+    from komunikator.web.app import create_app
+
+    if workers > 1:
+        # Several processes need an import string; each builds its own app from the environment.
+        os.environ[db.DATABASE_URL_ENV] = database_url
+        uvicorn.run("komunikator.web.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    proxy_headers=True, log_level="info")
+        return
+    app = create_app(registry, database_url=database_url)
+    uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="info")
+
+
+@serve_app.command()
+def serve(
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8000,
+    workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="web processes (PostgreSQL only)")] = 1,
+) -> None:
+    """Serve the API for every tenant (run `komunikator db upgrade` first)."""
+    url = db.database_url()
+    if workers > 1 and db.dialect(url) == "sqlite":
+        typer.echo("SQLite serves one process only: use --workers 1, or PostgreSQL for more", err=True)
+        raise typer.Exit(2)
+    registry = _registry()
+    _run(registry, url, host, port, workers)
+
+
+#: Demo staff: (e-mail local part, display name, [unit:role …]) per tenant. Password: DEMO_PASSWORD.
+DEMO_STAFF: dict[str, list[tuple[str, str, list[str]]]] = {
+    "zgierz": [
+        ("dyspozytor", "Anna Dyspozytorka (BOM)", ["bom:dispatcher"]),
+        ("drogi", "Piotr Drogowiec (ZDM)", ["drogi:worker"]),
+        ("zielen", "Ewa Zielińska (Zieleń)", ["zielen:worker"]),
+        ("kierownik.gk", "Marek Kierownik (WGK)", ["gospodarka_komunalna:unit_head"]),
+        ("srodowisko", "Olga Ekolog (WOŚ)", ["srodowisko:worker"]),
+        ("pgk", "Tomasz Brygadzista (PGK)", ["pgk:external"]),
+        ("prezydent", "Prezydent Miasta", ["bom:management"]),
+        ("admin", "Administrator", ["bom:admin"]),
+    ],
+    "nieporet": [
+        ("urzednik", "Katarzyna Urzędniczka", ["urzad:dispatcher", "urzad:worker"]),
+        ("zuk", "Adam Konserwator (ZUK)", ["zuk:worker"]),
+        ("wojt", "Wójt Gminy", ["urzad:management"]),
+        ("admin", "Administrator", ["urzad:admin"]),
+    ],
+}
+DEMO_PASSWORD = "demo1234"
+
+
+async def _seed_staff(registry: TenantRegistry) -> list[str]:
+    from komunikator.engine.service import accounts
+    from komunikator.engine.store.scope import TenantScope, ensure_tenant
+
+    created = []
+    for slug, people in DEMO_STAFF.items():
+        tenant = registry.tenants.get(slug)
+        if tenant is None:
+            continue
+        scope = TenantScope((await ensure_tenant(slug, tenant.config.name.get("pl", slug))).id)
+        for local, name, memberships in people:
+            email = f"{local}@{slug}.localhost"
+            user = await accounts.find_user(scope, email)
+            if user is None:
+                user = await accounts.create_user(scope, email, name, password=DEMO_PASSWORD)
+                created.append(email)
+            have = {(m.unit, m.role) for m in await accounts.memberships_of(scope, user)}
+            for membership in memberships:
+                unit, role = membership.split(":")
+                if (unit, role) not in have:
+                    await accounts.grant(scope, tenant, user, unit, role)
+    return created
+
+
+@serve_app.command()
+def demo(
+    port: PortOpt = 8000,
+    host: HostOpt = "127.0.0.1",
+    database: Annotated[Path, typer.Option("--database", help="the demo's SQLite file")] = Path(
+        "var/demo.sqlite3"
+    ),
+) -> None:
+    """Run the demo: migrate a SQLite file, create both cities' staff, serve the API."""
+    registry = _registry()
+    database.parent.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite://{database}"
+    with StoreRunner(url, init=False) as runner:
+        runner.run(db.upgrade(url))
+        runner.run(db.close())  # the migrator's Tortoise state is not the app's
+    with StoreRunner(url) as runner:
+        runner.run(_seed_staff(registry))
+    base = f"http://{{slug}}.localhost:{port}"
+    typer.echo("")
+    typer.echo("Komunikator demo (SQLite: %s)" % database)
+    for slug, tenant in sorted(registry.tenants.items()):
+        site = base.format(slug=slug)
+        typer.echo(f"\n  {tenant.config.name.get('pl') or slug}: {site}/api/v1/tenant   API docs: {site}/docs")
+        for local, name, memberships in DEMO_STAFF.get(slug, []):
+            typer.echo(f"    {local}@{slug}.localhost  ({', '.join(memberships)})")
+    typer.echo(f"\n  password for every demo account: {DEMO_PASSWORD}")
+    typer.echo("  log in: POST /api/v1/auth/login {\"email\": …, \"password\": …}; *.localhost opens in any browser")
+    typer.echo("  (outside a browser send the Host header, e.g. curl -H 'Host: zgierz.localhost' "
+               f"http://127.0.0.1:{port}/api/v1/tenant)\n")
+    _run(registry, url, host, port)
