@@ -128,7 +128,8 @@ class DefinitionVersion(Model):
     id = fields.IntField(primary_key=True)
     tenant: fields.ForeignKeyRelation[Tenant] = _tenant("definition_versions")
     version = fields.CharField(max_length=64)
-    summary: dict[str, Any] = fields.JSONField(default=dict)  # states per process, categories …: enough to migrate live tickets
+    # states per process, categories …: enough to migrate live tickets
+    summary: dict[str, Any] = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -395,13 +396,81 @@ class OutboxMessage(Model):
     attempts = fields.IntField(default=0)
     claimed_until = fields.DatetimeField(null=True)
     last_error = fields.TextField(null=True)
+    #: not before this moment (back-off after a failed attempt), NULL means at once
+    next_attempt_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     sent_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "outbox"
         unique_together = (("tenant", "dedupe_key"),)
-        indexes = (Index(fields=("tenant_id", "status", "claimed_until")),)
+        indexes = (
+            Index(fields=("tenant_id", "status", "claimed_until")),
+            Index(fields=("tenant_id", "status", "next_attempt_at")),
+        )
+
+
+class Attachment(Model):
+    """A photo or file on a ticket, a task or a comment (re-encoded, EXIF stripped).
+
+    `storage_key`/`thumb_key` name the blobs in the storage backend; hidden
+    attachments (a face, a number plate) are never served publicly.
+    """
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = _tenant("attachments")
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        f"{APP}.Ticket", related_name="attachments", on_delete=fields.CASCADE
+    )
+    task: fields.ForeignKeyNullableRelation[Task] = fields.ForeignKeyField(
+        f"{APP}.Task", related_name="attachments", null=True, on_delete=fields.SET_NULL
+    )
+    comment: fields.ForeignKeyNullableRelation[Comment] = fields.ForeignKeyField(
+        f"{APP}.Comment", related_name="attachments", null=True, on_delete=fields.SET_NULL
+    )
+    uploaded_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        f"{APP}.User", related_name="uploaded_attachments", null=True, on_delete=fields.SET_NULL
+    )  # null: the reporter without an account
+    visibility = fields.CharField(max_length=16, default="internal")  # internal | public
+    content_type = fields.CharField(max_length=64)
+    original_name = fields.CharField(max_length=255, default="")
+    size = fields.IntField()  # bytes of the stored (re-encoded) file
+    width = fields.IntField(null=True)
+    height = fields.IntField(null=True)
+    sha256 = fields.CharField(max_length=64)  # of the stored file
+    storage_key = fields.CharField(max_length=255)
+    thumb_key = fields.CharField(max_length=255, null=True)
+    hidden_at = fields.DatetimeField(null=True)
+    hidden_reason = fields.TextField(null=True)
+    hidden_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        f"{APP}.User", related_name="hidden_attachments", null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "attachments"
+        indexes = (Index(fields=("tenant_id", "ticket_id", "created_at")),)
+
+
+class TicketSearch(Model):
+    """The searchable text of a ticket, rewritten in the transaction that changes it.
+
+    The full-text indexes over `document` are not modelled by the ORM: PostgreSQL
+    (`simple` configuration + `unaccent`) and SQLite (FTS5, `remove_diacritics 2`)
+    get theirs from `engine/store/extras.py`.
+    """
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = _tenant("ticket_search")
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        f"{APP}.Ticket", related_name="search", on_delete=fields.CASCADE
+    )
+    document = fields.TextField(default="")
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "ticket_search"
+        unique_together = (("tenant", "ticket"),)
 
 
 class Timer(Model):
@@ -445,6 +514,6 @@ class IdempotencyKey(Model):
 ALL_MODELS: tuple[type[Model], ...] = (
     Tenant, User, Membership, ApiToken, Session, DefinitionVersion, TicketCounter, ReporterContact,
     Ticket, TicketAttribute, Follower, Task, TaskAssignment, Comment, AuditEvent, OutboxMessage,
-    Timer, IdempotencyKey,
+    Timer, IdempotencyKey, Attachment, TicketSearch,
 )
 TENANT_OWNED: tuple[type[Model], ...] = ALL_MODELS[1:]
