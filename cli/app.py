@@ -1,22 +1,24 @@
-"""The `komunikator` command line (typer)."""
+"""The `komunikator` command line (typer): every command.
+
+`komunikator.cli.main` starts the lighter `komunikator.cli.light` app for the
+configuration commands (check, explain, graph, docs), so they do not pay for
+importing the database and web layers.
+"""
 
 from __future__ import annotations
 
 import sys
-import time
-from pathlib import Path
-from typing import Annotated
 
 import typer
 
+from komunikator.cli.check_commands import check_app
 from komunikator.cli.db_commands import db_app
 from komunikator.cli.docs_commands import docs_app
 from komunikator.cli.inspect_commands import inspect_app
+from komunikator.cli.seed_commands import seed_app
 from komunikator.cli.serve_commands import serve_app
 from komunikator.cli.user_commands import user_app
-from komunikator.engine.compiler import check_library, check_tenant
-from komunikator.engine.errors import ErrorList
-from komunikator.engine.settings import Settings
+from komunikator.cli.worker_commands import worker_app
 
 app = typer.Typer(
     name="komunikator",
@@ -32,55 +34,14 @@ def _root() -> None:
     """Komunikator: a city talks with its residents."""
 
 
-@app.command()
-def check(
-    paths: Annotated[
-        list[Path] | None,
-        typer.Argument(help="tenant folders to check (default: every tenant in the tenants folder)"),
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="print errors only")] = False,
-) -> None:
-    """Check tenants' YAML: print every mistake as FILE:LINE:COL: PATH: MESSAGE."""
-    started = time.perf_counter()
-    settings = Settings.from_env()
-    errors = ErrorList()
-    if not settings.definitions_dir.is_dir():
-        typer.echo(f"definitions folder not found: {settings.definitions_dir}", err=True)
-        raise typer.Exit(2)
-    errors.extend(check_library(settings.definitions_dir))
-    targets = paths or settings.tenant_dirs()
-    if not targets:
-        typer.echo(f"no tenant folders found in {settings.tenants_dir}", err=True)
-        raise typer.Exit(2)
-    compiled = []
-    for folder in targets:
-        if not folder.is_dir():
-            typer.echo(f"{folder}: not a folder", err=True)
-            raise typer.Exit(2)
-        tenant, found = check_tenant(folder, settings.definitions_dir)
-        errors.extend(found)
-        if tenant is not None:
-            compiled.append(tenant)
-    if errors:
-        typer.echo(errors.render())
-        typer.echo(f"{len(errors)} error(s) found", err=True)
-        raise typer.Exit(1)
-    if not quiet:
-        took = time.perf_counter() - started
-        for tenant in compiled:
-            typer.echo(
-                f"ok  {tenant.slug}: {len(tenant.units)} units, {len(tenant.roles)} roles, "
-                f"{len(tenant.categories)} categories, {len(tenant.processes)} processes "
-                f"(version {tenant.version})"
-            )
-        typer.echo(f"{len(compiled)} tenant(s) compiled in {took:.2f} s")
-
-
+app.add_typer(check_app)  # check
 app.add_typer(docs_app)
 app.add_typer(inspect_app)  # explain, graph
 app.add_typer(db_app)  # upgrade, status
 app.add_typer(serve_app)  # serve, demo
+app.add_typer(seed_app)  # seed
 app.add_typer(user_app)  # create, list, grant, revoke, reset-password, token
+app.add_typer(worker_app)  # worker, beat
 
 
 def main() -> None:

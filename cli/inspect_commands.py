@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.compiler import check_tenant
 from komunikator.engine.explain import explain as explain_tenant

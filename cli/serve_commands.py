@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -67,6 +67,7 @@ DEMO_STAFF: dict[str, list[tuple[str, str, list[str]]]] = {
         ("zielen", "Ewa Zielińska (Zieleń)", ["zielen:worker"]),
         ("kierownik.gk", "Marek Kierownik (WGK)", ["gospodarka_komunalna:unit_head"]),
         ("srodowisko", "Olga Ekolog (WOŚ)", ["srodowisko:worker"]),
+        ("oswietlenie", "Jan Elektryk (Wydział Inwestycji)", ["inwestycje:worker"]),
         ("pgk", "Tomasz Brygadzista (PGK)", ["pgk:external"]),
         ("prezydent", "Prezydent Miasta", ["bom:management"]),
         ("admin", "Administrator", ["bom:admin"]),
@@ -78,7 +79,7 @@ DEMO_STAFF: dict[str, list[tuple[str, str, list[str]]]] = {
         ("admin", "Administrator", ["urzad:admin"]),
     ],
 }
-DEMO_PASSWORD = "demo1234"
+DEMO_PASSWORD = "demo1234"  # noqa: S105 - the demo's published password
 
 
 async def _seed_staff(registry: TenantRegistry) -> list[str]:
@@ -105,6 +106,15 @@ async def _seed_staff(registry: TenantRegistry) -> list[str]:
     return created
 
 
+async def _seed_tickets(registry: TenantRegistry) -> dict[str, Any]:
+    """Seed both cities' demo tickets (`komunikator seed`); nothing is added on a restart."""
+    from komunikator.cli.seed_commands import seed_cities
+    from komunikator.engine.media.storage import LocalStorage
+
+    slugs = [slug for slug in sorted(DEMO_STAFF) if slug in registry.tenants]
+    return {r.slug: r for r in await seed_cities(registry, slugs, storage=LocalStorage.from_env())}
+
+
 @serve_app.command()
 def demo(
     port: PortOpt = 8000,
@@ -113,7 +123,7 @@ def demo(
         "var/demo.sqlite3"
     ),
 ) -> None:
-    """Run the demo: migrate a SQLite file, create both cities' staff, serve the API."""
+    """Run the demo: migrate a SQLite file, create both cities' staff and tickets, serve the API."""
     registry = _registry()
     database.parent.mkdir(parents=True, exist_ok=True)
     url = f"sqlite://{database}"
@@ -122,13 +132,18 @@ def demo(
         runner.run(db.close())  # the migrator's Tortoise state is not the app's
     with StoreRunner(url) as runner:
         runner.run(_seed_staff(registry))
+        typer.echo("seeding the demo cities' tickets (first start only) …")
+        seeded = runner.run(_seed_tickets(registry))
     base = f"http://{{slug}}.localhost:{port}"
     typer.echo("")
-    typer.echo("Komunikator demo (SQLite: %s)" % database)
+    typer.echo(f"Komunikator demo (SQLite: {database})")
     for slug, tenant in sorted(registry.tenants.items()):
         site = base.format(slug=slug)
         typer.echo(f"\n  {tenant.config.name.get('pl') or slug}: {site}/api/v1/tenant   API docs: {site}/docs")
-        for local, name, memberships in DEMO_STAFF.get(slug, []):
+        if slug in seeded:
+            report = seeded[slug]
+            typer.echo(f"    {report.total} tickets ({report.created} seeded now in {report.seconds:.1f} s)")
+        for local, _name, memberships in DEMO_STAFF.get(slug, []):
             typer.echo(f"    {local}@{slug}.localhost  ({', '.join(memberships)})")
     typer.echo(f"\n  password for every demo account: {DEMO_PASSWORD}")
     typer.echo("  log in: POST /api/v1/auth/login {\"email\": …, \"password\": …}; *.localhost opens in any browser")

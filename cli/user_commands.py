@@ -9,7 +9,7 @@ why), 2 the command line is wrong (unknown tenant, malformed option).
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -157,7 +157,7 @@ def list_users(tenant_slug: TenantArg, url: UrlOption = None) -> None:
         return
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     for row in rows:
-        typer.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3])
+        typer.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[3])
 
 
 @user_app.command()

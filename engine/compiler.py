@@ -9,6 +9,7 @@ is empty, so no half-compiled city ever reaches the runtime.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, cast
@@ -44,19 +45,47 @@ def compile_tenant(
 
 
 def check_tenant(
-    tenant_dir: Path, definitions_dir: Path | None, registry: Registry | None = None
+    tenant_dir: Path,
+    definitions_dir: Path | None,
+    registry: Registry | None = None,
+    *,
+    library: Library | None = None,
 ) -> tuple[CompiledTenant | None, ErrorList]:
-    """Compile one tenant; return it (or None) with every error found."""
+    """Compile one tenant; return it (or None) with every error found.
+
+    Pass a `Library` (loaded once) when compiling several tenants.
+    """
     errors = ErrorList()
-    library = load_folder(definitions_dir, errors) if definitions_dir else Tree(data={})
+    if library is None:
+        library = load_library(definitions_dir) if definitions_dir else Library(Tree(data={}), ErrorList())
+    errors.extend(library.errors)
     tenant = load_folder(tenant_dir, errors)
-    return TenantCompiler(tenant_dir, library, tenant, registry or default_registry(), errors).run(), errors
+    # the overlay copies what it takes from the library: one Library serves many tenants
+    return TenantCompiler(tenant_dir, library.tree, tenant, registry or default_registry(), errors).run(), errors
 
 
-def check_library(definitions_dir: Path, registry: Registry | None = None) -> ErrorList:
-    """Validate every entry of the shared library on its own (no tenant needed)."""
+@dataclass(frozen=True)
+class Library:
+    """The shared library (`definitions/`), read once, with the errors reading it found."""
+
+    tree: Tree
+    errors: ErrorList
+
+
+def load_library(definitions_dir: Path) -> Library:
+    """Read the shared library once, for several tenants."""
     errors = ErrorList()
-    library = load_folder(definitions_dir, errors)
+    return Library(load_folder(definitions_dir, errors), errors)
+
+
+def check_library(
+    definitions_dir: Path, registry: Registry | None = None, *, library_data: Library | None = None
+) -> ErrorList:
+    """Validate every entry of the shared library on its own (no tenant needed)."""
+    loaded = library_data or load_library(definitions_dir)
+    errors = ErrorList()
+    errors.extend(loaded.errors)
+    library = loaded.tree
     for section, entries in library.data.items():
         model = ENTRY_SECTIONS.get(section)
         if section not in LIBRARY_SECTIONS or model is None:
@@ -184,7 +213,12 @@ class TenantCompiler:
                     settings[section] = model
         for i, name in enumerate(config.plugins):
             plugin = self.registry.plugins.get(name)
-            if plugin is not None and plugin.section is not None and name not in settings and name not in self.tree.data:
+            if (
+                plugin is not None
+                and plugin.section is not None
+                and name not in settings
+                and name not in self.tree.data
+            ):
                 try:
                     settings[name] = plugin.section.model_validate({})
                 except ValidationError as exc:
@@ -274,7 +308,7 @@ class TenantCompiler:
 
     def _templates(self, config: TenantConfig | None) -> None:
         """Parse every template; check it has a text per locale (when the tenant section is valid)."""
-        env = jinja2.Environment(autoescape=False)
+        env = jinja2.Environment(autoescape=False)  # noqa: S701 - templates are only parsed here, never rendered
         for name, model in self.validated.entries.get("templates", {}).items():
             template = cast(Template, model)
             for part in ("subject", "text", "html", "push"):

@@ -18,11 +18,12 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from komunikator.engine.compiled import CompiledProcess, CompiledTransition
-from komunikator.engine.schema.base import text_for
 from transitions import Machine, State
 from transitions.extensions import GraphMachine
 from transitions.extensions.diagrams_mermaid import Graph as MermaidGraph
+
+from komunikator.engine.compiled import CompiledProcess, CompiledTransition
+from komunikator.engine.schema.base import text_for
 
 __all__ = ["destination", "machine_for", "mermaid", "triggers_from"]
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from komunikator.engine.compiled import CompiledTenant
-from komunikator.engine.compiler import check_tenant
+from komunikator.engine.compiler import check_tenant, load_library
 from komunikator.engine.errors import ConfigInvalid, ErrorList
 from komunikator.engine.registry import Registry
 from komunikator.engine.settings import Settings
@@ -31,8 +31,9 @@ class TenantRegistry:
         """Compile every tenant folder; raise ConfigInvalid listing every error if any fails."""
         errors = ErrorList()
         tenants: dict[str, CompiledTenant] = {}
+        library = load_library(settings.definitions_dir)
         for folder in settings.tenant_dirs():
-            compiled, found = check_tenant(folder, settings.definitions_dir, registry)
+            compiled, found = check_tenant(folder, settings.definitions_dir, registry, library=library)
             errors.extend(found)
             if compiled is not None:
                 tenants[compiled.slug] = compiled

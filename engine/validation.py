@@ -99,10 +99,9 @@ def _clean_loc(loc: tuple[int | str, ...], value: Any) -> Path_:
     out: list[str | int] = []
     data = value
     for part in loc:
-        if isinstance(data, dict) and part in data:
-            out.append(part)
-            data = data[part]
-        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+        in_dict = isinstance(data, dict) and part in data
+        in_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        if in_dict or in_list:
             out.append(part)
             data = data[part]
         elif isinstance(data, dict) and isinstance(part, str) and "[" not in part and "-" not in part:

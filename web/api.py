@@ -4,16 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from komunikator.engine.delivery import bell
 from komunikator.engine.runtime.views import UserView
 from komunikator.engine.schema.base import text_for
-from komunikator.engine.service import intake, reading, tickets
+from komunikator.engine.service import attachments, intake, reading, tickets
 from komunikator.engine.service.errors import ServiceError
 from komunikator.engine.service.views import ticket_view
 from komunikator.engine.store.models import Ticket
 from komunikator.web.actors import OptionalActor, StaffActor
+from komunikator.web.api_attachments import (
+    SUBMISSION_OPENAPI,
+    SubmissionRoute,
+    media_limits,
+    media_storage,
+    submitted_photos,
+)
 from komunikator.web.deps import ExpectedVersion, Now, Scope
 from komunikator.web.tenancy import Tenant
 
@@ -71,7 +79,6 @@ async def tenant_info(tenant: Tenant, locale: Annotated[str, Query(pattern="^(pl
 # -- intake -----------------------------------------------------------------------------------
 
 
-@router.post("/tickets", status_code=201, tags=["tickets"])
 async def submit_ticket(
     body: intake.Submission,
     tenant: Tenant,
@@ -79,28 +86,46 @@ async def submit_ticket(
     now: Now,
     actor: OptionalActor,
     response: Response,
+    request: Request,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> dict[str, Any]:
     """Submit a report. Staff signed in file it through the staff channel (phone calls).
 
     With `Idempotency-Key`, a retry with the same body returns the first
     response and creates nothing; the same key with another body is a 422.
+    As multipart/form-data: the report in a `report` part plus `photos` files,
+    which become its public photos in the same transaction (web/api_attachments.py).
     """
     user = actor.view if actor else None
     channel: intake.Channel = "staff" if user is not None and user.kind == "staff" else "public"
     reporter_id = int(user.id) if user is not None and user.kind == "resident" else None
 
-    async def render(ticket: Ticket) -> dict[str, Any]:
-        return _receipt(tenant, ticket)
+    photos = submitted_photos(request)  # None for JSON
 
-    ticket, replay = await intake.submit(
-        scope, tenant, body, channel=channel, actor=user or _ANONYMOUS, reporter_user_id=reporter_id, now=now,
-        idempotency_key=idempotency_key, render=render,
-    )
+    async def render(ticket: Ticket) -> dict[str, Any]:
+        receipt = _receipt(tenant, ticket)
+        return receipt if photos is None else {**receipt, "photos": len(photos)}
+
+    if photos is None:
+        ticket, replay = await intake.submit(
+            scope, tenant, body, channel=channel, actor=user or _ANONYMOUS, reporter_user_id=reporter_id, now=now,
+            idempotency_key=idempotency_key, render=render,
+        )
+    else:
+        ticket, replay = await attachments.submit_with_photos(
+            scope, tenant, attachments.PhotoSubmission.model_validate(body.model_dump()), photos,
+            storage=media_storage(request), limits=media_limits(request), channel=channel, actor=user or _ANONYMOUS,
+            reporter_user_id=reporter_id, now=now, idempotency_key=idempotency_key, render=render,
+        )
     if replay is not None:
         return replay
-    assert ticket is not None
-    return _receipt(tenant, ticket)
+    bell.ring()  # the receipt and the unit's notices are committed: deliver them now
+    assert ticket is not None  # noqa: S101 - intake returns a ticket or a replay
+    return await render(ticket)
+
+
+router.add_api_route("/tickets", submit_ticket, methods=["POST"], status_code=201, tags=["tickets"],
+                     route_class_override=SubmissionRoute, openapi_extra=SUBMISSION_OPENAPI)
 
 
 _ANONYMOUS = UserView("anonymous", (), "resident", "anonymous")
@@ -138,6 +163,7 @@ async def public_ticket(number: str, tenant: Tenant, scope: Scope) -> dict[str, 
         "lon": lon,
         "created_at": ticket.created_at.isoformat(),
         "updates": [{"at": c.created_at.isoformat(), "body": c.body} for c in public_comments],
+        "photos": await attachments.public_photo_ids(scope, tenant, ticket),
     }
 
 
@@ -154,12 +180,18 @@ async def list_tickets(
     category: str | None = None,
     unit: str | None = None,
     priority: Literal["low", "normal", "high", "urgent"] | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    sort: Literal["created", "due"] = "created",
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
-    """The tickets this user may see, newest first; follow `next_cursor` for more."""
+    """The tickets this user may see, newest first (`sort=due`: due soonest, undated last); follow `next_cursor`.
+
+    `q` searches number, description, address, attributes, category and public
+    comments (every word as a prefix, diacritics ignored); a ticket number finds that ticket.
+    """
     filters = reading.ListFilters(state, public_status, category, unit, priority)
-    rows, next_cursor = await reading.list_tickets(scope, tenant, actor.view, filters, cursor, limit)
+    rows, next_cursor = await reading.list_tickets(scope, tenant, actor.view, filters, cursor, limit, q=q, sort=sort)
     return {
         "items": [
             {"number": t.number, "category": t.category, "state": t.state, "public_status": t.public_status,
@@ -216,6 +248,7 @@ async def ticket_action(number: str, action: Annotated[str, Field(max_length=64)
     """Fire a transition (`verify`, `reject` …) or `reclassify`, `mark_duplicate`, `set_priority`."""
     inputs = body.model_dump(exclude_none=True)
     ticket = await tickets.act(scope, tenant, number, action, actor.view, inputs, now, expected)
+    bell.ring()
     return await _fresh(scope, tenant, ticket, actor, now, response)
 
 
@@ -238,8 +271,8 @@ async def task_action(number: str, key: Annotated[str, Field(max_length=16)],
     """Take, complete, delegate (to a unit or a person, with a reason) or withdraw (with a reason) a task."""
     inputs = body.model_dump(exclude_none=True)
     ticket = await tickets.act_on_task(scope, tenant, number, key, action, actor.view, inputs, now, expected)
-    if body.comment:
-        await tickets.add_comment(scope, tenant, number, actor.view, body.comment, "internal", now, task_key=key)
+    # a `comment` is stored by act_on_task, in the action's transaction
+    bell.ring()
     return await _fresh(scope, tenant, ticket, actor, now, response)
 
 
@@ -260,6 +293,7 @@ async def comment(number: str, body: CommentIn, tenant: Tenant, scope: Scope, ac
     """Add a comment."""
     row = await tickets.add_comment(scope, tenant, number, actor.view, body.body, body.visibility, now,
                                     body.target_unit, body.task)
+    bell.ring()
     return {"id": row.id, "visibility": row.visibility, "body": row.body, "target_unit": row.target_unit}
 
 

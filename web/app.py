@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from fastapi import FastAPI
 
+from komunikator.engine.delivery.embedded import EmbeddedRunner, jobs_mode
 from komunikator.engine.settings import Settings
 from komunikator.engine.store import db
 from komunikator.engine.store.scope import ensure_tenant
@@ -38,10 +39,16 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if init_database:
             await db.init(database_url, serving=True)
+        jobs: EmbeddedRunner | None = None
         try:
             await register_tenants(app)
+            if jobs_mode(database_url) == "embedded":  # SQLite: deliver, fire timers, digest in-process
+                jobs = app.state.jobs = EmbeddedRunner(registry, clock=clock)
+                jobs.start()
             yield
         finally:
+            if jobs is not None:
+                await jobs.stop()
             if init_database:
                 await db.close()
 
@@ -56,10 +63,12 @@ def create_app(
     app.state.clock = clock
     errors.install(app)
     from komunikator.web.api import router  # the routes import the app's dependencies
+    from komunikator.web.api_attachments import router as attachments_router
     from komunikator.web.auth import auth_router
 
     app.include_router(auth_router)
     app.include_router(router)
+    app.include_router(attachments_router)
     return app
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
@@ -31,10 +32,11 @@ from komunikator.engine.service.errors import ServiceError
 from komunikator.engine.service.views import user_view
 from komunikator.engine.store.models import ApiToken, User
 from komunikator.engine.store.scope import TenantScope
-from komunikator.web.deps import Now, Scope
+from komunikator.web.deps import DbId, Now, Scope
 from komunikator.web.errors import ApiError
 
 SESSION_COOKIE = "komunikator_session"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="komunikator"'}
 
 _bearer = HTTPBearer(auto_error=False, description="an API token from POST /api/v1/auth/tokens")
@@ -54,6 +56,7 @@ class Principal:
 
 
 async def current_user(
+    request: Request,
     scope: Scope,
     now: Now,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -62,7 +65,9 @@ async def current_user(
     """The user behind the request's API token or session cookie, or None without credentials.
 
     401 `invalid_token` for a bearer token that is unknown (in this tenant), revoked
-    or belongs to a deactivated user.
+    or belongs to a deactivated user; 403 `cross_origin` for a write carrying the
+    session cookie from a page of another origin (sibling city subdomains are
+    "same-site", so SameSite=Lax alone would let them through).
     """
     if bearer is not None:
         user = await accounts.user_for_token(scope, bearer.credentials, now)
@@ -73,6 +78,7 @@ async def current_user(
             )
         via: Literal["session", "token"] = "token"
     elif session:
+        _check_origin(request)
         user = await accounts.user_for_session(scope, session, now)
         if user is None:
             return None
@@ -80,6 +86,15 @@ async def current_user(
     else:
         return None
     return Principal(user, await user_view(scope, user), scope, via)
+
+
+def _check_origin(request: Request) -> None:
+    """Refuse a cookie-authenticated write whose `Origin` is not the request's own host."""
+    origin = request.headers.get("origin")
+    if request.method in _SAFE_METHODS or origin is None:
+        return  # non-browser clients send no Origin; browsers send it on every POST/PATCH/DELETE
+    if urlsplit(origin).netloc.lower() != (request.headers.get("host") or "").lower():
+        raise ApiError(403, "cross_origin", "a page of another site may not act with this session")
 
 
 async def require_user(principal: Annotated[Principal | None, Depends(current_user)]) -> Principal:
@@ -221,6 +236,6 @@ async def create_token(body: TokenRequest, principal: Staff) -> TokenCreated:
 
 
 @auth_router.delete("/tokens/{token_id}", status_code=204)
-async def revoke_token(token_id: int, principal: Staff, now: Now) -> None:
+async def revoke_token(token_id: DbId, principal: Staff, now: Now) -> None:
     """Revoke one of your API tokens."""
     await accounts.revoke_token(principal.scope, principal.user, token_id, now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Request
 
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.store.scope import TenantScope
@@ -34,7 +34,7 @@ def if_match(if_match: Annotated[str | None, Header(alias="If-Match")] = None) -
     if if_match is None:
         return None
     value = if_match.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit() and len(value) <= 18):  # `²` is a digit int() refuses
         raise ApiError(400, "invalid_if_match", "If-Match must be the ticket's version number", field="If-Match")
     return int(value)
 
@@ -42,3 +42,6 @@ def if_match(if_match: Annotated[str | None, Header(alias="If-Match")] = None) -
 Scope = Annotated[TenantScope, Depends(tenant_scope)]
 Now = Annotated[datetime, Depends(now)]
 ExpectedVersion = Annotated[int | None, Depends(if_match)]
+#: A database id in a path (`/attachments/{attachment_id}`): positive and within BIGINT, else a 422
+#: (the drivers raise OverflowError on larger numbers, which would be a 500).
+DbId = Annotated[int, Path(ge=1, le=2**63 - 1)]

@@ -52,6 +52,20 @@ def _service_error_body(exc: Any) -> dict[str, Any]:
     return body
 
 
+def _field(err: dict[str, Any]) -> str:
+    """The field a validation error is about: its location without the source (`body`, `query` …).
+
+    Only the first element names the source: a body field may itself be called `body`. A body
+    that is no JSON at all (`json_invalid`, located at a character offset) is about `body`.
+    """
+    loc = tuple(err.get("loc", ()))
+    if err.get("type") == "json_invalid":
+        return "body"
+    if loc and loc[0] in ("body", "query", "path", "header", "cookie"):
+        loc = loc[1:]
+    return ".".join(str(p) for p in loc) or "body"
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on an app."""
     from komunikator.engine.service.errors import ServiceError
@@ -77,11 +91,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         details = [
-            {
-                "field": ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")),
-                "message": err.get("msg", ""),
-                "type": err.get("type", ""),
-            }
+            {"field": _field(err), "message": err.get("msg", ""), "type": err.get("type", "")}
             for err in exc.errors()
         ]
         first = details[0] if details else {"field": None, "message": "invalid request"}

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
@@ -52,9 +53,14 @@ LocalizedText = Annotated[
 ]
 
 
-def text_for(text: dict[str, str], locale: str, fallback: str = "pl") -> str:
+#: The keys of a localized text: a locale, or `*` for all of them.
+TextKey = Literal["pl", "en", "*"]
+
+
+def text_for(text: Mapping[TextKey, str] | Mapping[str, str], locale: str, fallback: str = "pl") -> str:
     """Pick a localized text's value for a locale, falling back sensibly."""
-    return text.get(locale) or text.get("*") or text.get(fallback) or next(iter(text.values()), "")
+    texts = cast(Mapping[str, str], text)  # read-only, so looking up any str key is safe
+    return texts.get(locale) or texts.get("*") or texts.get(fallback) or next(iter(texts.values()), "")
 
 
 DurationUnit = Literal["minutes", "hours", "days", "weeks", "business_days"]

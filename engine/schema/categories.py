@@ -76,10 +76,11 @@ class Attribute(Strict):
             return f"expected an ISO 8601 date or time, got {value!r}"
         options = self.values or {}
         if self.type == "choice":
-            return None if value in options else f"{value!r} is not one of {sorted(options)}"
+            # isinstance first: a list or dict from JSON is unhashable and would raise in `in`
+            return None if isinstance(value, str) and value in options else f"{value!r} is not one of {sorted(options)}"
         if not isinstance(value, list):
             return f"expected a list of options, got {value!r}"
-        unknown = [v for v in value if v not in options]
+        unknown = [v for v in value if not isinstance(v, str) or v not in options]
         return f"{unknown!r} not among {sorted(options)}" if unknown else None
 
 

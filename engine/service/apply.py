@@ -15,6 +15,7 @@ from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.runtime import effects as fx
 from komunikator.engine.runtime.outcome import Outcome
 from komunikator.engine.runtime.views import TicketView, UserView
+from komunikator.engine.service.search import index_ticket
 from komunikator.engine.store.models import AuditEvent, Follower, OutboxMessage, Task, TaskAssignment, Ticket, Timer
 from komunikator.engine.store.scope import TenantScope
 
@@ -80,6 +81,8 @@ async def apply_outcome(
     if master is not None:
         changes["duplicate_of_id"] = master.id
     await scope.update_ticket(ticket, expected_version, **changes)
+    if "category" in changes:  # the category's names and attribute labels are in the search document
+        await index_ticket(scope, tenant, ticket)
     tasks: dict[str, Task] = {t.key: t for t in await scope.tasks().filter(ticket_id=ticket.id)}
     messages = 0
     for effect in outcome.effects:
@@ -87,6 +90,7 @@ async def apply_outcome(
             task = await scope.create(
                 Task, ticket_id=ticket.id, key=effect.key, step=effect.step, created_in=effect.created_in,
                 unit=effect.unit, state="open", due_at=effect.due_at, title=effect.title,
+                created_at=now,
             )
             tasks[task.key] = task
             await scope.create(TaskAssignment, task_id=task.id, action="create", to_unit=effect.unit,

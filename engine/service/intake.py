@@ -19,6 +19,7 @@ from komunikator.engine.schema.tenant import Point
 from komunikator.engine.service.apply import apply_outcome, audit
 from komunikator.engine.service.errors import ServiceError, database_gone, invalid, unavailable
 from komunikator.engine.service.faults import checkpoint
+from komunikator.engine.service.search import index_ticket
 from komunikator.engine.service.views import pack_attribute
 from komunikator.engine.store import db
 from komunikator.engine.store.models import IdempotencyKey, ReporterContact, Ticket, TicketAttribute
@@ -142,7 +143,7 @@ async def submit(
                 priority=category.spec.priority, step=0, description=sub.description.strip(), lat=sub.lat,
                 lon=sub.lon, address=sub.address, channel=channel, reporter_user_id=reporter_user_id,
                 reporter_contact_id=contact.id if contact else None, definition_version_id=version.id,
-                state_entered_at=now,
+                state_entered_at=now, created_at=now,
             )
             await checkpoint("intake.after_ticket")
             for name, value in sub.attributes.items():
@@ -163,6 +164,7 @@ async def submit(
             )
             outcome = start(tenant, view, actor, now)
             await apply_outcome(scope, tenant, ticket, view, outcome, actor, now, ticket.version)
+            await index_ticket(scope, tenant, ticket)
             if key_row is not None and render is not None:
                 key_row.response = await render(ticket)
                 key_row.status_code = 201

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.runtime import allowed_actions, allowed_task_actions
-from komunikator.engine.runtime.access import covers
 from komunikator.engine.runtime.views import TicketView, UserView
 from komunikator.engine.schema.base import text_for
-from komunikator.engine.service.errors import invalid
+from komunikator.engine.service import search
 from komunikator.engine.store.models import Ticket
 from komunikator.engine.store.scope import TenantScope
 
@@ -118,20 +116,6 @@ class ListFilters:
     priority: str | None = None
 
 
-def _encode_cursor(ticket: Ticket) -> str:
-    raw = json.dumps([ticket.created_at.isoformat(), ticket.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created, ticket_id = json.loads(raw)
-        return datetime.fromisoformat(created), int(ticket_id)
-    except (ValueError, TypeError, json.JSONDecodeError):
-        raise invalid("the cursor is not valid; start again from the first page", "cursor") from None
-
-
 def visible_units(tenant: CompiledTenant, user: UserView) -> tuple[set[str], set[str]] | None:
     """(units whose tickets the user sees, units whose tasks' tickets they see); None: every ticket.
 
@@ -153,11 +137,10 @@ def visible_units(tenant: CompiledTenant, user: UserView) -> tuple[set[str], set
     return responsible, tasks
 
 
-async def list_tickets(
-    scope: TenantScope, tenant: CompiledTenant, user: UserView, filters: ListFilters, cursor: str | None,
-    limit: int,
-) -> tuple[list[Ticket], str | None]:
-    """A page of the tickets the user may see, newest first, keyset-paged."""
+async def visible_tickets(
+    scope: TenantScope, tenant: CompiledTenant, user: UserView, filters: ListFilters
+) -> QuerySet[Ticket]:
+    """The tickets the user may see that pass the structured filters, as a query to refine."""
     query = scope.tickets()
     scopes = visible_units(tenant, user) if user.kind == "staff" else (set(), set())
     if scopes is not None:
@@ -171,10 +154,13 @@ async def list_tickets(
             query = query.filter(**{name: value})
     if filters.unit is not None:
         query = query.filter(responsible_unit=filters.unit)
-    if cursor:
-        created, ticket_id = _decode_cursor(cursor)
-        query = query.filter(Q(created_at__lt=created) | Q(created_at=created, id__lt=ticket_id))
-    rows = await query.order_by("-created_at", "-id").limit(limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (_encode_cursor(rows[-1]) if more and rows else None)
+    return query
+
+
+async def list_tickets(
+    scope: TenantScope, tenant: CompiledTenant, user: UserView, filters: ListFilters, cursor: str | None,
+    limit: int, *, q: str | None = None, sort: search.Sort = "created",
+) -> tuple[list[Ticket], str | None]:
+    """A page of the tickets the user may see (newest first, or by due date), found by `q`, keyset-paged."""
+    query = await visible_tickets(scope, tenant, user, filters)
+    return await search.page(query, scope, q=q, sort=sort, cursor=cursor, limit=limit)

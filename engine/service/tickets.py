@@ -22,18 +22,34 @@ from komunikator.engine.schema.tenant import Point
 from komunikator.engine.service import views
 from komunikator.engine.service.apply import apply_outcome, audit
 from komunikator.engine.service.errors import ServiceError, invalid, not_found, refused
+from komunikator.engine.service.search import index_ticket
 from komunikator.engine.store import db
 from komunikator.engine.store.errors import NotFound, StaleVersion
 from komunikator.engine.store.models import Comment, OutboxMessage, Task, Ticket, TicketAttribute
-from komunikator.engine.store.scope import TenantScope
+from komunikator.engine.store.scope import TICKET_NUMBER, TenantScope
 
 Visibility = Literal["internal", "public", "to_reporter", "to_unit"]
 
 
+def public_number(text: str) -> str | None:
+    """`text` as a public ticket number (`ZG-2026-000123`, any case), or None if it is not one.
+
+    Paths and inputs name tickets by number only: a database id (`/tickets/17`) is no number,
+    nor is text that `str.isdigit()` accepts but `int()` does not (`²`), nor one longer than
+    the column (Tortoise refuses such a filter value with an exception).
+    """
+    number = text.strip().upper()
+    fits = len(number) <= Ticket._meta.fields_map["number"].max_length  # type: ignore[attr-defined]
+    return number if fits and number.isascii() and TICKET_NUMBER.match(number) else None
+
+
 async def load(scope: TenantScope, number: str) -> Ticket:
-    """A ticket by number; the one 404 for missing and foreign tickets."""
+    """A ticket by number; the one 404 for missing, foreign and malformed numbers."""
+    cleaned = public_number(number)
+    if cleaned is None:
+        raise not_found()
     try:
-        return await scope.get_ticket(number)
+        return await scope.get_ticket(cleaned)
     except NotFound:
         raise not_found() from None
 
@@ -58,12 +74,20 @@ def _check_version(ticket: Ticket, expected: int | None) -> int:
 
 
 async def _apply(scope: TenantScope, tenant: CompiledTenant, ticket: Ticket, view: TicketView, result: Any,
-                 user: UserView, now: datetime, version: int) -> Ticket:
+                 user: UserView, now: datetime, version: int,
+                 comment: tuple[str, Visibility, str | None] | None = None) -> Ticket:
+    """Write an outcome, and the comment that came with the action (text, visibility, task), atomically."""
     if isinstance(result, Refusal):
         raise refused(result)
     try:
         async with in_transaction(db.CONNECTION):
-            return await apply_outcome(scope, tenant, ticket, view, result, user, now, version)
+            ticket = await apply_outcome(scope, tenant, ticket, view, result, user, now, version)
+            if comment is not None:
+                text, visibility, task_key = comment
+                await _store_comment(scope, ticket, user, text, visibility, None, task_key, now)
+                if visibility == "public":
+                    await index_ticket(scope, tenant, ticket)
+            return ticket
     except StaleVersion:
         raise ServiceError(409, "stale_version", f"ticket {ticket.number} was changed meanwhile: reload it") from None
 
@@ -76,10 +100,9 @@ async def act(
     ticket, view = await load_visible(scope, tenant, number, user)
     version = _check_version(ticket, expected_version)
     if action == "mark_duplicate" and inputs.get("duplicate_of"):
-        master_number = str(inputs["duplicate_of"]).upper()
         try:
-            master = await scope.get_ticket(master_number)
-        except NotFound:
+            master = await load(scope, str(inputs["duplicate_of"]))
+        except ServiceError:
             raise invalid(f"no ticket {inputs['duplicate_of']!r} to merge into", "duplicate_of") from None
         if master.id == ticket.id:
             raise invalid("a ticket cannot duplicate itself", "duplicate_of")
@@ -87,19 +110,19 @@ async def act(
             raise invalid(f"{master.number} is itself a duplicate; merge into its master", "duplicate_of")
         inputs = {**inputs, "duplicate_of": master.number}
     result = fire(tenant, view, action, user, inputs, now)
-    ticket = await _apply(scope, tenant, ticket, view, result, user, now, version)
-    comment = inputs.get("public_comment") or inputs.get("internal_comment")
-    if comment:
-        visibility: Visibility = "public" if inputs.get("public_comment") else "internal"
-        await _store_comment(scope, ticket, user, str(comment), visibility, None, None, now)
-    return ticket
+    public = str(inputs.get("public_comment") or "").strip()
+    internal = str(inputs.get("internal_comment") or "").strip()
+    comment: tuple[str, Visibility, str | None] | None = None
+    if public or internal:
+        comment = (public, "public", None) if public else (internal, "internal", None)
+    return await _apply(scope, tenant, ticket, view, result, user, now, version, comment)
 
 
 async def act_on_task(
     scope: TenantScope, tenant: CompiledTenant, number: str, key: str, action: str, user: UserView,
     inputs: dict[str, Any], now: datetime, expected_version: int | None = None,
 ) -> Ticket:
-    """Take, complete, delegate or withdraw a task."""
+    """Take, complete, delegate or withdraw a task; `inputs["comment"]` is kept as an internal note on it."""
     ticket, view = await load_visible(scope, tenant, number, user)
     version = _check_version(ticket, expected_version)
     if view.task(key) is None:
@@ -111,14 +134,19 @@ async def act_on_task(
             raise invalid(f"no staff member {inputs['to_user']!r}", "to_user")
         inputs["to_user"] = await views.user_view(scope, target)
     result = fire_task(tenant, view, key, action, user, inputs, now)
-    return await _apply(scope, tenant, ticket, view, result, user, now, version)
+    note = str(inputs.get("comment") or "").strip()
+    return await _apply(scope, tenant, ticket, view, result, user, now, version,
+                        (note, "internal", key) if note else None)
 
 
 def _int(value: Any) -> int:
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         raise invalid(f"{value!r} is not a user id", "to_user") from None
+    if not 0 < number < 2**63:  # beyond BIGINT the database driver raises
+        raise invalid(f"no staff member {value!r}", "to_user")
+    return number
 
 
 class TicketEdit(BaseModel):
@@ -138,7 +166,7 @@ async def edit(
     now: datetime, expected_version: int | None = None,
 ) -> Ticket:
     """Change a ticket's own fields; the timeline records before → after."""
-    ticket, view = await load_visible(scope, tenant, number, user)
+    ticket, _view = await load_visible(scope, tenant, number, user)
     version = _check_version(ticket, expected_version)
     if not edits_tickets(tenant, user):
         raise ServiceError(403, "forbidden", "editing a ticket needs a role that edits tickets")
@@ -147,19 +175,30 @@ async def edit(
     given = changes.model_dump(exclude_unset=True)
     if not given:
         raise invalid("nothing to change")
-    if ("lat" in given) != ("lon" in given):
+    if "description" in given:
+        given["description"] = (given["description"] or "").strip()
+        if not given["description"]:
+            raise invalid("the description is empty", "description")
+    if ("lat" in given) != ("lon" in given) or (given.get("lat") is None) != (given.get("lon") is None):
         raise invalid("give both lat and lon", "lat")
     if given.get("lat") is not None and not tenant.config.map.bounds.contains(Point(lat=given["lat"],
                                                                                       lon=given["lon"])):
         raise invalid("the location lies outside the city", "lat", "outside_tenant")
+    located = (given["lat"] if "lat" in given else ticket.lat) is not None
+    address = given["address"] if "address" in given else ticket.address
+    if not located and not (address and address.strip()):
+        raise invalid("give a location (lat and lon) or an address", "lat", "missing_location")
     attributes = given.pop("attributes", None)
     specs = tenant.categories[ticket.category].spec.attributes
     for name, value in (attributes or {}).items():
         spec = specs.get(name)
         if spec is None:
-            raise invalid(f"category {ticket.category!r} has no attribute {name!r}", f"attributes.{name}")
+            raise invalid(f"category {ticket.category!r} has no attribute {name!r}", f"attributes.{name}",
+                          "unknown_attribute")
+        if value is None and spec.required:
+            raise invalid(f"attribute {name!r} is required", f"attributes.{name}", "missing_attribute")
         if value is not None and (problem := spec.check_value(value)):
-            raise invalid(f"attribute {name!r}: {problem}", f"attributes.{name}")
+            raise invalid(f"attribute {name!r}: {problem}", f"attributes.{name}", "invalid_attribute")
     before = {k: getattr(ticket, k) for k in given}
     after = dict(given)
     try:
@@ -170,13 +209,16 @@ async def edit(
                 before[f"attributes.{name}"] = views.unpack_attribute(row.value) if row else None
                 after[f"attributes.{name}"] = value
                 if row is None and value is not None:
-                    await scope.create(TicketAttribute, ticket_id=ticket.id, name=name, value=views.pack_attribute(value))
+                    await scope.create(
+                        TicketAttribute, ticket_id=ticket.id, name=name, value=views.pack_attribute(value)
+                    )
                 elif row is not None and value is None:
                     await row.delete()
                 elif row is not None:
                     row.value = views.pack_attribute(value)
                     await row.save(update_fields=["value"])
             await audit(scope, ticket, user, "edit", before, after, now)
+            await index_ticket(scope, tenant, ticket)
     except StaleVersion:
         raise ServiceError(409, "stale_version", f"ticket {ticket.number} was changed meanwhile: reload it") from None
     return ticket
@@ -193,6 +235,8 @@ async def add_comment(
     if not body.strip():
         raise invalid("the comment is empty", "body")
     if visibility == "to_unit":
+        if target_unit is None:
+            raise invalid("a message to a unit needs `target_unit`", "target_unit", "missing_input")
         if target_unit not in tenant.units:
             raise invalid(f"unknown unit {target_unit!r}", "target_unit")
     elif target_unit is not None:
@@ -200,7 +244,10 @@ async def add_comment(
     if task_key is not None and view.task(task_key) is None:
         raise invalid(f"the ticket has no task {task_key!r}", "task")
     async with in_transaction(db.CONNECTION):
-        return await _store_comment(scope, ticket, user, body.strip(), visibility, target_unit, task_key, now)
+        comment = await _store_comment(scope, ticket, user, body.strip(), visibility, target_unit, task_key, now)
+        if visibility == "public":
+            await index_ticket(scope, tenant, ticket)
+        return comment
 
 
 async def _store_comment(
@@ -213,7 +260,7 @@ async def _store_comment(
     author = int(user.id) if user.id.isdigit() else None
     comment = await scope.create(
         Comment, ticket_id=ticket.id, task_id=task_id, author_id=author, visibility=visibility,
-        target_unit=target_unit, body=body,
+        target_unit=target_unit, body=body, created_at=now,
     )
     await audit(scope, ticket, user, "comment", {}, {"comment": comment.id, "visibility": visibility,
                                                       "target_unit": target_unit, "task": task_key}, now)

@@ -1,8 +1,15 @@
 """Schema objects the ORM does not model, recreated after every upgrade.
 
+- the triggers that make `audit_events` append-only;
+- full-text search over `ticket_search.document`: on PostgreSQL the
+  `unaccent` and `btree_gin` extensions, an IMMUTABLE wrapper around
+  `unaccent` and a GIN index led by `tenant_id`; on SQLite an FTS5
+  external-content table with the triggers that keep it in sync.
+
 SQLite table rebuilds (how Tortoise alters a SQLite column) drop triggers, so
 `install` drops and recreates each object in one transaction: running it
-twice changes nothing.
+twice changes nothing. On PostgreSQL nothing drops them, so the (costly) GIN
+index is created only if missing.
 """
 
 from __future__ import annotations
@@ -50,10 +57,96 @@ def _postgres(table: str) -> list[str]:
     ]
 
 
+# -- full-text search ---------------------------------------------------------------------------
+
+#: The table holding each ticket's search document (`models.TicketSearch`).
+SEARCH_TABLE = "ticket_search"
+#: SQLite: the FTS5 table over `ticket_search` (FTS5 adds shadow tables `<name>_data` …).
+FTS_TABLE = "ticket_search_fts"
+_FTS_TRIGGERS = {"ai": "AFTER INSERT", "ad": "AFTER DELETE", "au": "AFTER UPDATE"}
+#: PostgreSQL: the IMMUTABLE wrapper (unaccent itself is only STABLE, so cannot be indexed).
+PG_UNACCENT = "komunikator_unaccent"
+#: PostgreSQL: the indexed expression; queries must repeat it exactly for the index to apply.
+PG_DOCUMENT_VECTOR = f"to_tsvector('simple', {PG_UNACCENT}(document))"
+#: PostgreSQL: the GIN index (rename it, e.g. `_v2`, whenever the function or expression changes).
+PG_FTS_INDEX = "ticket_search_document_fts"
+
+
+_FTS_INSERT = "INSERT INTO ticket_search_fts(rowid, document) VALUES (new.id, new.document);"
+_FTS_DELETE = (
+    "INSERT INTO ticket_search_fts(ticket_search_fts, rowid, document) VALUES ('delete', old.id, old.document);"
+)
+_FTS_BODIES = {"ai": _FTS_INSERT, "ad": _FTS_DELETE, "au": f"{_FTS_DELETE} {_FTS_INSERT}"}
+
+
+def _sqlite_search() -> list[str]:
+    statements = [f"DROP TRIGGER IF EXISTS {FTS_TABLE}_{suffix}" for suffix in _FTS_TRIGGERS]
+    statements += [
+        f"DROP TABLE IF EXISTS {FTS_TABLE}",
+        # remove_diacritics 2 folds ż, ó, ą … but not ł (no Unicode decomposition):
+        # the search module writes ł as l into the document (search.document_text)
+        (
+            "CREATE VIRTUAL TABLE ticket_search_fts USING fts5(document, content='ticket_search', "
+            "content_rowid='id', tokenize='unicode61 remove_diacritics 2')"
+        ),
+    ]
+    statements += [
+        f"CREATE TRIGGER {FTS_TABLE}_{suffix} {event} ON {SEARCH_TABLE} BEGIN {_FTS_BODIES[suffix]} END"
+        for suffix, event in _FTS_TRIGGERS.items()
+    ]
+    # fill the new index from ticket_search (external content)
+    statements.append("INSERT INTO ticket_search_fts(ticket_search_fts) VALUES ('rebuild')")
+    return statements
+
+
+# `unaccent(regdictionary, text)` with both schema-qualified: a SQL function the
+# planner can inline, immune to the caller's search_path.
+_PG_UNACCENT_FUNCTION = """
+DO $do$
+DECLARE
+    home text;
+BEGIN
+    SELECT n.nspname INTO home FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+    WHERE e.extname = 'unaccent';
+    EXECUTE format(
+        'CREATE OR REPLACE FUNCTION komunikator_unaccent(text) RETURNS text '
+        'LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS %L',
+        format('SELECT %I.unaccent(%L::regdictionary, $1)', home, quote_ident(home) || '.unaccent'));
+END
+$do$
+"""
+
+
+def _postgres_search() -> list[str]:
+    return [
+        "CREATE EXTENSION IF NOT EXISTS unaccent",
+        # btree_gin lets the GIN index lead with tenant_id (every index here does)
+        "CREATE EXTENSION IF NOT EXISTS btree_gin",
+        _PG_UNACCENT_FUNCTION,
+        f"CREATE INDEX IF NOT EXISTS {PG_FTS_INDEX} ON {SEARCH_TABLE} USING gin (tenant_id, ({PG_DOCUMENT_VECTOR}))",
+    ]
+
+
+def expected_triggers(dialect: str) -> list[tuple[str, str]]:
+    """Every (table, trigger) `install` leaves on `dialect`, sorted."""
+    if dialect == "sqlite":
+        found = [(t, f"{t}_no_{op}") for t in APPEND_ONLY_TABLES for op in ("update", "delete")]
+        found += [(SEARCH_TABLE, f"{FTS_TABLE}_{suffix}") for suffix in _FTS_TRIGGERS]
+    else:
+        found = [(t, f"{t}_append_only") for t in APPEND_ONLY_TABLES]
+    return sorted(found)
+
+
+def is_extra_table(name: str) -> bool:
+    """Whether table `name` belongs to the extras (SQLite's FTS5 table and its shadow tables)."""
+    return name == FTS_TABLE or name.startswith(f"{FTS_TABLE}_")
+
+
 def statements(dialect: str) -> list[str]:
     """The SQL that (re)creates every extra object on `dialect` (`sqlite` or `postgres`)."""
     make = {"sqlite": _sqlite, "postgres": _postgres}[dialect]
-    return [sql for table in APPEND_ONLY_TABLES for sql in make(table)]
+    search = {"sqlite": _sqlite_search, "postgres": _postgres_search}[dialect]
+    return [sql for table in APPEND_ONLY_TABLES for sql in make(table)] + search()
 
 
 async def install(connection: BaseDBAsyncClient, dialect: str) -> None:

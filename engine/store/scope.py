@@ -16,7 +16,7 @@ Queries run in the caller's transaction when inside `in_transaction()`.
 from __future__ import annotations
 
 import re
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from tortoise.exceptions import IntegrityError

@@ -44,7 +44,7 @@ def url(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     return database_url
 
 
-def cli(*args: str, input: str | None = None) -> Result:
+def cli(*args: str, input: str | None = None) -> Result:  # noqa: A002 - as CliRunner.invoke names it
     return CliRunner().invoke(app, ["user", *args], input=input)
 
 

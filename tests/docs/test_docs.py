@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from komunikator.engine.builtins import BUILTIN_CONDITIONS, BUILTIN_EFFECTS
 from komunikator.engine.compiler import check_library, check_tenant
 from komunikator.engine.errors import ErrorList

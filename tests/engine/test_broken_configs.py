@@ -19,6 +19,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from komunikator.engine.builtins import BUILTIN_CONDITIONS, BUILTIN_EFFECTS
 from komunikator.engine.compiler import check_tenant
 from komunikator.engine.registry import Registry

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from komunikator.engine.runtime.calendar import UNITS, WorkCalendar
 
 WARSAW = ZoneInfo("Europe/Warsaw")

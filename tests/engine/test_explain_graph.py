@@ -13,13 +13,14 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
+
 from komunikator.cli.app import app
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.compiler import check_tenant
 from komunikator.engine.explain import explain, table
 from komunikator.engine.machines import mermaid
 from komunikator.engine.settings import REPO_ROOT, Settings
-from typer.testing import CliRunner
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 UPDATE = os.environ.get("UPDATE_SNAPSHOTS") == "1"
@@ -205,7 +206,7 @@ def test_table_aligns_columns() -> None:
 runner = CliRunner()
 
 
-@pytest.fixture()
+@pytest.fixture
 def tenants(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A tenants folder holding the sketch tenant and a broken one."""
     root = tmp_path / "tenants"

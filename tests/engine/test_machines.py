@@ -7,11 +7,12 @@ import re
 from pathlib import Path
 
 import pytest
+from transitions import Machine
+
 from komunikator.engine.compiled import CompiledProcess, CompiledTenant
 from komunikator.engine.compiler import check_tenant
 from komunikator.engine.machines import destination, machine_for, triggers_from
 from komunikator.engine.settings import REPO_ROOT, Settings
-from transitions import Machine
 
 SKETCH_CANDIDATES = (REPO_ROOT / "tests" / "fixtures" / "tenants" / "sketch", REPO_ROOT / "tenants" / "sketch")
 

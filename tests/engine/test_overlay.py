@@ -6,6 +6,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from komunikator.engine.builtins import BUILTIN_CONDITIONS, BUILTIN_EFFECTS
 from komunikator.engine.compiler import check_tenant
 from komunikator.engine.errors import ErrorList

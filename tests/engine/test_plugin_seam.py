@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel, ConfigDict, Field
+
 from komunikator.engine.builtins import BUILTIN_CONDITIONS, BUILTIN_EFFECTS
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.compiler import check_tenant
@@ -28,7 +30,6 @@ from komunikator.engine.registry import (
     default_registry,
     discover_plugins,
 )
-from pydantic import BaseModel, ConfigDict, Field
 
 
 class ParkingSettings(BaseModel):
@@ -119,7 +120,7 @@ def col(line: str, text: str) -> int:
     return line.index(text) + 1
 
 
-@pytest.fixture()
+@pytest.fixture
 def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)  # positions print relative to the working directory
     return tmp_path
@@ -184,8 +185,9 @@ def test_conditions_and_effects_of_a_plugin_not_enabled(root: Path) -> None:
 def test_plugin_enabled_but_not_installed(root: Path) -> None:
     folder = write_tenant(root)
     errors = errors_of(folder, BUILTINS)
-    assert errors[0] == "plugged/tenant.yaml:6:13: tenant.plugins[0]: " \
-        "plugin 'parking' is not installed (no plugins are installed)"
+    assert errors[0] == (
+        "plugged/tenant.yaml:6:13: tenant.plugins[0]: plugin 'parking' is not installed (no plugins are installed)"
+    )
     assert errors[1].startswith(f"plugged/tenant.yaml:{SECTION_LINE}:1: parking: unknown section 'parking'")
     assert "unknown condition 'in_zone'" in errors[2]
     assert "unknown effect 'call_tow_truck'" in errors[3]
@@ -273,7 +275,7 @@ NOT_A_PLUGIN = object()
 '''
 
 
-@pytest.fixture()
+@pytest.fixture
 def fresh_registry() -> Iterator[None]:
     default_registry.cache_clear()
     yield

@@ -17,6 +17,7 @@ from typing import Any
 import jinja2
 import pytest
 from jinja2 import meta, nodes
+
 from komunikator.engine.compiled import BoundCall, CompiledProcess, CompiledTenant
 from komunikator.engine.compiler import check_library, check_tenant
 from komunikator.engine.errors import ErrorList
@@ -265,7 +266,7 @@ def _documented(file: Path) -> set[str]:
 
 
 def _used_variables(source: str) -> set[str]:
-    env = jinja2.Environment()
+    env = jinja2.Environment()  # noqa: S701 - only parsed, to list the variables used
     ast = env.parse(source)
     roots = meta.find_undeclared_variables(ast)
     unknown = roots - TEMPLATE_ROOTS

@@ -67,7 +67,8 @@ def test_simple_fix_full_story_with_pause_delegation_and_reopen() -> None:
     assert ticket.state == "waiting_for_resident"
     assert names(allowed_actions(z, ticket, REPORTER, NOW)) == {"resident_answered"}
     later = NOW + timedelta(days=2)
-    ticket = ok(fire(z, ticket, "resident_answered", REPORTER, {"public_comment": "Zdjęcie w załączniku"}, later)).ticket
+    answer = {"public_comment": "Zdjęcie w załączniku"}
+    ticket = ok(fire(z, ticket, "resident_answered", REPORTER, answer, later)).ticket
     assert ticket.state == "in_progress"
     ticket = ok(fire_task(z, ticket, "T1", "take", ROADS, {}, later)).ticket
     outcome = ok(fire_task(z, ticket, "T1", "delegate", ROADS, {"to_unit": "inwestycje", "reason": "remont"}, later))
@@ -76,7 +77,8 @@ def test_simple_fix_full_story_with_pause_delegation_and_reopen() -> None:
     investor = staff("inw1", "inwestycje:worker")
     ticket = ok(fire_task(z, ticket, "T1", "complete", investor, {}, later)).ticket
     assert ticket.state == "resolved"
-    reopened = ok(fire(z, ticket, "reopen", DISPATCHER, {"public_comment": "Dziura wróciła"}, later + timedelta(days=5)))
+    reopen = {"public_comment": "Dziura wróciła"}
+    reopened = ok(fire(z, ticket, "reopen", DISPATCHER, reopen, later + timedelta(days=5)))
     assert reopened.ticket.state == "in_progress"
     assert [t.unit for t in reopened.ticket.current_tasks()] == ["drogi"]
 

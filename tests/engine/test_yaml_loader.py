@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from komunikator.engine import yaml_loader
 from komunikator.engine.errors import ErrorList, Position
 from komunikator.engine.yaml_loader import (
@@ -221,7 +222,10 @@ def test_deep_nesting_is_refused_quickly(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("units:\n  roads:\n\tname: x\n", "f.yaml:3:1: YAML syntax error: tab character: indent YAML with spaces, not tabs"),
+        (
+            "units:\n  roads:\n\tname: x\n",
+            "f.yaml:3:1: YAML syntax error: tab character: indent YAML with spaces, not tabs",
+        ),
         (
             "a:\n  b:\n    c: 1\n   d: 2\n",
             "f.yaml:4:4: YAML syntax error: this line's indentation does not match the lines above it",

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 
 import pytest
+from conftest import NOW, MakeTicket  # tests/store/conftest.py
 from tortoise.transactions import in_transaction
 
 from komunikator.engine.store.numbering import format_ticket_number, next_ticket_number, ticket_year
 from komunikator.engine.store.scope import TenantScope
-
-from conftest import NOW, MakeTicket  # tests/store/conftest.py
 
 ZONE = "Europe/Warsaw"
 
@@ -22,7 +21,7 @@ def test_format_and_year_in_the_tenants_zone() -> None:
     new_year_in_warsaw = datetime(2025, 12, 31, 23, 30, tzinfo=UTC)  # 00:30 on 1 January there
     assert ticket_year(new_year_in_warsaw, ZONE) == 2026
     assert ticket_year(new_year_in_warsaw, "UTC") == 2025
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="timezone-aware"):
         ticket_year(datetime(2026, 1, 1), ZONE)
 
 
@@ -40,7 +39,7 @@ async def test_a_rolled_back_transaction_leaves_no_gap(two_tenants: tuple[Tenant
     zgierz, _ = two_tenants
     assert await next_ticket_number(zgierz, "ZG", ZONE, NOW) == "ZG-2026-000001"
     taken = []
-    with pytest.raises(RuntimeError, match="submission failed"):
+    with pytest.raises(RuntimeError, match="submission failed"):  # noqa: PT012 - the failing transaction is under test
         async with in_transaction():
             taken.append(await next_ticket_number(zgierz, "ZG", ZONE, NOW))
             raise RuntimeError("submission failed")
@@ -50,7 +49,7 @@ async def test_a_rolled_back_transaction_leaves_no_gap(two_tenants: tuple[Tenant
 
 async def test_the_first_number_of_a_year_rolls_back_too(two_tenants: tuple[TenantScope, TenantScope]) -> None:
     zgierz, _ = two_tenants
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError):  # noqa: PT012 - the failing transaction is under test
         async with in_transaction():
             await next_ticket_number(zgierz, "ZG", ZONE, NOW)
             raise RuntimeError("submission failed")

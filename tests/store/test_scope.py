@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from conftest import NOW, MakeTicket  # tests/store/conftest.py
 from tortoise.exceptions import IntegrityError
 
 from komunikator.engine.store.errors import CrossTenant, NotFound, StaleVersion
 from komunikator.engine.store.models import AuditEvent, Task, Tenant, Ticket, User
 from komunikator.engine.store.scope import TenantScope, ensure_tenant, order_nulls, tenant_by_slug
-
-from conftest import NOW, MakeTicket  # tests/store/conftest.py
 
 NUMBER = "ZG-2026-000001"
 
@@ -84,7 +83,7 @@ async def test_update_ticket_is_optimistic(
         await zgierz.update_ticket(stale, stale.version, priority="low")
     with pytest.raises(NotFound):
         await nieporet.update_ticket(ticket, 2, priority="low")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="cannot change tenant_id"):
         await zgierz.update_ticket(ticket, 2, tenant_id=nieporet.tenant_id)
     stored = await zgierz.get_ticket(NUMBER)
     assert (stored.version, stored.priority) == (2, "high")

@@ -239,3 +239,20 @@ async def test_a_deactivated_user_is_locked_out(browser: Browser, anna: int, clo
     assert (await client.get("/api/v1/auth/me")).status_code == 401
     assert (await browser().get("/api/v1/auth/me", headers={"Authorization": f"Bearer {raw}"})).status_code == 401
     assert (await _login(browser())).status_code == 401
+
+
+async def test_a_page_of_another_origin_cannot_write_with_the_session(browser: Browser, anna: int) -> None:
+    client = browser()
+    await _login(client)
+    tokens = "/api/v1/auth/tokens"
+    forged = await client.post(tokens, json={"name": "x"}, headers={"Origin": "http://nieporet.localhost"})
+    assert forged.status_code == 403 and forged.json()["error"] == "cross_origin"
+    assert (await client.get(tokens)).json() == []  # nothing was created
+    # the city's own pages, and clients that send no Origin, may
+    own = await client.post(tokens, json={"name": "x"}, headers={"Origin": "http://zgierz.localhost"})
+    assert own.status_code == 201
+    assert (await client.post(tokens, json={"name": "y"})).status_code == 201
+    # reading is not a forgery risk; a bearer token is never sent by the browser on its own
+    assert (await client.get(tokens, headers={"Origin": "http://evil.example"})).status_code == 200
+    bearer = {"Authorization": f"Bearer {own.json()['token']}", "Origin": "http://evil.example"}
+    assert (await browser().post(tokens, json={"name": "z"}, headers=bearer)).status_code == 201

@@ -15,8 +15,14 @@ from web_helpers import Api, registry, report
 
 from komunikator.engine.service.faults import armed
 from komunikator.engine.store import db
-from komunikator.engine.store.models import AuditEvent, IdempotencyKey, OutboxMessage, ReporterContact, Ticket
-from komunikator.engine.store.models import TicketAttribute
+from komunikator.engine.store.models import (
+    AuditEvent,
+    IdempotencyKey,
+    OutboxMessage,
+    ReporterContact,
+    Ticket,
+    TicketAttribute,
+)
 from komunikator.engine.store.scope import TenantScope, ensure_tenant
 
 ZG = "zgierz"
@@ -41,9 +47,9 @@ def _killer(backend: str) -> Callable[[], Awaitable[None]]:
     async def io_error() -> None:
         # SQLite runs in-process: its "session" dies when the driver reports an I/O fault
         # (full disk, a lost network mount, a corrupted page): sqlite3 raises OperationalError
-        # mid-statement and the transaction must be rolled back. Closing the connection by
-        # hand would instead fail Tortoise's own rollback with a programming error, which no
-        # real SQLite fault produces.
+        # mid-statement and the transaction must be rolled back. Closing the aiosqlite
+        # connection from under the ORM is not such a fault: the next insert and Tortoise's
+        # own rollback then fail with `ValueError: no active connection`, a programming error.
         raise sqlite3.OperationalError("disk I/O error")
 
     return io_error

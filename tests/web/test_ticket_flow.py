@@ -16,7 +16,8 @@ async def test_dumping_report_through_every_step(api: Api) -> None:
     pgk = await api.staff(ZG, "pgk@zgierz.pl", "pgk:external")
 
     # a resident reports, without an account
-    r = await client.post("/api/v1/tickets", json=report("illegal_dumping", description="Gruz w lesie", attributes=DUMP))
+    body = report("illegal_dumping", description="Gruz w lesie", attributes=DUMP)
+    r = await client.post("/api/v1/tickets", json=body)
     assert r.status_code == 201, r.text
     number = r.json()["number"]
     assert number == "ZG-2026-000001"

@@ -1,0 +1,309 @@
+"""Channels: where a rendered message goes (the one module that talks to SMTP).
+
+A channel takes one `OutgoingMessage` (one recipient) and either returns
+(delivered, as far as it can tell) or raises:
+
+- `TemporaryFailure` — try again later (a 4xx reply); its subclass
+  `ChannelUnavailable` when the channel itself is unreachable (server down,
+  timeout, login refused);
+- `PermanentFailure` — retrying cannot help (5xx reply, a malformed address).
+
+Channels shipped here:
+
+| name | class | what it does |
+| --- | --- | --- |
+| `email` | `SmtpChannel` | SMTP via aiosmtplib: multipart/alternative (text + HTML), one connection kept open and reused |
+| `inbox` | `InboxChannel` | nothing external: the resident's in-app inbox reads the `sent` inbox rows |
+
+There is no push channel yet (Web Push comes with the resident portal): rows
+for `push` stay pending with `last_error` "push channel not configured" and
+are looked at again hourly until a `push` channel is registered in the
+mapping given to `deliver_pending`.
+
+SMTP settings come from the environment (`SmtpSettings.from_env`):
+
+| variable | default | meaning |
+| --- | --- | --- |
+| `KOMUNIKATOR_SMTP_HOST` | `127.0.0.1` | server |
+| `KOMUNIKATOR_SMTP_PORT` | `1025` (development) | port |
+| `KOMUNIKATOR_SMTP_TLS` | `none` | `none`, `starttls` (upgrade after connecting) or `tls` (implicit TLS, port 465) |
+| `KOMUNIKATOR_SMTP_USER`, `KOMUNIKATOR_SMTP_PASSWORD` | unset | log in when a user is set |
+| `KOMUNIKATOR_SMTP_FROM` | `komunikator@localhost` | envelope sender and `From` address (the tenant's name is the display name) |
+| `KOMUNIKATOR_SMTP_TIMEOUT` | `30` | seconds per SMTP command |
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Literal, Protocol, runtime_checkable
+
+import aiosmtplib
+
+TlsMode = Literal["none", "starttls", "tls"]
+_TLS_MODES: tuple[TlsMode, ...] = ("none", "starttls", "tls")
+
+
+class DeliveryFailure(Exception):
+    """A message could not be delivered."""
+
+
+class TemporaryFailure(DeliveryFailure):
+    """Delivery failed for now; the same message may succeed later."""
+
+
+class ChannelUnavailable(TemporaryFailure):
+    """The channel itself cannot be reached (server down, network, login refused).
+
+    Not the message's fault: the row backs off but is never given up for this.
+    """
+
+
+class PermanentFailure(DeliveryFailure):
+    """Delivery cannot succeed; do not retry."""
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """One rendered message for one recipient."""
+
+    channel: str
+    #: the recipient's address (an e-mail address for `email` and `inbox`)
+    to: str
+    subject: str
+    text: str
+    #: stable for the same outbox row and recipient, on every resend: `<…@host>`
+    message_id: str
+    html: str | None = None
+    #: short text for push and the inbox (the template's `push`, else the subject)
+    short: str | None = None
+    recipient_name: str = ""
+    #: the display name of `From` (the tenant's name)
+    sender_name: str = ""
+    reply_to: str | None = None
+    locale: str = "pl"
+    tenant: str = ""
+    outbox_id: int | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Channel(Protocol):
+    """Delivers one message; raises `TemporaryFailure` or `PermanentFailure`."""
+
+    async def send(self, message: OutgoingMessage) -> None:
+        """Deliver `message`, or raise."""
+
+
+async def close_channels(channels: Mapping[str, Channel]) -> None:
+    """Close whichever channels hold connections (`aclose`)."""
+    for channel in channels.values():
+        closer = getattr(channel, "aclose", None)
+        if closer is not None:
+            await closer()
+
+
+class InboxChannel:
+    """The in-app inbox: the row itself is the message, so there is nothing to send."""
+
+    async def send(self, message: OutgoingMessage) -> None:
+        """Accept the message (the portal reads sent `inbox` rows)."""
+        return
+
+
+# -- e-mail ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where and how to reach the SMTP server."""
+
+    host: str = "127.0.0.1"
+    port: int = 1025
+    tls: TlsMode = "none"
+    user: str | None = None
+    password: str | None = None
+    sender: str = "komunikator@localhost"
+    timeout: float = 30.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> SmtpSettings:
+        """Settings from `KOMUNIKATOR_SMTP_*` (see the module docstring); ValueError if malformed."""
+        env = os.environ if env is None else env
+        tls = env.get("KOMUNIKATOR_SMTP_TLS", "none").strip().lower() or "none"
+        if tls not in _TLS_MODES:
+            raise ValueError(f"KOMUNIKATOR_SMTP_TLS must be one of {', '.join(_TLS_MODES)}, not {tls!r}")
+        try:
+            port = int(env.get("KOMUNIKATOR_SMTP_PORT", "1025"))
+            timeout = float(env.get("KOMUNIKATOR_SMTP_TIMEOUT", "30"))
+        except ValueError as error:
+            raise ValueError(f"KOMUNIKATOR_SMTP_PORT/TIMEOUT: {error}") from None
+        return cls(
+            host=env.get("KOMUNIKATOR_SMTP_HOST", "127.0.0.1"),
+            port=port,
+            tls=tls,  # type: ignore[arg-type]
+            user=env.get("KOMUNIKATOR_SMTP_USER") or None,
+            password=env.get("KOMUNIKATOR_SMTP_PASSWORD") or None,
+            sender=env.get("KOMUNIKATOR_SMTP_FROM", "komunikator@localhost"),
+            timeout=timeout,
+        )
+
+
+def build_email(message: OutgoingMessage, sender: str, now: datetime | None = None) -> EmailMessage:
+    """The MIME message: text, plus an HTML alternative when there is one."""
+    mail = EmailMessage()
+    local, _, domain = sender.rpartition("@")
+    mail["From"] = Address(display_name=message.sender_name, username=local, domain=domain)
+    mail["To"] = _address(message.to, message.recipient_name)
+    if message.reply_to:
+        mail["Reply-To"] = message.reply_to
+    mail["Subject"] = message.subject
+    mail["Date"] = format_datetime(now or datetime.now(UTC))
+    mail["Message-ID"] = message.message_id
+    mail["Auto-Submitted"] = "auto-generated"
+    mail["Content-Language"] = message.locale
+    for name, value in message.headers.items():
+        mail[name] = value
+    mail.set_content(message.text)
+    if message.html is not None:
+        mail.add_alternative(message.html, subtype="html")
+    return mail
+
+
+def _address(addr: str, name: str) -> Address | str:
+    local, at, domain = addr.rpartition("@")
+    if not at or not local:
+        raise PermanentFailure(f"{addr!r} is not an e-mail address")
+    try:
+        return Address(display_name=name, username=local, domain=domain)
+    except (ValueError, IndexError) as error:
+        raise PermanentFailure(f"{addr!r} is not a usable e-mail address: {error}") from None
+
+
+class SmtpChannel:
+    """E-mail over SMTP, reusing one connection across messages (reconnecting when it drops).
+
+    Safe to share between tasks of one event loop (sends are serialised);
+    a channel used from a new event loop opens a new connection.
+    """
+
+    def __init__(self, settings: SmtpSettings | None = None) -> None:
+        self.settings = settings or SmtpSettings.from_env()
+        self._client: aiosmtplib.SMTP | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock: asyncio.Lock | None = None
+
+    def __repr__(self) -> str:
+        s = self.settings
+        return f"SmtpChannel({s.host}:{s.port}, tls={s.tls})"
+
+    async def send(self, message: OutgoingMessage) -> None:
+        """Send one e-mail; map SMTP failures to temporary (4xx, network) or permanent (5xx)."""
+        mail = build_email(message, self.settings.sender)
+        async with self._guard():
+            for attempt in (1, 2):
+                try:
+                    await self._send_once(mail, message.to)
+                    return
+                except aiosmtplib.SMTPServerDisconnected as error:
+                    # a kept connection may have been closed by the server meanwhile: one fresh try
+                    await self._drop()
+                    if attempt == 2:
+                        raise ChannelUnavailable(f"SMTP {self.settings.host}:{self.settings.port}: "
+                                               f"disconnected: {error}") from None
+
+    async def _send_once(self, mail: EmailMessage, to: str) -> None:
+        try:
+            client = await self._connected()
+            errors, _reply = await client.send_message(mail, sender=self.settings.sender, recipients=[to])
+        except aiosmtplib.SMTPServerDisconnected:
+            raise
+        except aiosmtplib.SMTPConnectResponseError as error:  # the greeting was a refusal
+            await self._drop()
+            raise ChannelUnavailable(f"SMTP {self.settings.host}:{self.settings.port} refused the connection: "
+                                     f"{error.code} {error.message}") from None
+        except aiosmtplib.SMTPRecipientsRefused as error:
+            await self._reset()
+            raise _classify(min((r.code for r in error.recipients), default=550), str(error)) from None
+        except aiosmtplib.SMTPResponseException as error:
+            await self._reset()
+            raise _classify(error.code, f"{error.code} {error.message}") from None
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+            await self._drop()
+            raise ChannelUnavailable(f"SMTP {self.settings.host}:{self.settings.port}: "
+                                   f"{type(error).__name__}: {error}") from None
+        refused = errors.get(to)
+        if refused is not None:
+            raise _classify(refused.code, f"{refused.code} {refused.message}")
+
+    async def _connected(self) -> aiosmtplib.SMTP:
+        if self._client is not None and self._client.is_connected:
+            return self._client
+        s = self.settings
+        client = aiosmtplib.SMTP(
+            hostname=s.host, port=s.port, timeout=s.timeout, use_tls=s.tls == "tls",
+            start_tls=s.tls == "starttls",
+        )
+        try:
+            await client.connect()
+            if s.user:
+                await client.login(s.user, s.password or "")
+        except aiosmtplib.SMTPAuthenticationError as error:
+            # wrong credentials are the operator's to fix; the messages wait for them
+            client.close()
+            raise ChannelUnavailable(f"SMTP login as {s.user!r} refused: {error.code} {error.message}") from None
+        except BaseException:
+            client.close()
+            raise
+        self._client = client
+        return client
+
+    async def _reset(self) -> None:
+        # after a refused transaction the connection stays usable once reset
+        if self._client is not None and self._client.is_connected:
+            try:
+                await self._client.rset()
+            except (aiosmtplib.SMTPException, OSError, TimeoutError):
+                await self._drop()
+
+    async def _drop(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    def _guard(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            # a connection belongs to the loop that opened it
+            self._client, self._loop, self._lock = None, loop, asyncio.Lock()
+        assert self._lock is not None
+        return self._lock
+
+    async def aclose(self) -> None:
+        """Say QUIT and close the connection, if one is open."""
+        client, self._client = self._client, None
+        if client is None or not client.is_connected:
+            return
+        try:
+            await client.quit()
+        except (aiosmtplib.SMTPException, OSError, TimeoutError):
+            client.close()
+
+
+def _classify(code: int, text: str) -> DeliveryFailure:
+    if 500 <= code < 600:
+        return PermanentFailure(f"SMTP refused: {text}")
+    if code == 421:  # the server is shutting the channel, not refusing this message
+        return ChannelUnavailable(f"SMTP unavailable: {text}")
+    return TemporaryFailure(f"SMTP deferred: {text}")
+
+
+def channels_from_env(env: Mapping[str, str] | None = None) -> dict[str, Channel]:
+    """The channels this process delivers through: `email` (SMTP from the environment) and `inbox`."""
+    return {"email": SmtpChannel(SmtpSettings.from_env(env)), "inbox": InboxChannel()}

@@ -1,0 +1,205 @@
+"""The in-process job runner of embedded mode (one machine, SQLite, the demo).
+
+Production runs the job functions in Celery workers (`worker.py`); embedded
+mode runs the same functions on the web app's own event loop, as a task the
+app's lifespan starts and stops:
+
+    runner = EmbeddedRunner(registry, clock=clock)
+    runner.start()          # inside the running loop
+    ...
+    await runner.stop()     # before the database is closed
+
+Every `interval` seconds, and at once when woken, the runner delivers the
+outbox; due timers and overdue escalations run every `timers_every`
+seconds, digests every `digests_every`. Whoever commits outbox rows may call
+the module's `wake()` (the web API does, through `bell.ring()`) so delivery
+does not wait for the next tick; waking is optional — the tick alone
+delivers everything, a little later. A job that raises is logged and the
+loop goes on; `stop()` lets the current round finish (or cancels it after
+a timeout) and returns.
+
+`jobs_mode(db_url)` says which runner a process uses: `KOMUNIKATOR_JOBS`
+(`embedded`, `celery` or `off`) if set, else `embedded` on SQLite and
+`celery` on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Literal
+
+from komunikator.engine.delivery.digest import send_digests
+from komunikator.engine.delivery.timers import fire_due_timers
+from komunikator.engine.store import db
+from komunikator.engine.tenants import TenantRegistry
+
+log = logging.getLogger(__name__)
+
+JOBS_ENV = "KOMUNIKATOR_JOBS"
+JobsMode = Literal["embedded", "celery", "off"]
+_MODES: tuple[JobsMode, ...] = ("embedded", "celery", "off")
+
+#: The runner started last in this process (what `wake()` wakes).
+_current: EmbeddedRunner | None = None
+
+
+def jobs_mode(db_url: str | None = None) -> JobsMode:
+    """Who runs the jobs: `KOMUNIKATOR_JOBS`, else `embedded` on SQLite and `celery` otherwise."""
+    mode = os.environ.get(JOBS_ENV, "").strip().lower()
+    if mode:
+        if mode not in _MODES:
+            raise ValueError(f"{JOBS_ENV} must be one of {', '.join(_MODES)}, not {mode!r}")
+        return mode  # type: ignore[return-value]
+    return "embedded" if db.dialect(db_url or db.database_url()) == "sqlite" else "celery"
+
+
+def wake() -> bool:
+    """Have the running embedded runner deliver now; False when none runs in this process.
+
+    Safe to call from any thread.
+    """
+    runner = _current
+    if runner is None or not runner.running:
+        return False
+    runner.wake()
+    return True
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class EmbeddedRunner:
+    """Runs the delivery, timer and digest jobs on the current event loop until stopped."""
+
+    def __init__(
+        self,
+        registry: TenantRegistry,
+        *,
+        clock: Callable[[], datetime] = _utc_now,
+        interval: float = 3.0,
+        timers_every: float = 30.0,
+        digests_every: float = 300.0,
+    ) -> None:
+        self.registry = registry
+        self.clock = clock
+        self.interval = interval
+        self.timers_every = timers_every
+        self.digests_every = digests_every
+        self.rounds = 0  # completed rounds, for tests and diagnostics
+        self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._woken: asyncio.Event | None = None
+        self._stopping = False
+        self._last_run: dict[str, float] = {}
+
+    @property
+    def running(self) -> bool:
+        """Whether the loop task is alive."""
+        return self._task is not None and not self._task.done()
+
+    def start(self) -> None:
+        """Start the loop as a task of the running event loop; `wake()` reaches it from now on."""
+        global _current
+        if self.running:
+            return
+        self._loop = asyncio.get_running_loop()
+        self._woken = asyncio.Event()
+        self._stopping = False
+        self._task = self._loop.create_task(self._run(), name="komunikator-embedded-jobs")
+        _current = self
+
+    def wake(self) -> None:
+        """Run a delivery round now (from any thread)."""
+        loop, woken = self._loop, self._woken
+        if loop is None or woken is None or loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            woken.set()
+        else:
+            loop.call_soon_threadsafe(woken.set)
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Finish the current round (cancel it after `timeout` seconds) and end the loop."""
+        global _current
+        if _current is self:
+            _current = None
+        task = self._task
+        if task is None:
+            return
+        self._stopping = True
+        self.wake()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout)
+        except TimeoutError:
+            log.warning("the embedded job runner did not stop within %s s: cancelling it", timeout)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._task = None
+        await self._close_channels()
+
+    async def run_once(self, *, everything: bool = True) -> None:
+        """One round: deliver; timers and digests too when `everything` or their period has passed."""
+        await self._guarded("deliver", self._deliver)
+        for name, every, job in (
+            ("timers", self.timers_every, self._timers),
+            ("digests", self.digests_every, self._digests),
+        ):
+            last = self._last_run.get(name)
+            if everything or last is None or time.monotonic() - last >= every:
+                self._last_run[name] = time.monotonic()
+                await self._guarded(name, job)
+        self.rounds += 1
+
+    async def _run(self) -> None:
+        woken = self._woken
+        if woken is None:
+            raise RuntimeError("start() the runner first")
+        log.info("embedded job runner started (every %s s)", self.interval)
+        while not self._stopping:
+            await self.run_once(everything=False)
+            if self._stopping:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(woken.wait(), self.interval)
+            woken.clear()
+        log.info("embedded job runner stopped")
+
+    async def _guarded(self, name: str, job: Callable[[], Awaitable[object]]) -> None:
+        try:
+            await job()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a failing job must never end the loop
+            log.exception("embedded job %r failed; it runs again on the next round", name)
+
+    async def _deliver(self) -> None:
+        from komunikator.engine.delivery.jobs import deliver_pending  # the delivery job's own module
+
+        await deliver_pending(self.registry, now=self.clock(), worker="embedded")
+
+    async def _close_channels(self) -> None:
+        from komunikator.engine.delivery.channels import close_channels
+        from komunikator.engine.delivery.jobs import default_channels
+
+        try:
+            await close_channels(default_channels())  # say QUIT: the connection belongs to this loop
+        except Exception:
+            log.exception("closing the delivery channels failed")
+
+    async def _timers(self) -> None:
+        await fire_due_timers(self.registry, now=self.clock())
+
+    async def _digests(self) -> None:
+        await send_digests(self.registry, now=self.clock())

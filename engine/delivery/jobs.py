@@ -1,0 +1,395 @@
+"""The delivery job: claim pending outbox rows with a lease, send them, mark them.
+
+    report = await deliver_pending(registry)          # Celery task, embedded runner, CLI
+    report.claimed, report.sent, report.failed, report.retried
+
+1. **Claim** (one short transaction): `UPDATE outbox SET claimed_until = now +
+   lease, attempts = attempts + 1 WHERE id IN (SELECT … pending, lease free,
+   due … ORDER BY id LIMIT n [FOR UPDATE SKIP LOCKED]) RETURNING …`. Two
+   workers never hold the same row; a worker that dies leaves leases that
+   expire, and the rows are claimed again (`attempts` counts every claim).
+2. **Send** outside any transaction: resolve the recipients
+   (`recipients.py`), render per recipient and locale (`render.py`), hand each
+   message to the row's channel (`channels.py`). A row's Message-ID for a
+   recipient derives from the tenant, the row's `dedupe_key` and the address:
+   a resend after a crash carries the same one, so receivers can drop it.
+3. **Mark** each row as soon as it is done, so a crash resends at most the
+   row in flight:
+   - `sent` (with `sent_at`); a row that reaches nobody is `sent` with a note
+     in `last_error` (no error loop);
+   - a temporary failure (4xx) backs off exponentially (`backoff_base × 2^(attempts-1)`,
+     capped) and becomes `failed` after `max_attempts` claims;
+   - the channel being unreachable (SMTP down, login refused) backs off the
+     same way but never gives the row up: it goes out when the server returns;
+   - a permanent failure (5xx for every recipient, a template that does not
+     render, an unknown reference) is `failed` at once, with the reason;
+   - recipients already reached are remembered (`payload.delivered`, their
+     Message-IDs) and skipped when a partly delivered row is retried;
+   - rows of a channel this process has no `Channel` for (`push`, until the
+     portal brings it) stay `pending` with `last_error` "push channel not
+     configured", looked at again after `unconfigured_delay` (attempts not counted).
+
+Payload keys read (written by `engine/service/apply.py` and by jobs):
+`template`, `recipients`, `ticket` (number), `task` (key), `locale`, and
+optionally `comment` (text), `message` ({text, sender_name}), `digest`
+(the digest's variables), `delivered` (kept by this module).
+
+Settings (`DeliverySettings.from_env`): `KOMUNIKATOR_OUTBOX_MAX_ATTEMPTS`
+(default 8), `KOMUNIKATOR_OUTBOX_BACKOFF_SECONDS` (60),
+`KOMUNIKATOR_OUTBOX_BACKOFF_CAP_SECONDS` (3600).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from tortoise.transactions import in_transaction
+
+from komunikator.engine.compiled import CompiledTenant
+from komunikator.engine.delivery.channels import (
+    Channel,
+    ChannelUnavailable,
+    OutgoingMessage,
+    PermanentFailure,
+    TemporaryFailure,
+    channels_from_env,
+)
+from komunikator.engine.delivery.recipients import Addressee, RecipientResolver, UnknownReference
+from komunikator.engine.delivery.render import MessageSubject, RenderError, build_context, render_message, tenant_host
+from komunikator.engine.schema.base import text_for
+from komunikator.engine.store import db
+from komunikator.engine.store.models import Task, Ticket
+from komunikator.engine.store.scope import TenantScope, list_tenants
+from komunikator.engine.tenants import TenantRegistry
+
+log = logging.getLogger(__name__)
+
+#: `last_error` of rows whose channel this process cannot deliver through.
+NOT_CONFIGURED = "{channel} channel not configured"
+#: The columns a claim returns, in order.
+CLAIMED_COLUMNS = ("id", "tenant_id", "ticket_id", "kind", "channel", "dedupe_key", "payload", "attempts")
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """Retry policy."""
+
+    max_attempts: int = 8
+    backoff_base: timedelta = timedelta(minutes=1)
+    backoff_cap: timedelta = timedelta(hours=1)
+    #: when rows of a channel without a `Channel` are looked at again
+    unconfigured_delay: timedelta = timedelta(hours=1)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> DeliverySettings:
+        """Settings from `KOMUNIKATOR_OUTBOX_*` (module docstring); ValueError if malformed."""
+        env = os.environ if env is None else env
+        try:
+            attempts = int(env.get("KOMUNIKATOR_OUTBOX_MAX_ATTEMPTS", "8"))
+            base = float(env.get("KOMUNIKATOR_OUTBOX_BACKOFF_SECONDS", "60"))
+            cap = float(env.get("KOMUNIKATOR_OUTBOX_BACKOFF_CAP_SECONDS", "3600"))
+        except ValueError as error:
+            raise ValueError(f"KOMUNIKATOR_OUTBOX_*: {error}") from None
+        if attempts < 1 or base <= 0 or cap < base:
+            raise ValueError("KOMUNIKATOR_OUTBOX_*: need MAX_ATTEMPTS ≥ 1 and 0 < BACKOFF_SECONDS ≤ BACKOFF_CAP_SECONDS")
+        return cls(attempts, timedelta(seconds=base), timedelta(seconds=cap))
+
+    def backoff(self, attempts: int) -> timedelta:
+        """How long to wait after the `attempts`-th failed claim."""
+        return min(self.backoff_base * (2 ** min(max(attempts - 1, 0), 30)), self.backoff_cap)
+
+
+@dataclass
+class DeliveryReport:
+    """What one `deliver_pending` call did."""
+
+    claimed: int = 0
+    sent: int = 0
+    failed: int = 0
+    retried: int = 0
+    #: rows put back untouched: no channel for them in this process
+    deferred: int = 0
+    #: messages handed to channels (one row may reach several recipients)
+    messages: int = 0
+
+    def __add__(self, other: DeliveryReport) -> DeliveryReport:
+        return DeliveryReport(*(getattr(self, f) + getattr(other, f) for f in _REPORT_FIELDS))
+
+
+_REPORT_FIELDS = ("claimed", "sent", "failed", "retried", "deferred", "messages")
+
+
+@dataclass(frozen=True)
+class ClaimedRow:
+    """An outbox row this worker holds a lease on."""
+
+    id: int
+    tenant_id: int
+    ticket_id: int | None
+    kind: str
+    channel: str
+    dedupe_key: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+# -- claiming -----------------------------------------------------------------------------------
+
+
+def claim_sql(dialect: str) -> str:
+    """The claiming statement for `sqlite` or `postgres`.
+
+    Parameters, in order: lease end, now, now, limit.
+    """
+    if dialect == "postgres":
+        lease_end, now1, now2, limit, lock = "$1", "$2", "$3", "$4", " FOR UPDATE SKIP LOCKED"
+    elif dialect == "sqlite":
+        # SQLite has one writer at a time: the UPDATE is atomic without row locks
+        lease_end, now1, now2, limit, lock = "?", "?", "?", "?", ""
+    else:
+        raise ValueError(f"unsupported dialect {dialect!r}")
+    columns = ", ".join(CLAIMED_COLUMNS)
+    return (  # noqa: S608 - only the dialect's placeholders are interpolated
+        f"UPDATE outbox SET claimed_until = {lease_end}, attempts = attempts + 1 "
+        f"WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' "
+        f"AND (claimed_until IS NULL OR claimed_until < {now1}) "
+        f"AND (next_attempt_at IS NULL OR next_attempt_at <= {now2}) "
+        f"ORDER BY id LIMIT {limit}{lock}) "
+        f"RETURNING {columns}"
+    )
+
+
+async def claim(now: datetime, limit: int, lease: timedelta) -> list[ClaimedRow]:
+    """Take up to `limit` due rows (any tenant) for `lease`; committed before returning."""
+    dialect = "postgres" if db.connection().capabilities.dialect == "postgres" else "sqlite"
+    async with in_transaction(db.CONNECTION) as connection:
+        # execute_query_dict: Tortoise's asyncpg `execute_query` drops the rows of an UPDATE … RETURNING
+        rows = await connection.execute_query_dict(claim_sql(dialect), [now + lease, now, now, limit])
+    claimed = [_row(dict(r)) for r in rows]
+    claimed.sort(key=lambda r: r.id)
+    return claimed
+
+
+def _row(raw: dict[str, Any]) -> ClaimedRow:
+    payload = raw["payload"]
+    if isinstance(payload, str | bytes):
+        payload = json.loads(payload)
+    return ClaimedRow(
+        id=int(raw["id"]), tenant_id=int(raw["tenant_id"]),
+        ticket_id=int(raw["ticket_id"]) if raw["ticket_id"] is not None else None,
+        kind=raw["kind"], channel=raw["channel"], dedupe_key=raw["dedupe_key"],
+        payload=dict(payload or {}), attempts=int(raw["attempts"]),
+    )
+
+
+# -- the job ------------------------------------------------------------------------------------
+
+_default_channels: dict[str, Channel] | None = None
+
+
+def default_channels() -> dict[str, Channel]:
+    """The process-wide channels (`channels_from_env`), made on first use and kept (SMTP stays connected)."""
+    global _default_channels  # noqa: PLW0603 - one set of connections per process
+    if _default_channels is None:
+        _default_channels = channels_from_env()
+    return _default_channels
+
+
+async def deliver_pending(
+    registry: TenantRegistry,
+    *,
+    now: datetime | None = None,
+    limit: int = 100,
+    lease: timedelta = timedelta(minutes=5),
+    worker: str = "",
+    channels: Mapping[str, Channel] | None = None,
+    settings: DeliverySettings | None = None,
+) -> DeliveryReport:
+    """Claim up to `limit` due outbox rows, deliver them, mark each; return the counts.
+
+    `channels` defaults to `default_channels()`; `settings` to `DeliverySettings.from_env()`.
+    Call it again while `claimed == limit` to drain a backlog.
+    """
+    now = now or datetime.now(UTC)
+    channels = default_channels() if channels is None else channels
+    settings = settings or DeliverySettings.from_env()
+    rows = await claim(now, limit, lease)
+    report = DeliveryReport(claimed=len(rows))
+    if not rows:
+        return report
+    slugs = {t.id: t.slug for t in await list_tenants()}
+    batches: dict[int, _TenantBatch] = {}
+    for row in rows:
+        batch = batches.get(row.tenant_id)
+        if batch is None:
+            slug = slugs.get(row.tenant_id, "")
+            batch = batches[row.tenant_id] = _TenantBatch(
+                TenantScope(row.tenant_id), slug, registry.tenants.get(slug), registry.base_domain
+            )
+        outcome = await batch.deliver(row, channels, report)
+        await _mark(batch.scope, row, outcome, now, settings, report)
+        if outcome.kind in ("retry", "failed"):
+            log.warning("outbox %s (%s, %s) %s: %s [worker %s]", row.id, batch.slug, row.channel, outcome.kind,
+                        outcome.error, worker or "-")
+    return report
+
+
+@dataclass
+class _Outcome:
+    kind: Literal["sent", "retry", "failed", "deferred"]
+    error: str | None = None
+    #: Message-IDs reached before this attempt and during it
+    delivered: list[str] = field(default_factory=list)
+    #: whether the failure lies with the channel (never gives the row up)
+    unavailable: bool = False
+
+
+class _TenantBatch:
+    """One tenant's rows within a call: caches its tickets, tasks and people."""
+
+    def __init__(self, scope: TenantScope, slug: str, tenant: CompiledTenant | None, base_domain: str) -> None:
+        self.scope = scope
+        self.slug = slug
+        self.tenant = tenant
+        self.base_domain = base_domain
+        self.resolver = RecipientResolver(scope, tenant) if tenant is not None else None
+        self._tickets: dict[int, Ticket | None] = {}
+        self._tasks: dict[tuple[int, str], Task | None] = {}
+        #: channels found unreachable in this call: their remaining rows wait without trying
+        self.down: dict[str, str] = {}
+
+    async def deliver(self, row: ClaimedRow, channels: Mapping[str, Channel], report: DeliveryReport) -> _Outcome:
+        channel = channels.get(row.channel)
+        if channel is None:
+            return _Outcome("deferred", NOT_CONFIGURED.format(channel=row.channel))
+        if self.tenant is None or self.resolver is None:
+            return _Outcome("retry", f"tenant {self.slug or row.tenant_id!r} is not configured in this process")
+        if row.channel in self.down:
+            return _Outcome("retry", self.down[row.channel], unavailable=True)
+        try:
+            messages = await self._messages(row, self.tenant, self.resolver)
+        except (RenderError, UnknownReference) as error:
+            return _Outcome("failed", str(error))
+        if messages is None:
+            return _Outcome("failed", f"the ticket of outbox row {row.id} no longer exists")
+        if not messages:
+            return _Outcome("sent", "no recipients: " + ", ".join(map(str, row.payload.get("recipients", []))))
+        delivered = list(row.payload.get("delivered", []))
+        refused: list[str] = []
+        for message in messages:
+            if message.message_id in delivered:
+                continue
+            try:
+                await channel.send(message)
+            except ChannelUnavailable as error:
+                self.down[row.channel] = str(error)
+                return _Outcome("retry", str(error), delivered, unavailable=True)
+            except TemporaryFailure as error:
+                return _Outcome("retry", f"{message.to}: {error}", delivered)
+            except PermanentFailure as error:
+                refused.append(f"{message.to}: {error}")
+                continue
+            report.messages += 1
+            delivered.append(message.message_id)
+        if refused and len(refused) == len(messages):
+            return _Outcome("failed", "; ".join(refused), delivered)
+        return _Outcome("sent", "; ".join(refused) or None, delivered)
+
+    async def _messages(
+        self, row: ClaimedRow, tenant: CompiledTenant, resolver: RecipientResolver
+    ) -> list[OutgoingMessage] | None:
+        ticket = await self._ticket(row)
+        if ticket is None and row.payload.get("ticket"):
+            return None
+        task = await self._task(ticket, row.payload.get("task"))
+        refs = [str(r) for r in row.payload.get("recipients", [])]
+        people = await resolver.resolve(refs, ticket, task)
+        assignee_name = ""
+        if task is not None and task.assignee_id is not None:  # type: ignore[attr-defined]
+            user = await resolver.user(task.assignee_id)  # type: ignore[attr-defined]
+            assignee_name = (user.display_name or user.email) if user is not None else ""
+        about = MessageSubject(ticket, task, assignee_name, row.payload)
+        template = str(row.payload.get("template") or row.kind)
+        return [self._message(row, tenant, template, person, about) for person in people]
+
+    def _message(
+        self, row: ClaimedRow, tenant: CompiledTenant, template: str, person: Addressee, about: MessageSubject
+    ) -> OutgoingMessage:
+        locale = person.locale or str(row.payload.get("locale") or tenant.config.locale)
+        if locale not in tenant.config.locales:
+            locale = tenant.config.locale
+        context = build_context(tenant, self.base_domain, locale, person.name, about)
+        rendered = render_message(tenant, template, locale, context)
+        host = tenant_host(tenant, self.base_domain)
+        return OutgoingMessage(
+            channel=row.channel, to=person.address, subject=rendered.subject, text=rendered.text,
+            html=rendered.html, short=rendered.short or rendered.subject,
+            message_id=message_id(tenant.slug, row.dedupe_key, person.address, host),
+            recipient_name=person.name, sender_name=text_for(dict(tenant.config.name), locale, tenant.config.locale),
+            reply_to=tenant.config.contact.email, locale=locale, tenant=tenant.slug, outbox_id=row.id,
+        )
+
+    async def _ticket(self, row: ClaimedRow) -> Ticket | None:
+        if row.ticket_id is None:
+            return None
+        if row.ticket_id not in self._tickets:
+            self._tickets[row.ticket_id] = await self.scope.tickets().get_or_none(id=row.ticket_id)
+        return self._tickets[row.ticket_id]
+
+    async def _task(self, ticket: Ticket | None, key: Any) -> Task | None:
+        if ticket is None or not key:
+            return None
+        cache_key = (ticket.id, str(key))
+        if cache_key not in self._tasks:
+            self._tasks[cache_key] = await self.scope.tasks().get_or_none(ticket_id=ticket.id, key=str(key))
+        return self._tasks[cache_key]
+
+
+def message_id(tenant: str, dedupe_key: str, address: str, host: str) -> str:
+    """The Message-ID of an outbox row's message to `address`: the same on every resend."""
+    digest = hashlib.sha256(f"{tenant}\0{dedupe_key}\0{address.strip().lower()}".encode()).hexdigest()[:32]
+    return f"<{digest}@{host}>"
+
+
+# -- marking ------------------------------------------------------------------------------------
+
+
+async def _mark(
+    scope: TenantScope, row: ClaimedRow, outcome: _Outcome, now: datetime, settings: DeliverySettings,
+    report: DeliveryReport,
+) -> None:
+    # `attempts` identifies this claim: a row re-claimed by another worker after our lease
+    # expired is theirs to mark, except that "sent" is always right to record.
+    mine = scope.outbox().filter(id=row.id, status="pending", attempts=row.attempts)
+    if outcome.kind == "sent":
+        await scope.outbox().filter(id=row.id).update(
+            status="sent", sent_at=now, claimed_until=None, last_error=outcome.error
+        )
+        report.sent += 1
+    elif outcome.kind == "deferred":
+        await mine.update(claimed_until=None, attempts=row.attempts - 1, last_error=outcome.error,
+                          next_attempt_at=now + settings.unconfigured_delay)
+        report.deferred += 1
+    elif outcome.kind == "failed" or (not outcome.unavailable and row.attempts >= settings.max_attempts):
+        error = outcome.error if outcome.kind == "failed" else f"gave up after {row.attempts} attempts: {outcome.error}"
+        await mine.update(status="failed", claimed_until=None, last_error=error,
+                          **_delivered(row, outcome))
+        report.failed += 1
+    else:
+        await mine.update(claimed_until=None, last_error=outcome.error,
+                          next_attempt_at=now + settings.backoff(row.attempts), **_delivered(row, outcome))
+        report.retried += 1
+
+
+def _delivered(row: ClaimedRow, outcome: _Outcome) -> dict[str, Any]:
+    """The payload update remembering who was reached, if that changed."""
+    if outcome.delivered == list(row.payload.get("delivered", [])):
+        return {}
+    return {"payload": {**row.payload, "delivered": outcome.delivered}}

@@ -1,0 +1,174 @@
+"""Who a notification reaches: recipient references resolved at delivery time.
+
+Outbox rows name their recipients with the reference forms of
+`engine/schema/refs.py` (plus `user:ID` for jobs that address one person,
+such as the staff digest). They are resolved when the row is delivered, for
+the ticket's tenant, so a message reaches whoever holds the role or the task
+then:
+
+| reference | reaches |
+| --- | --- |
+| `reporter` | the reporter contact's e-mail (unless erased), else the reporter's account |
+| `followers` | every follower (account or contact) with an e-mail |
+| `assignee` | the person the row's task is assigned to (nobody if the task is the unit's) |
+| `task_unit` | the row's task's unit (see "a unit" below) |
+| `category.unit` | the ticket's responsible unit (see "a unit" below) |
+| `unit:UNIT` | that unit (see "a unit" below) |
+| `role:ROLE` | active members holding ROLE in any internal unit |
+| `role:ROLE@unit:UNIT` | active members holding ROLE in UNIT or a unit below it |
+| `role:ROLE@responsible_unit` | the same, for the ticket's responsible unit |
+| `user:ID` | that account, if active |
+
+A unit: an external unit without accounts gets its e-mail address from the
+YAML; any other unit reaches its active members who hold a task-handling
+role in it, or, when it has none, its e-mail address from the YAML.
+
+Addresses are de-duplicated (case-insensitively) across the references of
+one row; an erased contact or an inactive account reaches no one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from komunikator.engine.compiled import CompiledTenant
+from komunikator.engine.schema.base import text_for
+from komunikator.engine.schema.refs import Recipient, parse_recipient
+from komunikator.engine.store.models import Membership, ReporterContact, Task, Ticket, User
+from komunikator.engine.store.scope import TenantScope
+
+
+class UnknownReference(ValueError):
+    """A recipient reference that is none of the known forms."""
+
+
+@dataclass(frozen=True)
+class Addressee:
+    """One resolved recipient."""
+
+    address: str
+    name: str = ""
+    #: the recipient's own locale, when known (accounts and contacts have none yet)
+    locale: str | None = None
+    user_id: int | None = None
+
+
+class RecipientResolver:
+    """Resolves references for one tenant; caches what it reads (use one per delivery batch)."""
+
+    def __init__(self, scope: TenantScope, tenant: CompiledTenant) -> None:
+        self.scope = scope
+        self.tenant = tenant
+        self._users: dict[int, User | None] = {}
+        self._contacts: dict[int, ReporterContact | None] = {}
+        self._memberships: list[Membership] | None = None
+
+    async def resolve(self, refs: Sequence[str], ticket: Ticket | None, task: Task | None) -> list[Addressee]:
+        """Everyone `refs` name for `ticket` (and `task`), each address once, in reference order."""
+        found: dict[str, Addressee] = {}
+        for ref in refs:
+            for person in await self._one(ref, ticket, task):
+                found.setdefault(person.address.lower(), person)
+        return list(found.values())
+
+    async def _one(self, ref: str, ticket: Ticket | None, task: Task | None) -> list[Addressee]:
+        if ref.startswith("user:"):
+            user_id = ref.removeprefix("user:")
+            if not user_id.isdigit():
+                raise UnknownReference(f"{ref!r} is not a recipient: write user:ID")
+            return self._people([await self.user(int(user_id))])
+        try:
+            recipient = parse_recipient(ref)
+        except ValueError as error:
+            raise UnknownReference(str(error)) from None
+        return await self._recipient(recipient, ticket, task)
+
+    async def _recipient(self, r: Recipient, ticket: Ticket | None, task: Task | None) -> list[Addressee]:
+        if r.kind == "reporter":
+            return await self._reporter(ticket) if ticket is not None else []
+        if r.kind == "followers":
+            return await self._followers(ticket) if ticket is not None else []
+        if r.kind == "assignee":
+            assignee_id = task.assignee_id if task is not None else None  # type: ignore[attr-defined]
+            return self._people([await self.user(assignee_id)]) if assignee_id is not None else []
+        if r.kind == "task_unit":
+            return await self.unit(task.unit) if task is not None else []
+        if r.kind == "responsible_unit":
+            return await self.unit(ticket.responsible_unit) if ticket is not None else []
+        if r.kind == "unit":
+            return await self.unit(r.unit or "")
+        # role:
+        if r.scope == "any":
+            units = {u for u, spec in self.tenant.units.items() if not spec.external}
+        else:
+            target = r.unit if r.scope == "unit" else (ticket.responsible_unit if ticket is not None else None)
+            if target is None:
+                return []
+            units = set(self.tenant.unit_subtree.get(target, frozenset({target})))
+        return await self._members(lambda m: m.role == r.role and m.unit in units)
+
+    async def unit(self, unit_id: str) -> list[Addressee]:
+        """A unit's task handlers, or its e-mail address (external without accounts, or nobody inside)."""
+        spec = self.tenant.units.get(unit_id)
+        if spec is None:
+            return []
+        by_mail = [Addressee(spec.email, text_for(dict(spec.name), self.tenant.config.locale))] if spec.email else []
+        if spec.external and not spec.accounts:
+            return by_mail
+        roles = self.tenant.roles
+        members = await self._members(
+            lambda m: m.unit == unit_id and m.role in roles and roles[m.role].handles_tasks
+        )
+        return members or by_mail
+
+    # -- people ---------------------------------------------------------------------------------
+
+    async def _reporter(self, ticket: Ticket) -> list[Addressee]:
+        contact = await self._contact(ticket.reporter_contact_id)  # type: ignore[attr-defined]
+        if contact is not None and contact.email and contact.erased_at is None:
+            return [Addressee(contact.email, contact.name or "")]
+        return self._people([await self.user(ticket.reporter_user_id)])  # type: ignore[attr-defined]
+
+    async def _followers(self, ticket: Ticket) -> list[Addressee]:
+        found: list[Addressee] = []
+        for follower in await self.scope.followers().filter(ticket_id=ticket.id).order_by("id"):
+            if follower.user_id is not None:  # type: ignore[attr-defined]
+                found += self._people([await self.user(follower.user_id)])  # type: ignore[attr-defined]
+            else:
+                contact = await self._contact(follower.contact_id)  # type: ignore[attr-defined]
+                if contact is not None and contact.email and contact.erased_at is None:
+                    found.append(Addressee(contact.email, contact.name or ""))
+        return found
+
+    async def _members(self, wanted: Callable[[Membership], bool]) -> list[Addressee]:
+        if self._memberships is None:
+            self._memberships = list(await self.scope.memberships().order_by("id"))
+            ids = {m.user_id for m in self._memberships}  # type: ignore[attr-defined]
+            missing = ids - self._users.keys()
+            if missing:
+                for user in await self.scope.users().filter(id__in=missing):
+                    self._users[user.id] = user
+        users = [self._users.get(m.user_id) for m in self._memberships if wanted(m)]  # type: ignore[attr-defined]
+        return self._people(users)
+
+    @staticmethod
+    def _people(users: Sequence[User | None]) -> list[Addressee]:
+        return [
+            Addressee(u.email, u.display_name, None, u.id) for u in users if u is not None and u.active and u.email
+        ]
+
+    async def user(self, user_id: int | None) -> User | None:
+        """The account with this id (cached), or None."""
+        if user_id is None:
+            return None
+        if user_id not in self._users:
+            self._users[user_id] = await self.scope.users().get_or_none(id=user_id)
+        return self._users[user_id]
+
+    async def _contact(self, contact_id: int | None) -> ReporterContact | None:
+        if contact_id is None:
+            return None
+        if contact_id not in self._contacts:
+            self._contacts[contact_id] = await self.scope.reporter_contacts().get_or_none(id=contact_id)
+        return self._contacts[contact_id]

@@ -1,0 +1,674 @@
+"""Plan a demo city's tickets: who reports what, where and when, and what happens next.
+
+Pure and deterministic: `plan_tickets(tenant, count, seed, end, …)` returns
+the same plans for the same arguments, whatever the database holds. Each
+plan is a submission plus a story — dated steps (verify, take, complete,
+delegate, withdraw, ask the resident, reject, merge as a duplicate, reopen,
+comments …) that `seed.py` drives through the service layer.
+
+A ticket's scenario depends on its age (yesterday's reports are still new,
+last quarter's are mostly resolved); a coverage pass first places, in every
+process, at least one ticket in each state the process can reach and one of
+each kind of story (delegated, withdrawn, reopened, overdue, answered).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from komunikator.engine.compiled import CompiledCategory, CompiledTenant
+from komunikator.engine.schema.categories import Attribute
+from komunikator.engine.service import seed_content as content
+
+#: Share of tickets that are duplicates of an earlier one.
+DUPLICATE_SHARE = 0.06
+#: Weight of a weekend day against a weekday when residents report.
+WEEKEND_WEIGHT = 0.55
+#: Residents' reports by local hour (0–23): quiet nights, mornings and evenings busiest.
+HOUR_WEIGHTS = (0.2, 0.1, 0.1, 0.1, 0.1, 0.3, 1.0, 2.5, 4.0, 4.5, 4.0, 3.5, 3.5, 3.0, 3.0, 3.5, 4.0, 4.5, 4.5,
+                4.0, 3.5, 2.5, 1.2, 0.5)
+#: The office's working hours (local), when staff act.
+OFFICE_OPENS, OFFICE_CLOSES = 7.5, 15.5
+#: Timers of waiting states fire after 14 days: waiting tickets are younger.
+WAITING_MAX_AGE = 11
+
+
+@dataclass(frozen=True)
+class Step:
+    """One thing that happens to a ticket after it is submitted."""
+
+    at: datetime
+    kind: str  # see seed.py `_Story` for what each kind does
+    text: str | None = None
+    target: str | None = None  # a unit, category, priority or visibility, by kind
+    person: bool = False  # delegate: to a person of the target unit rather than to the unit
+    ref: int | None = None  # duplicate: the master's plan index
+
+
+@dataclass(frozen=True)
+class TicketPlan:
+    """A ticket to create and its story."""
+
+    index: int
+    scenario: str
+    process: str
+    created: datetime
+    channel: str  # public | staff
+    submission: Mapping[str, Any]  # intake.Submission fields
+    resident: int | None = None  # index into seed_content.RESIDENTS: the reporter has an account
+    photos: int = 0
+    steps: tuple[Step, ...] = ()
+
+
+# -- scenarios ------------------------------------------------------------------------------------
+#
+# A scenario is a list of (gap in hours, kind, options) steps; gaps are drawn
+# when the plan is made. `office` steps move to the next working hour.
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A story shape and when it is likely: weights for tickets younger than 3 days, 3–14 days, older."""
+
+    name: str
+    family: str  # simple (with a waiting state) | multi (parallel work, then acceptance)
+    weights: tuple[float, float, float]
+    needs: frozenset[str]  # the process transitions it fires
+    age: tuple[float, float]  # days: where a forced (coverage) instance is placed
+    build: Callable[[_Ctx], None]
+    ends_in: str  # the state the story ends in (documentation and the coverage pass)
+
+
+@dataclass
+class _Ctx:
+    """What a scenario builder writes into."""
+
+    rng: random.Random
+    slug: str
+    category: CompiledCategory
+    units: frozenset[str]  # units whose tasks someone can handle
+    reachable: bool  # the reporter can be asked
+    resident: bool  # the reporter has an account and can answer
+    steps: list[tuple[float, str, dict[str, Any]]] = field(default_factory=list)
+
+    def add(self, gap: float, kind: str, **options: Any) -> None:
+        self.steps.append((gap, kind, options))
+
+    def pick(self, options: Sequence[str]) -> str:
+        return self.rng.choice(list(options))
+
+    def hours(self, low: float, high: float) -> float:
+        return self.rng.uniform(low, high)
+
+    def verify(self) -> None:
+        note = self.pick(content.INTERNAL_NOTES) if self.rng.random() < 0.3 else None
+        if self.rng.random() < 0.12:
+            self.add(self.hours(0.2, 3), "edit", office=True)
+        if self.rng.random() < 0.1:
+            self.add(self.hours(0.1, 1), "priority", office=True, target=self.pick(("high", "urgent")))
+        self.add(self.hours(0.3, 20), "verify", office=True, text=note)
+        unit = self.category.unit
+        if unit not in self.units and self.rng.random() < 0.7:  # an external unit without accounts
+            self.add(self.hours(0.1, 1), "comment", office=True, target="to_unit",
+                     text=self.pick(content.MESSAGES_TO_UNIT))
+
+    def maybe_update(self) -> None:
+        roll = self.rng.random()
+        if roll < 0.3:
+            self.add(self.hours(2, 60), "comment", office=True, target="public", text=self.pick(content.PUBLIC_UPDATES))
+        elif roll < 0.55:
+            self.add(self.hours(1, 40), "comment", office=True, target="internal",
+                     text=self.pick(content.INTERNAL_NOTES))
+        elif roll < 0.62 and self.reachable:
+            self.add(self.hours(1, 30), "comment", office=True, target="to_reporter",
+                     text=self.pick(content.MESSAGES_TO_REPORTER))
+
+    def work(self, until_done: bool = True) -> None:
+        """Take the step's tasks, maybe post an update, then finish them."""
+        self.add(self.hours(0.5, 30), "take", office=True)
+        self.maybe_update()
+        if until_done:
+            self.add(self.hours(8, 160), "complete", office=True)
+
+    def delegate(self) -> None:
+        unit = self.category.unit
+        preferred = [u for u in content.DELEGATE_TO.get(unit, ()) if u in self.units and u != unit]
+        others = sorted(self.units - {unit})
+        targets = preferred or others
+        if targets:
+            self.add(self.hours(1, 30), "delegate", office=True, target=self.pick(targets),
+                     person=self.rng.random() < 0.3, text=self.pick(content.DELEGATE_REASONS))
+
+    def reject(self) -> None:
+        texts = content.REJECTIONS.get(self.slug) or content.REJECTIONS["zgierz"][2:3]
+        self.add(self.hours(0.5, 30), "reject", office=True, text=self.pick(texts))
+
+
+def _new(c: _Ctx) -> None:
+    if c.rng.random() < 0.25:
+        c.add(c.hours(0.2, 6), "comment", office=True, target="internal", text=c.pick(content.INTERNAL_NOTES))
+
+
+def _progress(c: _Ctx) -> None:
+    c.verify()
+    if c.rng.random() < 0.7:
+        c.add(c.hours(0.5, 30), "take", office=True)
+    c.maybe_update()
+
+
+def _overdue(c: _Ctx) -> None:
+    c.verify()
+    c.add(c.hours(1, 40), "take", office=True)
+    c.add(c.hours(24, 200), "comment", office=True, target="internal",
+          text="Termin przekroczony – czekamy na wykonawcę.")
+
+
+def _waiting(c: _Ctx) -> None:
+    c.verify()
+    c.add(c.hours(0.5, 20), "take", office=True)
+    c.add(c.hours(1, 24), "ask", office=True, text=c.pick(content.QUESTIONS))
+
+
+def _resolved(c: _Ctx) -> None:
+    c.verify()
+    c.work()
+
+
+def _delegated(c: _Ctx) -> None:
+    c.verify()
+    c.delegate()
+    c.work()
+
+
+def _answered(c: _Ctx) -> None:
+    c.verify()
+    c.add(c.hours(0.5, 20), "take", office=True)
+    c.add(c.hours(1, 24), "ask", office=True, text=c.pick(content.QUESTIONS))
+    if c.resident:
+        c.add(c.hours(2, 60), "answer", text=c.pick(content.ANSWERS))
+    else:
+        c.add(c.hours(24, 120), "resume", office=True, text=c.pick(content.RESUME_NOTES))
+    c.add(c.hours(8, 100), "complete", office=True)
+
+
+def _reclassified(c: _Ctx) -> None:
+    c.add(c.hours(0.3, 10), "reclassify", office=True)
+    c.verify()
+    c.work()
+
+
+def _withdrawn_new(c: _Ctx) -> None:
+    c.verify()
+    c.add(c.hours(1, 40), "withdraw", office=True, text=c.pick(content.WITHDRAW_REASONS))
+
+
+def _withdrawn_reverified(c: _Ctx) -> None:
+    _withdrawn_new(c)
+    c.add(c.hours(0.5, 20), "comment", office=True, target="internal",
+          text="Po wyjaśnieniu: sprawa zostaje w jednostce, ponowna weryfikacja.")
+    c.verify()
+    c.work()
+
+
+def _rejected(c: _Ctx) -> None:
+    c.reject()
+
+
+def _rejected_late(c: _Ctx) -> None:
+    c.verify()
+    c.add(c.hours(1, 40), "withdraw", office=True, text=c.pick(content.WITHDRAW_REASONS))
+    c.reject()
+
+
+def _reopened(c: _Ctx) -> None:
+    _resolved(c)
+    c.add(c.hours(24, 400), "reopen", office=True, text=c.pick(content.REOPEN_REASONS))
+
+
+def _reopened_resolved(c: _Ctx) -> None:
+    _reopened(c)
+    c.work()
+
+
+def _m_progress(c: _Ctx) -> None:
+    c.verify()
+    c.add(c.hours(0.5, 20), "take", office=True)
+    if c.rng.random() < 0.6:
+        c.add(c.hours(4, 60), "complete", office=True, target="one")
+    c.maybe_update()
+
+
+def _m_acceptance(c: _Ctx) -> None:
+    c.verify()
+    c.work()  # the parallel tasks are done: the acceptance task appears
+
+
+def _m_resolved(c: _Ctx) -> None:
+    _m_acceptance(c)
+    c.add(c.hours(2, 50), "complete", office=True)  # the responsible unit accepts
+
+
+def _m_refused(c: _Ctx) -> None:
+    _m_acceptance(c)
+    c.add(c.hours(2, 50), "withdraw", office=True, text=c.pick(content.REFUSED_ACCEPTANCE))
+
+
+def _m_delegated(c: _Ctx) -> None:
+    c.verify()
+    c.delegate()
+    c.work()
+    c.add(c.hours(2, 50), "complete", office=True)
+
+
+def _m_reopened(c: _Ctx) -> None:
+    _m_resolved(c)
+    c.add(c.hours(24, 400), "reopen", office=True, text=c.pick(content.REOPEN_REASONS))
+
+
+_S = frozenset
+SCENARIOS: tuple[Scenario, ...] = (
+    Scenario("new", "simple", (40, 4, 0.5), _S(), (0.1, 2), _new, "new"),
+    Scenario("withdrawn_to_new", "simple", (3, 4, 1), _S({"verify"}), (3, 20), _withdrawn_new, "new"),
+    Scenario("in_progress", "simple", (30, 25, 2), _S({"verify"}), (1, 10), _progress, "in_progress"),
+    Scenario("overdue", "simple", (0, 0, 4), _S({"verify"}), (45, 90), _overdue, "in_progress"),
+    Scenario("waiting", "simple", (5, 8, 0), _S({"verify", "ask_resident"}), (2, 9), _waiting,
+             "waiting_for_resident"),
+    Scenario("resolved", "simple", (6, 25, 45), _S({"verify"}), (10, 90), _resolved, "resolved"),
+    Scenario("delegated", "simple", (0, 6, 10), _S({"verify"}), (10, 90), _delegated, "resolved"),
+    Scenario("answered", "simple", (0, 4, 6), _S({"verify", "ask_resident", "resume"}), (15, 90), _answered,
+             "resolved"),
+    Scenario("reclassified", "simple", (2, 3, 4), _S({"verify"}), (10, 90), _reclassified, "resolved"),
+    Scenario("withdrawn_reverified", "simple", (0, 3, 4), _S({"verify"}), (15, 90), _withdrawn_reverified,
+             "resolved"),
+    Scenario("rejected", "simple", (6, 7, 8), _S({"reject"}), (3, 60), _rejected, "rejected"),
+    Scenario("rejected_late", "simple", (0, 2, 3), _S({"verify", "reject"}), (10, 60), _rejected_late, "rejected"),
+    Scenario("reopened", "simple", (0, 3, 3), _S({"verify", "reopen"}), (25, 40), _reopened, "in_progress"),
+    Scenario("reopened_resolved", "simple", (0, 1, 3), _S({"verify", "reopen"}), (40, 90), _reopened_resolved,
+             "resolved"),
+    Scenario("m_new", "multi", (30, 3, 0.5), _S(), (0.1, 2), _new, "new"),
+    Scenario("m_in_progress", "multi", (35, 30, 3), _S({"verify"}), (1, 8), _m_progress, "in_progress"),
+    Scenario("m_acceptance", "multi", (5, 15, 3), _S({"verify"}), (8, 20), _m_acceptance, "acceptance"),
+    Scenario("m_resolved", "multi", (0, 30, 60), _S({"verify"}), (15, 90), _m_resolved, "resolved"),
+    Scenario("m_refused", "multi", (0, 4, 4), _S({"verify"}), (15, 60), _m_refused, "new"),
+    Scenario("m_delegated", "multi", (0, 4, 6), _S({"verify"}), (15, 90), _m_delegated, "resolved"),
+    Scenario("m_rejected", "multi", (5, 6, 8), _S({"reject"}), (3, 60), _rejected, "rejected"),
+    Scenario("m_reopened", "multi", (0, 3, 4), _S({"verify", "reopen"}), (30, 45), _m_reopened, "in_progress"),
+)
+BY_NAME = {s.name: s for s in SCENARIOS}
+
+
+def family(tenant: CompiledTenant, process: str) -> str:
+    """`multi` for processes with an acceptance step, `simple` otherwise."""
+    return "multi" if "acceptance" in tenant.processes[process].states else "simple"
+
+
+def scenarios_for(tenant: CompiledTenant, process: str) -> list[Scenario]:
+    """The scenarios a process can play (it has every transition they fire)."""
+    transitions = tenant.processes[process].transitions
+    kind = family(tenant, process)
+    out = [s for s in SCENARIOS if s.family == kind and s.needs <= transitions.keys()]
+    if not _reclassifiable(tenant, process):
+        out = [s for s in out if s.name != "reclassified"]
+    return out
+
+
+def _has_sibling(tenant: CompiledTenant, category: CompiledCategory) -> bool:
+    return any(_siblings(tenant, category))
+
+
+def _siblings(tenant: CompiledTenant, category: CompiledCategory) -> list[str]:
+    """Categories a resident might pick by mistake for `category`: same group and process."""
+    return sorted(
+        c.name for c in tenant.categories.values()
+        if c.name != category.name and c.spec.group == category.spec.group and c.process == category.process
+        and not any(a.required for a in c.spec.attributes.values())
+    )
+
+
+def _reclassifiable(tenant: CompiledTenant, process: str) -> bool:
+    return any(_has_sibling(tenant, c) for c in tenant.categories.values() if c.process == process)
+
+
+# -- time -----------------------------------------------------------------------------------------
+
+
+def _local_hours(t: datetime, zone: ZoneInfo) -> tuple[datetime, float]:
+    local = t.astimezone(zone)
+    return local, local.hour + local.minute / 60
+
+
+def office_time(t: datetime, zone: ZoneInfo, rng: random.Random) -> datetime:
+    """`t`, or the start of the next working hours (Mon–Fri) plus a little, in UTC."""
+    local, hour = _local_hours(t, zone)
+    if local.weekday() < 5 and OFFICE_OPENS <= hour < OFFICE_CLOSES:
+        return t
+    day = local.date() if hour < OFFICE_OPENS else local.date() + timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    minutes = OFFICE_OPENS * 60 + rng.uniform(0, 150)
+    opening = datetime(day.year, day.month, day.day, tzinfo=zone) + timedelta(minutes=minutes)
+    return opening.astimezone(UTC)
+
+
+def submission_time(day_start: datetime, zone: ZoneInfo, rng: random.Random) -> datetime:
+    """A resident's reporting moment on a local day (`day_start` is local midnight)."""
+    hour = rng.choices(range(24), weights=HOUR_WEIGHTS)[0]
+    moment = day_start.replace(tzinfo=zone) + timedelta(hours=hour, minutes=rng.uniform(0, 59.9))
+    return moment.astimezone(UTC)
+
+
+def _random_day(rng: random.Random, end: datetime, zone: ZoneInfo, low: float, high: float) -> datetime:
+    """A local midnight between `high` and `low` days before `end`, weekends less likely."""
+    while True:
+        back = rng.uniform(low, high)
+        local = (end - timedelta(days=back)).astimezone(zone)
+        if local.weekday() < 5 or rng.random() < WEEKEND_WEIGHT:
+            return datetime(local.year, local.month, local.day)
+
+
+def _created(rng: random.Random, end: datetime, zone: ZoneInfo, low: float, high: float) -> datetime:
+    for _ in range(20):
+        moment = submission_time(_random_day(rng, end, zone, low, high), zone, rng)
+        if moment < end - timedelta(minutes=30):
+            return moment
+    return end - timedelta(hours=rng.uniform(1, 3))
+
+
+def _timeline(created: datetime, raw: list[tuple[float, str, dict[str, Any]]], end: datetime, zone: ZoneInfo,
+              rng: random.Random) -> tuple[Step, ...]:
+    """Date the steps: gaps after the previous step, office steps in working hours, all before `end`."""
+    steps: list[Step] = []
+    at = created
+    for position, (gap, kind, options) in enumerate(raw):
+        office = options.pop("office", False)
+        at = at + timedelta(hours=gap)
+        if office:
+            at = office_time(at, zone, rng)
+        latest = end - timedelta(minutes=2 * (len(raw) - position))
+        earliest = (steps[-1].at if steps else created) + timedelta(seconds=30)
+        at = max(min(at, latest), earliest)
+        steps.append(Step(at=at, kind=kind, **options))
+    return tuple(steps)
+
+
+# -- what residents write -------------------------------------------------------------------------
+
+
+def _description(rng: random.Random, category: CompiledCategory) -> str:
+    templates = content.DESCRIPTIONS.get(category.name)
+    landmark = rng.choice(content.LANDMARKS)
+    if templates:
+        body = rng.choice(templates).format(landmark=landmark)
+    else:
+        name = category.spec.name.get("pl") or category.name
+        body = f"{name.lower()} – {landmark}."
+    opening = rng.choice(content.OPENINGS)
+    text = f"{opening}{body}" if opening else body
+    return text[0].upper() + text[1:] + rng.choice(content.CLOSINGS)
+
+
+def _attribute(rng: random.Random, name: str, spec: Attribute, created: datetime) -> Any:
+    if spec.type == "choice":
+        return rng.choice(sorted(spec.values or {}))
+    if spec.type == "multichoice":
+        options = sorted(spec.values or {})
+        return sorted(rng.sample(options, k=min(len(options), rng.choice((1, 1, 2)))))
+    if spec.type == "number":
+        low = spec.min if spec.min is not None else 1
+        high = min(spec.max if spec.max is not None else low + 10, low + 6)
+        return int(rng.uniform(max(low, 1), max(high, 1)) + 0.5)
+    if spec.type == "datetime":
+        return (created - timedelta(hours=rng.uniform(2, 60))).date().isoformat()
+    text = rng.choice(content.TEXT_VALUES.get(name, ("b/d",)))
+    return text[: spec.max_length] if spec.max_length else text
+
+
+def _attributes(rng: random.Random, category: CompiledCategory, channel: str, created: datetime) -> dict[str, Any]:
+    out = {}
+    for name, spec in category.spec.attributes.items():
+        if spec.staff_only and channel != "staff":
+            continue
+        if spec.required or rng.random() < 0.6:
+            out[name] = _attribute(rng, name, spec, created)
+    return out
+
+
+def _fold(text: str) -> str:
+    table = str.maketrans("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ", "acelnoszzACELNOSZZ")
+    return text.translate(table).lower()
+
+
+def _person(rng: random.Random, phone_only: bool = False) -> dict[str, Any]:
+    first, last = rng.choice(content.FIRST_NAMES), rng.choice(content.LAST_NAMES)
+    if first.endswith("a") and last.endswith("ski"):
+        last = last[:-1] + "a"  # Kowalski → Kowalska
+    elif first.endswith("a") and last.endswith("cki"):
+        last = last[:-1] + "a"
+    person: dict[str, Any] = {"name": f"{first} {last}"}
+    if not phone_only:
+        style = rng.choice(("{f}.{l}", "{f}{l}", "{i}.{l}", "{f}.{l}{n}"))
+        local = style.format(f=_fold(first), l=_fold(last), i=_fold(first[0]), n=rng.randint(1, 99))
+        person["email"] = f"{local}@example.pl"
+    if phone_only or rng.random() < 0.3:
+        person["phone"] = f"+48 {rng.randint(500, 899)} {rng.randint(100, 999)} {rng.randint(100, 999)}"
+    return person
+
+
+def _place(rng: random.Random, tenant: CompiledTenant, category: str) -> tuple[str | None, float, float]:
+    places = content.SHORE_PLACES.get(tenant.slug) if category == "lakeshore_litter" else None
+    places = places or content.PLACES.get(tenant.slug)
+    bounds = tenant.config.map.bounds
+    if places:
+        street, lat, lon, locality = rng.choice(places)
+        number = f" {rng.randint(1, 120)}" if street.startswith(("ul.", "pl.")) else ""
+        address: str | None = f"{street}{number}, {locality}"
+    else:  # a tenant the seeder has no street list for: around the map's centre
+        lat, lon = tenant.config.map.center[0], tenant.config.map.center[1]
+        address = None
+    lat += rng.gauss(0, 0.0012)
+    lon += rng.gauss(0, 0.0018)
+    lat = min(max(lat, bounds.south + 1e-4), bounds.north - 1e-4)
+    lon = min(max(lon, bounds.west + 1e-4), bounds.east - 1e-4)
+    return address, round(lat, 6), round(lon, 6)
+
+
+# -- plans ----------------------------------------------------------------------------------------
+
+
+def _category_weight(category: CompiledCategory, month: int) -> float:
+    season = content.SEASONS.get(category.name)
+    weight = content.FREQUENCY.get(category.name, 1.0)
+    return weight if season is None or month in season else weight * 0.03
+
+
+def _usable(tenant: CompiledTenant) -> list[CompiledCategory]:
+    return [c for c in tenant.categories.values() if "public" in c.spec.intake or "staff" in c.spec.intake]
+
+
+def _sibling(rng: random.Random, tenant: CompiledTenant, category: CompiledCategory) -> str | None:
+    options = _siblings(tenant, category)
+    return rng.choice(options) if options else None
+
+
+@dataclass
+class _Draft:
+    index: int
+    scenario: Scenario
+    category: CompiledCategory
+    created: datetime
+    master: int | None = None
+
+
+class Planner:
+    """Makes the plans of one tenant (see `plan_tickets`)."""
+
+    def __init__(self, tenant: CompiledTenant, seed: int | str, end: datetime, months: float,
+                 handled_units: frozenset[str], residents: int) -> None:
+        self.tenant = tenant
+        self.rng = random.Random(f"komunikator-seed:{tenant.slug}:{seed}")
+        self.end = end
+        self.days = max(months * 30.4, 1.0)
+        self.zone = ZoneInfo(tenant.config.time_zone)
+        self.units = handled_units
+        self.residents = residents
+        self.categories = _usable(tenant)
+        self.by_process: dict[str, list[CompiledCategory]] = {}
+        for category in self.categories:
+            self.by_process.setdefault(category.process, []).append(category)
+
+    def _pick_category(self, created: datetime, among: Sequence[CompiledCategory] | None = None) -> CompiledCategory:
+        pool = list(among or self.categories)
+        month = created.astimezone(self.zone).month
+        return self.rng.choices(pool, weights=[_category_weight(c, month) for c in pool])[0]
+
+    def _pick_scenario(self, category: CompiledCategory, created: datetime) -> Scenario:
+        age = (self.end - created).total_seconds() / 86400
+        bucket = 0 if age < 3 else 1 if age < 14 else 2
+        options = [s for s in scenarios_for(self.tenant, category.process)
+                   if not (s.name == "waiting" and age > WAITING_MAX_AGE)]
+        weights = [s.weights[bucket] for s in options]
+        if not any(weights):
+            return options[0]
+        return self.rng.choices(options, weights=weights)[0]
+
+    def drafts(self, count: int) -> list[_Draft]:
+        """Scenario, category and submission time of every ticket (duplicates point at a master)."""
+        duplicates = min(max(round(count * DUPLICATE_SHARE), len(self.by_process)), count // 3)
+        drafts: list[_Draft] = []
+        # coverage first: every scenario of every process, once
+        for process in sorted(self.by_process):
+            for scenario in scenarios_for(self.tenant, process):
+                if len(drafts) >= count - duplicates:
+                    break
+                low, high = scenario.age
+                created = _created(self.rng, self.end, self.zone, low, min(high, self.days))
+                pool = self.by_process[process]
+                if scenario.name == "reclassified":
+                    pool = [c for c in pool if _has_sibling(self.tenant, c)]
+                category = self._pick_category(created, pool)
+                drafts.append(_Draft(len(drafts), scenario, category, created))
+        while len(drafts) < count - duplicates:
+            created = _created(self.rng, self.end, self.zone, 0, self.days)
+            category = self._pick_category(created)
+            drafts.append(_Draft(len(drafts), self._pick_scenario(category, created), category, created))
+        # duplicates: a second report of the same problem, hours or days after the first
+        covered: set[str] = set()
+        for _ in range(duplicates):
+            masters = [d for d in drafts if d.master is None and d.created < self.end - timedelta(hours=6)
+                       and d.scenario.ends_in != "rejected"]
+            fresh = [d for d in masters if d.category.process not in covered]
+            if not (fresh or masters):
+                break
+            master = self.rng.choice(fresh or masters)
+            covered.add(master.category.process)
+            room = (self.end - master.created).total_seconds() / 3600 - 1
+            created = master.created + timedelta(hours=self.rng.uniform(0.5, max(min(room, 96), 0.6)))
+            dup = BY_NAME["m_new" if family(self.tenant, master.category.process) == "multi" else "new"]
+            drafts.append(_Draft(len(drafts), dup, master.category, created, master=master.index))
+        return drafts
+
+    def plan(self, draft: _Draft, drafts: Sequence[_Draft]) -> TicketPlan:
+        """The submission and dated story of one draft."""
+        rng = self.rng
+        category = draft.category
+        scenario = draft.scenario
+        channel = "staff" if "public" not in category.spec.intake or rng.random() < 0.15 else "public"
+        needs_reporter = "ask_resident" in scenario.needs or not category.spec.anonymous
+        resident = None
+        if channel == "public" and self.residents and rng.random() < (0.5 if scenario.name == "answered" else 0.1):
+            resident = rng.randrange(self.residents)
+        reporter = None
+        if resident is None and (needs_reporter or rng.random() < 0.55):
+            reporter = _person(rng, phone_only=channel == "staff" and rng.random() < 0.5)
+        submitted = category
+        raw_steps: list[tuple[float, str, dict[str, Any]]] = []
+        if draft.master is not None:
+            master = drafts[draft.master]
+            raw_steps.append((rng.uniform(0.3, 20), "duplicate", {"office": True, "ref": master.index}))
+        else:
+            ctx = _Ctx(rng, self.tenant.slug, category, self.units, reporter is not None or resident is not None,
+                       resident is not None)
+            if scenario.name == "reclassified":
+                wrong = _sibling(rng, self.tenant, category)
+                if wrong is None:
+                    scenario = BY_NAME["resolved"]
+                else:
+                    submitted = self.tenant.categories[wrong]
+            scenario.build(ctx)
+            raw_steps = ctx.steps
+            for position, (_gap, kind, options) in enumerate(raw_steps):
+                if kind == "reclassify":
+                    options["target"] = category.name
+                if kind == "edit":
+                    raw_steps[position] = (_gap, kind, {**options, "text": self._corrected_address(category)})
+        address, lat, lon = _place(rng, self.tenant, category.name)
+        if draft.master is not None:
+            master_plan = self._plans[draft.master]
+            address = master_plan.submission.get("address")
+            lat = round(float(master_plan.submission.get("lat") or lat) + rng.gauss(0, 0.0003), 6)
+            lon = round(float(master_plan.submission.get("lon") or lon) + rng.gauss(0, 0.0004), 6)
+        submission: dict[str, Any] = {
+            "category": submitted.name,
+            "description": _description(rng, category),
+            "attributes": _attributes(rng, submitted, channel, draft.created),
+            "address": address,
+        }
+        if not (channel == "staff" and address and rng.random() < 0.4):  # phone calls: sometimes no map pin
+            submission["lat"], submission["lon"] = lat, lon
+        if reporter is not None:
+            submission["reporter"] = reporter
+        photos = 0
+        if category.spec.photo == "required":
+            photos = rng.choice((1, 1, 2))
+        elif category.spec.photo == "optional" and channel == "public" and rng.random() < 0.4:
+            photos = rng.choice((1, 1, 1, 2, 3))
+        steps = _timeline(draft.created, raw_steps, self.end, self.zone, rng)
+        name = "duplicate" if draft.master is not None else scenario.name
+        return TicketPlan(draft.index, name, category.process, draft.created, channel, submission, resident,
+                          photos, steps)
+
+    def _corrected_address(self, category: CompiledCategory) -> str:
+        address, _lat, _lon = _place(self.rng, self.tenant, category.name)
+        return address or "okolice wskazane na mapie"
+
+    def plans(self, count: int) -> list[TicketPlan]:
+        """Every plan, by index (submit them in `created` order)."""
+        drafts = self.drafts(count)
+        self._plans: dict[int, TicketPlan] = {}
+        # masters first, so duplicates can copy their location
+        for draft in sorted(drafts, key=lambda d: (d.master is not None, d.index)):
+            self._plans[draft.index] = self.plan(draft, drafts)
+        return [self._plans[d.index] for d in drafts]
+
+
+def plan_tickets(
+    tenant: CompiledTenant,
+    count: int,
+    seed: int | str,
+    end: datetime,
+    months: float = 6,
+    handled_units: frozenset[str] | None = None,
+    residents: int = len(content.RESIDENTS),
+) -> list[TicketPlan]:
+    """`count` ticket plans for `tenant`, submitted over the `months` before `end`.
+
+    `handled_units` are the units someone can take tasks of (delegation
+    targets); residents is how many resident accounts exist to report and
+    answer. Deterministic in all arguments.
+    """
+    if end.tzinfo is None:
+        raise ValueError("`end` must be timezone-aware")
+    if count < 0:
+        raise ValueError("count must not be negative")
+    units = handled_units if handled_units is not None else frozenset(tenant.units)
+    return Planner(tenant, seed, end, months, units, residents).plans(count)
+
+
+def with_steps(plan: TicketPlan, steps: Sequence[Step]) -> TicketPlan:
+    """A copy of `plan` with other steps (tests)."""
+    return replace(plan, steps=tuple(steps))
