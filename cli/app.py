@@ -15,6 +15,7 @@ from komunikator.cli.check_commands import check_app
 from komunikator.cli.db_commands import db_app
 from komunikator.cli.docs_commands import docs_app
 from komunikator.cli.inspect_commands import inspect_app
+from komunikator.cli.outbox_commands import outbox_app
 from komunikator.cli.seed_commands import seed_app
 from komunikator.cli.serve_commands import serve_app
 from komunikator.cli.user_commands import user_app
@@ -41,6 +42,7 @@ app.add_typer(db_app)  # upgrade, status
 app.add_typer(serve_app)  # serve, demo
 app.add_typer(seed_app)  # seed
 app.add_typer(user_app)  # create, list, grant, revoke, reset-password, token
+app.add_typer(outbox_app)  # status, retry, purge
 app.add_typer(worker_app)  # worker, beat
 
 

@@ -24,6 +24,7 @@ from komunikator.engine.store.scope import TenantScope, ensure_tenant
 from komunikator.engine.tenants import TenantRegistry
 
 seed_app = typer.Typer()
+TICKETS_HELP = "tickets per tenant (default: 200 Zgierz, 60 Nieporęt, 100 others)"
 
 
 def demo_staff(slug: str) -> list[StaffMember]:
@@ -48,8 +49,9 @@ async def seed_cities(
 
 def describe(report: SeedReport) -> list[str]:
     """A report as lines for the terminal: totals, then tickets per process and state."""
-    lines = [f"{report.slug}: {report.created} ticket(s) seeded, {report.skipped} already there, "
-             f"{report.photos} photo(s), {report.seconds:.1f} s; {report.total} ticket(s) in the city"]
+    head = (f"{report.slug}: {report.created} ticket(s) seeded, {report.skipped} already there, "
+            f"{report.photos} photo(s), {report.seconds:.1f} s; {report.total} ticket(s) in the city")
+    lines = [head]
     for process, states in report.states.items():
         counts = ", ".join(f"{state} {n}" for state, n in sorted(states.items(), key=lambda kv: -kv[1]))
         lines.append(f"  {process}: {counts}")
@@ -59,9 +61,7 @@ def describe(report: SeedReport) -> list[str]:
 @seed_app.command()
 def seed(
     tenants: Annotated[list[str], typer.Argument(help="tenant slugs to seed", show_default=False)],
-    tickets: Annotated[int | None, typer.Option("--tickets", "-n", min=0,
-                                                help="tickets per tenant (default: 300 Zgierz, 80 Nieporęt, "
-                                                     "100 others)")] = None,
+    tickets: Annotated[int | None, typer.Option("--tickets", "-n", min=0, help=TICKETS_HELP)] = None,
     seed_value: Annotated[int, typer.Option("--seed", "-s", help="the random seed: same seed, same tickets")] = 1,
     months: Annotated[float, typer.Option("--months", "-m", min=0.1, help="spread the tickets over this many "
                                                                           "past months")] = 6,

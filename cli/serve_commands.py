@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,6 +13,9 @@ from komunikator.engine.settings import Settings
 from komunikator.engine.store import db
 from komunikator.engine.store.runner import StoreRunner
 from komunikator.engine.tenants import TenantRegistry
+
+if TYPE_CHECKING:
+    from komunikator.engine.service.seed import SeedReport
 
 serve_app = typer.Typer()
 
@@ -106,13 +109,13 @@ async def _seed_staff(registry: TenantRegistry) -> list[str]:
     return created
 
 
-async def _seed_tickets(registry: TenantRegistry) -> dict[str, Any]:
+async def _seed_tickets(registry: TenantRegistry, count: int | None) -> dict[str, SeedReport]:
     """Seed both cities' demo tickets (`komunikator seed`); nothing is added on a restart."""
     from komunikator.cli.seed_commands import seed_cities
     from komunikator.engine.media.storage import LocalStorage
 
     slugs = [slug for slug in sorted(DEMO_STAFF) if slug in registry.tenants]
-    return {r.slug: r for r in await seed_cities(registry, slugs, storage=LocalStorage.from_env())}
+    return {r.slug: r for r in await seed_cities(registry, slugs, count=count, storage=LocalStorage.from_env())}
 
 
 @serve_app.command()
@@ -122,6 +125,8 @@ def demo(
     database: Annotated[Path, typer.Option("--database", help="the demo's SQLite file")] = Path(
         "var/demo.sqlite3"
     ),
+    tickets: Annotated[int | None, typer.Option("--tickets", min=0, help="demo tickets per city on the first "
+                                                "start (default: 200 Zgierz, 60 Nieporęt)")] = None,
 ) -> None:
     """Run the demo: migrate a SQLite file, create both cities' staff and tickets, serve the API."""
     registry = _registry()
@@ -133,7 +138,7 @@ def demo(
     with StoreRunner(url) as runner:
         runner.run(_seed_staff(registry))
         typer.echo("seeding the demo cities' tickets (first start only) …")
-        seeded = runner.run(_seed_tickets(registry))
+        seeded = runner.run(_seed_tickets(registry, tickets))
     base = f"http://{{slug}}.localhost:{port}"
     typer.echo("")
     typer.echo(f"Komunikator demo (SQLite: {database})")

@@ -366,7 +366,7 @@ async def unhide_photo(number: str, attachment_id: DbId, tenant: Tenant, scope: 
     return await _one(scope, tenant, number, attachment_id, actor)
 
 
-async def _one(scope: Any, tenant: CompiledTenant, number: str, attachment_id: DbId, actor: Any) -> dict[str, Any]:
+async def _one(scope: Any, tenant: CompiledTenant, number: str, attachment_id: int, actor: Any) -> dict[str, Any]:
     _, items = await attachments.list_for_staff(scope, tenant, number, actor.view)
     return next(i for i in items if i["id"] == attachment_id)
 

@@ -205,12 +205,12 @@ async def login(body: LoginRequest, request: Request, response: Response, scope:
 
 @auth_router.post("/logout", status_code=204)
 async def logout(
-    request: Request, response: Response, scope: Scope,
+    request: Request, response: Response, scope: Scope, now: Now,
     session: Annotated[str | None, Depends(_cookie)],
 ) -> None:
     """End the browser session (if any) and clear its cookie."""
     if session:
-        await accounts.logout(scope, session)
+        await accounts.logout(scope, session, now)
     response.delete_cookie(
         SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=request.url.scheme == "https"
     )
@@ -229,9 +229,9 @@ async def list_tokens(principal: Staff) -> list[TokenOut]:
 
 
 @auth_router.post("/tokens", response_model=TokenCreated, status_code=201)
-async def create_token(body: TokenRequest, principal: Staff) -> TokenCreated:
+async def create_token(body: TokenRequest, principal: Staff, now: Now) -> TokenCreated:
     """Create an API token for yourself; its secret is in this answer only."""
-    raw, token = await accounts.create_token(principal.scope, principal.user, body.name)
+    raw, token = await accounts.create_token(principal.scope, principal.user, body.name, now)
     return TokenCreated(**_token_out(token).model_dump(), token=raw)
 
 

@@ -86,7 +86,7 @@ async def tenant_digests(scope: TenantScope, tenant: CompiledTenant, *, now: dat
     if not staff:
         return 0
     keys = {dedupe_key(u.id, day): u for u in staff}
-    sent = set(await scope.outbox().filter(dedupe_key__in=list(keys)).values_list("dedupe_key", flat=True))
+    sent = {r["dedupe_key"] for r in await scope.outbox().filter(dedupe_key__in=list(keys)).values("dedupe_key")}
     pending = [u for key, u in keys.items() if key not in sent]
     if not pending:
         return 0

@@ -10,7 +10,8 @@ app's lifespan starts and stops:
     await runner.stop()     # before the database is closed
 
 Every `interval` seconds, and at once when woken, the runner delivers the
-outbox; due timers and overdue escalations run every `timers_every`
+outbox (batch after batch while there is a backlog, for at most
+`timers_every` seconds at a time); due timers and overdue escalations run every `timers_every`
 seconds, digests every `digests_every`. Whoever commits outbox rows may call
 the module's `wake()` (the web API does, through `bell.ring()`) so delivery
 does not wait for the next tick; waking is optional — the tick alone
@@ -34,7 +35,9 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Literal
 
+from komunikator.engine.delivery.channels import close_channels
 from komunikator.engine.delivery.digest import send_digests
+from komunikator.engine.delivery.jobs import default_channels, deliver_pending
 from komunikator.engine.delivery.timers import fire_due_timers
 from komunikator.engine.store import db
 from komunikator.engine.tenants import TenantRegistry
@@ -44,6 +47,8 @@ log = logging.getLogger(__name__)
 JOBS_ENV = "KOMUNIKATOR_JOBS"
 JobsMode = Literal["embedded", "celery", "off"]
 _MODES: tuple[JobsMode, ...] = ("embedded", "celery", "off")
+#: Outbox rows claimed at a time.
+DELIVERY_BATCH = 100
 
 #: The runner started last in this process (what `wake()` wakes).
 _current: EmbeddedRunner | None = None
@@ -55,7 +60,7 @@ def jobs_mode(db_url: str | None = None) -> JobsMode:
     if mode:
         if mode not in _MODES:
             raise ValueError(f"{JOBS_ENV} must be one of {', '.join(_MODES)}, not {mode!r}")
-        return mode  # type: ignore[return-value]
+        return mode
     return "embedded" if db.dialect(db_url or db.database_url()) == "sqlite" else "celery"
 
 
@@ -167,7 +172,7 @@ class EmbeddedRunner:
         if woken is None:
             raise RuntimeError("start() the runner first")
         log.info("embedded job runner started (every %s s)", self.interval)
-        while not self._stopping:
+        while True:
             await self.run_once(everything=False)
             if self._stopping:
                 break
@@ -185,14 +190,13 @@ class EmbeddedRunner:
             log.exception("embedded job %r failed; it runs again on the next round", name)
 
     async def _deliver(self) -> None:
-        from komunikator.engine.delivery.jobs import deliver_pending  # the delivery job's own module
-
-        await deliver_pending(self.registry, now=self.clock(), worker="embedded")
+        started = time.monotonic()
+        while not self._stopping:  # drain a backlog batch by batch, yielding to timers now and then
+            report = await deliver_pending(self.registry, now=self.clock(), limit=DELIVERY_BATCH, worker="embedded")
+            if report.claimed < DELIVERY_BATCH or time.monotonic() - started > self.timers_every:
+                return
 
     async def _close_channels(self) -> None:
-        from komunikator.engine.delivery.channels import close_channels
-        from komunikator.engine.delivery.jobs import default_channels
-
         try:
             await close_channels(default_channels())  # say QUIT: the connection belongs to this loop
         except Exception:

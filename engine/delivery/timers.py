@@ -107,14 +107,14 @@ async def fire_due_timers(registry: TenantRegistry, *, now: datetime, limit: int
 
 async def fire_tenant_timers(scope: TenantScope, tenant: CompiledTenant, *, now: datetime, limit: int = 100) -> int:
     """Fire one tenant's timers due by `now` (oldest first); the number fired."""
-    due = await (
-        scope.timers().filter(status="armed", fire_at__lte=now).order_by("fire_at", "id").limit(limit)
-        .values_list("id", flat=True)
+    due = await scope.timers().filter(status="armed", fire_at__lte=now).order_by("fire_at", "id").limit(limit).values(
+        "id"
     )
     fired = 0
-    for timer_id in due:
+    for row in due:
+        timer_id = int(row["id"])
         try:
-            fired += await _fire_one(scope, tenant, int(timer_id), now)  # type: ignore[arg-type]
+            fired += await _fire_one(scope, tenant, timer_id, now)
         except StaleVersion:
             log.info("timer %s: its ticket changed meanwhile; retried on the next run", timer_id)
         except Exception:  # one broken timer must not stop the others

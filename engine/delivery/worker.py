@@ -40,6 +40,7 @@ from celery import Celery
 from celery.signals import worker_process_init, worker_process_shutdown, worker_shutdown
 
 from komunikator.engine.delivery.digest import send_digests
+from komunikator.engine.delivery.jobs import deliver_pending
 from komunikator.engine.delivery.timers import fire_due_timers
 from komunikator.engine.settings import Settings
 from komunikator.engine.store.runner import StoreRunner
@@ -181,8 +182,6 @@ def _now() -> datetime:
 @app.task(name=DELIVER)
 def deliver() -> int:
     """Deliver pending outbox rows until none is left (or `DRAIN_SECONDS` pass); the number sent."""
-    from komunikator.engine.delivery.jobs import deliver_pending
-
     runner, registry = _open()
     lease = timedelta(seconds=_env_number(LEASE_ENV, 300))
     batch = int(_env_number(BATCH_ENV, 100))

@@ -237,9 +237,9 @@ def _normalise(image: Image.Image, limits: MediaLimits) -> Image.Image:
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
-    """RGB; transparency becomes white (JPEG has no alpha)."""
+    """RGB (`image` itself if it is: callers pass their own copy); transparency becomes white."""
     if image.mode == "RGB":
-        return image.copy()
+        return image
     if image.mode == "P" and "transparency" in image.info:
         image = image.convert("RGBA")
     if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):

@@ -25,15 +25,19 @@ import asyncio
 import hashlib
 import re
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from komunikator.engine.compiled import CompiledTenant
+from komunikator.engine.runtime.views import UserView
+from komunikator.engine.service.apply import audit
 from komunikator.engine.service.errors import ServiceError, invalid
+from komunikator.engine.store import db
 from komunikator.engine.store.models import USER_KINDS, ApiToken, Membership, Session, User
 from komunikator.engine.store.scope import TenantScope
 
@@ -224,13 +228,30 @@ async def login(scope: TenantScope, email: str, password: str, now: datetime) ->
         await user.save(update_fields=["password_hash", "updated_at"])
     await scope.sessions().filter(user_id=user.id, expires_at__lte=now).delete()
     raw, digest = _new_secret()
-    session = await scope.create(Session, user_id=user.id, token_hash=digest, expires_at=now + SESSION_TTL)
+    async with in_transaction(db.CONNECTION):
+        session = await scope.create(Session, user_id=user.id, token_hash=digest, expires_at=now + SESSION_TTL)
+        await audit(scope, None, _actor(user), "login", {"session": None},
+                    {"session": session.id, "expires_at": session.expires_at}, now)
     return raw, session
 
 
-async def logout(scope: TenantScope, raw: str) -> bool:
+def _actor(user: User) -> UserView:
+    """The user as the audit trail names them (who did it; their roles do not matter here)."""
+    kind = "staff" if user.kind == "staff" else "resident"
+    return UserView(str(user.id), (), kind, user.display_name)  # type: ignore[arg-type]
+
+
+async def logout(scope: TenantScope, raw: str, now: datetime | None = None) -> bool:
     """End the session with this raw token; whether there was one."""
-    return bool(await scope.sessions().filter(token_hash=secret_hash(raw)).delete())
+    async with in_transaction(db.CONNECTION):
+        session = await scope.sessions().get_or_none(token_hash=secret_hash(raw))
+        if session is None:
+            return False
+        await scope.sessions().filter(id=session.id).delete()
+        user = await scope.users().get(id=session.user_id)  # type: ignore[attr-defined]
+        await audit(scope, None, _actor(user), "logout", {"session": session.id}, {"session": None},
+                    now or datetime.now(UTC))
+    return True
 
 
 async def user_for_session(scope: TenantScope, raw: str, now: datetime) -> User | None:
@@ -244,7 +265,9 @@ async def user_for_session(scope: TenantScope, raw: str, now: datetime) -> User 
 # -- API tokens ---------------------------------------------------------------------------------
 
 
-async def create_token(scope: TenantScope, user: User, name: str) -> tuple[str, ApiToken]:
+async def create_token(
+    scope: TenantScope, user: User, name: str, now: datetime | None = None
+) -> tuple[str, ApiToken]:
     """A new API token for `user`: the raw token (shown once) and its row."""
     label = name.strip()
     if not label:
@@ -252,7 +275,10 @@ async def create_token(scope: TenantScope, user: User, name: str) -> tuple[str, 
     if len(label) > 200:
         raise invalid("the token name is longer than 200 characters", "name")
     raw, digest = _new_secret()
-    token = await scope.create(ApiToken, user_id=user.id, token_hash=digest, name=label)
+    async with in_transaction(db.CONNECTION):
+        token = await scope.create(ApiToken, user_id=user.id, token_hash=digest, name=label)
+        await audit(scope, None, _actor(user), "token_create", {"token": None}, {"token": token.id, "name": label},
+                    now or datetime.now(UTC))
     return raw, token
 
 
@@ -263,9 +289,14 @@ async def tokens_of(scope: TenantScope, user: User) -> list[ApiToken]:
 
 async def revoke_token(scope: TenantScope, user: User, token_id: int, now: datetime) -> None:
     """Revoke one of `user`'s tokens; 404 for a token that is not theirs or already revoked."""
-    revoked = await scope.api_tokens().filter(id=token_id, user_id=user.id, revoked_at=None).update(revoked_at=now)
-    if not revoked:
-        raise ServiceError(404, "not_found", "token not found")
+    async with in_transaction(db.CONNECTION):
+        revoked = await scope.api_tokens().filter(id=token_id, user_id=user.id, revoked_at=None).update(
+            revoked_at=now
+        )
+        if not revoked:
+            raise ServiceError(404, "not_found", "token not found")
+        await audit(scope, None, _actor(user), "token_revoke", {"token": token_id, "revoked_at": None},
+                    {"token": token_id, "revoked_at": now}, now)
 
 
 async def user_for_token(scope: TenantScope, raw: str, now: datetime) -> User | None:

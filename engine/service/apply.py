@@ -41,7 +41,7 @@ async def audit(
 ) -> None:
     """Append one history row."""
     await scope.create(
-        AuditEvent, ticket_id=ticket.id if ticket else None, action=action, before=_jsonable(before),
+        AuditEvent, ticket=ticket, action=action, before=_jsonable(before),
         after=_jsonable(after), reason=reason, at=now, **actor_fields(actor),
     )
 
@@ -88,12 +88,12 @@ async def apply_outcome(
     for effect in outcome.effects:
         if isinstance(effect, fx.CreateTask):
             task = await scope.create(
-                Task, ticket_id=ticket.id, key=effect.key, step=effect.step, created_in=effect.created_in,
+                Task, ticket=ticket, key=effect.key, step=effect.step, created_in=effect.created_in,
                 unit=effect.unit, state="open", due_at=effect.due_at, title=effect.title,
                 created_at=now,
             )
             tasks[task.key] = task
-            await scope.create(TaskAssignment, task_id=task.id, action="create", to_unit=effect.unit,
+            await scope.create(TaskAssignment, task=task, action="create", to_unit=effect.unit,
                                actor_id=_user_id(actor.id), at=now)
             await audit(scope, ticket, actor, "task_create", {},
                         {"task": effect.key, "unit": effect.unit, "due_at": effect.due_at}, now)
@@ -104,7 +104,7 @@ async def apply_outcome(
             task.assignee_id = _user_id(effect.assignee)  # type: ignore[attr-defined]
             await task.save(update_fields=["state", "unit", "assignee_id", "updated_at"])
             await scope.create(
-                TaskAssignment, task_id=task.id, action=effect.action, from_unit=old_unit, to_unit=effect.unit,
+                TaskAssignment, task=task, action=effect.action, from_unit=old_unit, to_unit=effect.unit,
                 from_assignee_id=old_assignee, to_assignee_id=_user_id(effect.assignee), reason=effect.reason,
                 actor_id=_user_id(actor.id), at=now,
             )
@@ -119,7 +119,7 @@ async def apply_outcome(
             for channel in effect.channels:
                 messages += 1
                 await scope.create(
-                    OutboxMessage, ticket_id=ticket.id, kind=effect.template, channel=channel,
+                    OutboxMessage, ticket=ticket, kind=effect.template, channel=channel,
                     dedupe_key=f"{ticket.number}:v{ticket.version}:{messages}:{channel}",
                     payload={
                         "template": effect.template,
@@ -131,7 +131,7 @@ async def apply_outcome(
                     },
                 )
         elif isinstance(effect, fx.SetTimer):
-            await scope.create(Timer, ticket_id=ticket.id, timer_index=effect.index, state=effect.state,
+            await scope.create(Timer, ticket=ticket, timer_index=effect.index, state=effect.state,
                                fire_at=effect.at)
         elif isinstance(effect, fx.ClearTimers):
             await scope.timers().filter(ticket_id=ticket.id, state=effect.state, status="armed").update(

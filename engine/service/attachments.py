@@ -411,8 +411,8 @@ async def public_photo_ids(scope: TenantScope, tenant: CompiledTenant, ticket: T
         return []
     rows = await scope.query(Attachment).filter(
         ticket_id=ticket.id, visibility="public", hidden_at__isnull=True
-    ).order_by("created_at", "id").values_list("id", flat=True)
-    return [int(i) for i in rows]  # type: ignore[union-attr]
+    ).order_by("created_at", "id")
+    return [row.id for row in rows]
 
 
 __all__ = [

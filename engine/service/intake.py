@@ -142,12 +142,12 @@ async def submit(
                 public_status=process.states[process.entry].public, responsible_unit=category.unit,
                 priority=category.spec.priority, step=0, description=sub.description.strip(), lat=sub.lat,
                 lon=sub.lon, address=sub.address, channel=channel, reporter_user_id=reporter_user_id,
-                reporter_contact_id=contact.id if contact else None, definition_version_id=version.id,
+                reporter_contact=contact, definition_version=version,
                 state_entered_at=now, created_at=now,
             )
             await checkpoint("intake.after_ticket")
             for name, value in sub.attributes.items():
-                await scope.create(TicketAttribute, ticket_id=ticket.id, name=name, value=pack_attribute(value))
+                await scope.create(TicketAttribute, ticket=ticket, name=name, value=pack_attribute(value))
             await audit(
                 scope, ticket, actor, "submit", {},
                 {"category": category.name, "description": ticket.description, "lat": sub.lat, "lon": sub.lon,

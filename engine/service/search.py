@@ -168,7 +168,7 @@ def fts5_query(tokens: list[str]) -> str:
     return " AND ".join('"' + t.replace('"', '""') + '"*' for t in tokens)
 
 
-class _MatchingTickets(Term):  # type: ignore[misc]
+class _MatchingTickets(Term):
     """`SELECT ticket_id FROM ticket_search WHERE …` for `id__in`, with its values as parameters."""
 
     def __init__(self, dialect: str, tenant_id: int, tokens: list[str]) -> None:

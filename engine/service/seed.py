@@ -34,7 +34,7 @@ from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.media.storage import Storage
 from komunikator.engine.runtime import allowed_actions
 from komunikator.engine.runtime.access import edits_tickets, handles, records_for_external
-from komunikator.engine.runtime.views import TaskView, TicketView, UserView
+from komunikator.engine.runtime.views import TaskView, UserView
 from komunikator.engine.service import accounts, attachments, intake, tickets, views
 from komunikator.engine.service import seed_content as content
 from komunikator.engine.service.seed_plan import Step, TicketPlan, plan_tickets
@@ -45,7 +45,7 @@ from komunikator.engine.store.scope import TenantScope
 #: (e-mail, display name, ["unit:role", …]): a staff account the seeder acts as.
 StaffMember = tuple[str, str, Sequence[str]]
 #: Tickets per city when no count is given.
-DEFAULT_COUNTS: Mapping[str, int] = {"zgierz": 300, "nieporet": 80}
+DEFAULT_COUNTS: Mapping[str, int] = {"zgierz": 200, "nieporet": 60}
 DEFAULT_COUNT = 100
 #: The anonymous resident of the public form (as in the API).
 ANONYMOUS = UserView("anonymous", (), "resident", "anonymous")
@@ -132,7 +132,7 @@ class Cast:
         """Who takes the unit's tasks: a member of the unit itself before one of a unit above it."""
         able = [u for u in self.staff if handles(self.tenant, u, unit)]
         own = [u for u in able if any(m.unit == unit for m in u.memberships)]
-        return (own or able or [None])[0]
+        return (own or able)[0] if able else None
 
     def worker_for(self, task: TaskView) -> UserView:
         """Who completes or withdraws a task: its unit's handler, or the dispatcher for a unit without accounts."""
@@ -158,7 +158,7 @@ _PALETTES = {
 }
 
 
-def photo_bytes(rng: random.Random, group: str | None, width: int = 640, height: int = 480) -> bytes:
+def photo_bytes(rng: random.Random, group: str | None, width: int = 480, height: int = 360) -> bytes:
     """A generated JPEG "photo": a textured background and a few shapes, deterministic in `rng`."""
     from PIL import Image, ImageDraw, ImageFilter
 
@@ -185,22 +185,37 @@ def photo_bytes(rng: random.Random, group: str | None, width: int = 640, height:
 
 
 class _Story:
-    """Plays one plan against the service layer."""
+    """Plays one plan against the service layer (`ticket` is the row as the last call left it)."""
 
     def __init__(self, scope: TenantScope, tenant: CompiledTenant, cast: Cast, numbers: dict[int, str],
                  seed: int | str, storage: Storage | None) -> None:
         self.scope, self.tenant, self.cast, self.numbers = scope, tenant, cast, numbers
         self.seed, self.storage = seed, storage
         self.photos = 0
+        self.ticket: Ticket | None = None
 
     async def play(self, plan: TicketPlan) -> str:
-        ticket = await self._submit(plan)
+        self.ticket = await self._submit(plan)
         for step in plan.steps:
-            await getattr(self, f"_{step.kind}")(plan, ticket.number, step)
-        return ticket.number
+            await getattr(self, f"_{step.kind}")(plan, step)
+        return self.number
 
-    async def _view(self, number: str) -> TicketView:
-        return await views.ticket_view(self.scope, await tickets.load(self.scope, number))
+    @property
+    def number(self) -> str:
+        assert self.ticket is not None  # noqa: S101 - set by play()
+        return str(self.ticket.number)
+
+    async def _active(self) -> list[TaskView]:
+        """The current step's active tasks (one query; the ticket row is already known)."""
+        assert self.ticket is not None  # noqa: S101 - set by play()
+        rows = await self.scope.tasks().filter(ticket_id=self.ticket.id, step=self.ticket.step).order_by("id")
+        return [t for t in map(views.task_view, rows) if t.active]
+
+    async def _first_active(self) -> TaskView:
+        active = await self._active()
+        if not active:
+            raise SeedError(f"{self.number}: no active task")
+        return active[0]
 
     async def _submit(self, plan: TicketPlan) -> Ticket:
         sub = intake.Submission(**plan.submission)
@@ -215,7 +230,7 @@ class _Story:
         common: dict[str, Any] = {"channel": plan.channel, "actor": actor, "reporter_user_id": reporter_id,
                                   "now": plan.created, "idempotency_key": key, "render": render}
         if plan.photos and self.storage is not None:
-            rng = random.Random(f"{key}:photos")
+            rng = random.Random(f"{key}:photos")  # noqa: S311 - made-up pictures
             group = self.tenant.categories[sub.category].spec.group
             uploads = [attachments.Upload(photo_bytes(rng, group), f"IMG_{rng.randint(1000, 9999)}.jpg")
                        for _ in range(plan.photos)]
@@ -229,105 +244,102 @@ class _Story:
             raise SeedError(f"ticket {key} was submitted meanwhile")
         return ticket
 
-    async def _act(self, number: str, action: str, user: UserView, inputs: dict[str, Any], now: datetime) -> None:
-        await tickets.act(self.scope, self.tenant, number, action, user, inputs, now)
+    async def _act(self, action: str, user: UserView, inputs: dict[str, Any], now: datetime) -> None:
+        self.ticket = await tickets.act(self.scope, self.tenant, self.number, action, user, inputs, now)
 
-    async def _first_active(self, number: str) -> TaskView:
-        task = next((t for t in (await self._view(number)).current_tasks() if t.active), None)
-        if task is None:
-            raise SeedError(f"{number}: no active task")
-        return task
+    async def _task(self, task: TaskView, action: str, user: UserView, inputs: dict[str, Any],
+                    now: datetime) -> None:
+        self.ticket = await tickets.act_on_task(self.scope, self.tenant, self.number, task.key, action, user, inputs,
+                                                now)
 
-    async def _who_may(self, number: str, action: str, now: datetime) -> UserView:
-        view = await self._view(number)
+    async def _who_may(self, action: str, now: datetime) -> UserView:
+        assert self.ticket is not None  # noqa: S101 - set by play()
+        view = await views.ticket_view(self.scope, self.ticket)
         candidates = [self.cast.handler(t.unit) for t in view.current_tasks() if t.active] + [self.cast.dispatcher]
         for user in candidates:
             if user is not None and any(a.name == action for a in allowed_actions(self.tenant, view, user, now)):
                 return user
-        raise SeedError(f"{number}: nobody may {action!r} in state {view.state!r}")
+        raise SeedError(f"{self.number}: nobody may {action!r} in state {view.state!r}")
 
     # the step kinds (seed_plan.Step.kind)
 
-    async def _verify(self, plan: TicketPlan, number: str, step: Step) -> None:
+    async def _verify(self, plan: TicketPlan, step: Step) -> None:
         inputs = {"internal_comment": step.text} if step.text else {}
-        await self._act(number, "verify", self.cast.dispatcher, inputs, step.at)
+        await self._act("verify", self.cast.dispatcher, inputs, step.at)
 
-    async def _take(self, plan: TicketPlan, number: str, step: Step) -> None:
-        for task in (await self._view(number)).current_tasks():
+    async def _take(self, plan: TicketPlan, step: Step) -> None:
+        for task in await self._active():
             user = self.cast.handler(task.unit)
             if task.state == "open" and user is not None:
-                await tickets.act_on_task(self.scope, self.tenant, number, task.key, "take", user, {}, step.at)
+                await self._task(task, "take", user, {}, step.at)
 
-    async def _complete(self, plan: TicketPlan, number: str, step: Step) -> None:
-        active = [t for t in (await self._view(number)).current_tasks() if t.active]
+    async def _complete(self, plan: TicketPlan, step: Step) -> None:
+        active = await self._active()
         for task in active[:1] if step.target == "one" else active:
-            await tickets.act_on_task(self.scope, self.tenant, number, task.key, "complete",
-                                      self.cast.worker_for(task), {}, step.at)
+            await self._task(task, "complete", self.cast.worker_for(task), {}, step.at)
 
-    async def _delegate(self, plan: TicketPlan, number: str, step: Step) -> None:
-        task = await self._first_active(number)
+    async def _delegate(self, plan: TicketPlan, step: Step) -> None:
+        task = await self._first_active()
         user = self.cast.handler(task.unit) or self.cast.dispatcher
         inputs: dict[str, Any] = {"reason": step.text, "to_unit": step.target}
         target = self.cast.handler(step.target or "")
         if step.person and target is not None and any(m.unit == step.target for m in target.memberships):
             inputs = {"reason": step.text, "to_user": target.id}
-        await tickets.act_on_task(self.scope, self.tenant, number, task.key, "delegate", user, inputs, step.at)
+        await self._task(task, "delegate", user, inputs, step.at)
 
-    async def _withdraw(self, plan: TicketPlan, number: str, step: Step) -> None:
-        task = await self._first_active(number)
-        await tickets.act_on_task(self.scope, self.tenant, number, task.key, "withdraw", self.cast.worker_for(task),
-                                  {"reason": step.text}, step.at)
+    async def _withdraw(self, plan: TicketPlan, step: Step) -> None:
+        task = await self._first_active()
+        await self._task(task, "withdraw", self.cast.worker_for(task), {"reason": step.text}, step.at)
 
-    async def _ask(self, plan: TicketPlan, number: str, step: Step) -> None:
-        user = await self._who_may(number, "ask_resident", step.at)
-        await self._act(number, "ask_resident", user, {"public_comment": step.text}, step.at)
+    async def _ask(self, plan: TicketPlan, step: Step) -> None:
+        await self._act("ask_resident", await self._who_may("ask_resident", step.at), {"public_comment": step.text},
+                        step.at)
 
-    async def _answer(self, plan: TicketPlan, number: str, step: Step) -> None:
+    async def _answer(self, plan: TicketPlan, step: Step) -> None:
         if plan.resident is None:
-            raise SeedError(f"{number}: only a reporter with an account answers")
+            raise SeedError(f"{self.number}: only a reporter with an account answers")
         resident = self.cast.residents[plan.resident]
-        await self._act(number, "resident_answered", resident, {"public_comment": step.text}, step.at)
+        await self._act("resident_answered", resident, {"public_comment": step.text}, step.at)
 
-    async def _resume(self, plan: TicketPlan, number: str, step: Step) -> None:
-        user = await self._who_may(number, "resume", step.at)
-        await self._act(number, "resume", user, {"internal_comment": step.text}, step.at)
+    async def _resume(self, plan: TicketPlan, step: Step) -> None:
+        await self._act("resume", await self._who_may("resume", step.at), {"internal_comment": step.text}, step.at)
 
-    async def _reject(self, plan: TicketPlan, number: str, step: Step) -> None:
-        await self._act(number, "reject", self.cast.dispatcher, {"public_comment": step.text}, step.at)
+    async def _reject(self, plan: TicketPlan, step: Step) -> None:
+        await self._act("reject", self.cast.dispatcher, {"public_comment": step.text}, step.at)
 
-    async def _reopen(self, plan: TicketPlan, number: str, step: Step) -> None:
-        await self._act(number, "reopen", self.cast.dispatcher, {"public_comment": step.text}, step.at)
+    async def _reopen(self, plan: TicketPlan, step: Step) -> None:
+        await self._act("reopen", self.cast.dispatcher, {"public_comment": step.text}, step.at)
 
-    async def _duplicate(self, plan: TicketPlan, number: str, step: Step) -> None:
-        master = self.numbers[step.ref] if step.ref is not None else None
+    async def _duplicate(self, plan: TicketPlan, step: Step) -> None:
+        master = self.numbers.get(step.ref) if step.ref is not None else None
         if master is None:
-            raise SeedError(f"{number}: its master ticket was not seeded")
-        await self._act(number, "mark_duplicate", self.cast.dispatcher,
+            raise SeedError(f"{self.number}: its master ticket was not seeded")
+        await self._act("mark_duplicate", self.cast.dispatcher,
                         {"duplicate_of": master, "internal_comment": f"Duplikat zgłoszenia {master}."}, step.at)
 
-    async def _reclassify(self, plan: TicketPlan, number: str, step: Step) -> None:
+    async def _reclassify(self, plan: TicketPlan, step: Step) -> None:
         name = self.tenant.categories[step.target or ""].spec.name.get("pl", step.target)
-        await self._act(number, "reclassify", self.cast.dispatcher,
+        await self._act("reclassify", self.cast.dispatcher,
                         {"category": step.target, "internal_comment": f"Zmiana kategorii na: {name}."}, step.at)
 
-    async def _priority(self, plan: TicketPlan, number: str, step: Step) -> None:
-        await self._act(number, "set_priority", self.cast.dispatcher, {"priority": step.target}, step.at)
+    async def _priority(self, plan: TicketPlan, step: Step) -> None:
+        await self._act("set_priority", self.cast.dispatcher, {"priority": step.target}, step.at)
 
-    async def _edit(self, plan: TicketPlan, number: str, step: Step) -> None:
-        await tickets.edit(self.scope, self.tenant, number, tickets.TicketEdit(address=step.text),
-                           self.cast.dispatcher, step.at)
+    async def _edit(self, plan: TicketPlan, step: Step) -> None:
+        self.ticket = await tickets.edit(self.scope, self.tenant, self.number, tickets.TicketEdit(address=step.text),
+                                         self.cast.dispatcher, step.at)
 
-    async def _comment(self, plan: TicketPlan, number: str, step: Step) -> None:
-        visibility = step.target or "internal"
+    async def _comment(self, plan: TicketPlan, step: Step) -> None:
+        visibility: tickets.Visibility = step.target or "internal"  # type: ignore[assignment]
         target_unit = None
         user = self.cast.dispatcher
         if visibility == "to_unit":
-            target_unit = (await self._first_active(number)).unit
+            target_unit = (await self._first_active()).unit
         elif visibility in ("internal", "public"):
-            active = [t for t in (await self._view(number)).current_tasks() if t.active]
+            active = await self._active()
             user = (self.cast.handler(active[0].unit) if active else None) or user
-        await tickets.add_comment(self.scope, self.tenant, number, user, step.text or "", visibility,  # type: ignore[arg-type]
-                                  step.at, target_unit=target_unit)
+        await tickets.add_comment(self.scope, self.tenant, self.number, user, step.text or "",
+                                  visibility, step.at, target_unit=target_unit)
 
 
 async def _seeded_numbers(scope: TenantScope, slug: str, seed: int | str) -> dict[int, str]:

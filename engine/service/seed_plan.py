@@ -15,8 +15,8 @@ each kind of story (delegated, withdrawn, reopened, overdue, answered).
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,6 +24,15 @@ from zoneinfo import ZoneInfo
 from komunikator.engine.compiled import CompiledCategory, CompiledTenant
 from komunikator.engine.schema.categories import Attribute
 from komunikator.engine.service import seed_content as content
+from komunikator.engine.service.seed_stories import (
+    BY_NAME,
+    Scenario,
+    StoryBuilder,
+    family,
+    has_sibling,
+    scenarios_for,
+    siblings,
+)
 
 #: Share of tickets that are duplicates of an earlier one.
 DUPLICATE_SHARE = 0.06
@@ -34,6 +43,8 @@ HOUR_WEIGHTS = (0.2, 0.1, 0.1, 0.1, 0.1, 0.3, 1.0, 2.5, 4.0, 4.5, 4.0, 3.5, 3.5,
                 4.0, 3.5, 2.5, 1.2, 0.5)
 #: The office's working hours (local), when staff act.
 OFFICE_OPENS, OFFICE_CLOSES = 7.5, 15.5
+#: How much likelier recent days are than old ones (1: evenly spread).
+RECENCY = 1.4
 #: Timers of waiting states fire after 14 days: waiting tickets are younger.
 WAITING_MAX_AGE = 11
 
@@ -65,275 +76,6 @@ class TicketPlan:
     steps: tuple[Step, ...] = ()
 
 
-# -- scenarios ------------------------------------------------------------------------------------
-#
-# A scenario is a list of (gap in hours, kind, options) steps; gaps are drawn
-# when the plan is made. `office` steps move to the next working hour.
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """A story shape and when it is likely: weights for tickets younger than 3 days, 3–14 days, older."""
-
-    name: str
-    family: str  # simple (with a waiting state) | multi (parallel work, then acceptance)
-    weights: tuple[float, float, float]
-    needs: frozenset[str]  # the process transitions it fires
-    age: tuple[float, float]  # days: where a forced (coverage) instance is placed
-    build: Callable[[_Ctx], None]
-    ends_in: str  # the state the story ends in (documentation and the coverage pass)
-
-
-@dataclass
-class _Ctx:
-    """What a scenario builder writes into."""
-
-    rng: random.Random
-    slug: str
-    category: CompiledCategory
-    units: frozenset[str]  # units whose tasks someone can handle
-    reachable: bool  # the reporter can be asked
-    resident: bool  # the reporter has an account and can answer
-    steps: list[tuple[float, str, dict[str, Any]]] = field(default_factory=list)
-
-    def add(self, gap: float, kind: str, **options: Any) -> None:
-        self.steps.append((gap, kind, options))
-
-    def pick(self, options: Sequence[str]) -> str:
-        return self.rng.choice(list(options))
-
-    def hours(self, low: float, high: float) -> float:
-        return self.rng.uniform(low, high)
-
-    def verify(self) -> None:
-        note = self.pick(content.INTERNAL_NOTES) if self.rng.random() < 0.3 else None
-        if self.rng.random() < 0.12:
-            self.add(self.hours(0.2, 3), "edit", office=True)
-        if self.rng.random() < 0.1:
-            self.add(self.hours(0.1, 1), "priority", office=True, target=self.pick(("high", "urgent")))
-        self.add(self.hours(0.3, 20), "verify", office=True, text=note)
-        unit = self.category.unit
-        if unit not in self.units and self.rng.random() < 0.7:  # an external unit without accounts
-            self.add(self.hours(0.1, 1), "comment", office=True, target="to_unit",
-                     text=self.pick(content.MESSAGES_TO_UNIT))
-
-    def maybe_update(self) -> None:
-        roll = self.rng.random()
-        if roll < 0.3:
-            self.add(self.hours(2, 60), "comment", office=True, target="public", text=self.pick(content.PUBLIC_UPDATES))
-        elif roll < 0.55:
-            self.add(self.hours(1, 40), "comment", office=True, target="internal",
-                     text=self.pick(content.INTERNAL_NOTES))
-        elif roll < 0.62 and self.reachable:
-            self.add(self.hours(1, 30), "comment", office=True, target="to_reporter",
-                     text=self.pick(content.MESSAGES_TO_REPORTER))
-
-    def work(self, until_done: bool = True) -> None:
-        """Take the step's tasks, maybe post an update, then finish them."""
-        self.add(self.hours(0.5, 30), "take", office=True)
-        self.maybe_update()
-        if until_done:
-            self.add(self.hours(8, 160), "complete", office=True)
-
-    def delegate(self) -> None:
-        unit = self.category.unit
-        preferred = [u for u in content.DELEGATE_TO.get(unit, ()) if u in self.units and u != unit]
-        others = sorted(self.units - {unit})
-        targets = preferred or others
-        if targets:
-            self.add(self.hours(1, 30), "delegate", office=True, target=self.pick(targets),
-                     person=self.rng.random() < 0.3, text=self.pick(content.DELEGATE_REASONS))
-
-    def reject(self) -> None:
-        texts = content.REJECTIONS.get(self.slug) or content.REJECTIONS["zgierz"][2:3]
-        self.add(self.hours(0.5, 30), "reject", office=True, text=self.pick(texts))
-
-
-def _new(c: _Ctx) -> None:
-    if c.rng.random() < 0.25:
-        c.add(c.hours(0.2, 6), "comment", office=True, target="internal", text=c.pick(content.INTERNAL_NOTES))
-
-
-def _progress(c: _Ctx) -> None:
-    c.verify()
-    if c.rng.random() < 0.7:
-        c.add(c.hours(0.5, 30), "take", office=True)
-    c.maybe_update()
-
-
-def _overdue(c: _Ctx) -> None:
-    c.verify()
-    c.add(c.hours(1, 40), "take", office=True)
-    c.add(c.hours(24, 200), "comment", office=True, target="internal",
-          text="Termin przekroczony – czekamy na wykonawcę.")
-
-
-def _waiting(c: _Ctx) -> None:
-    c.verify()
-    c.add(c.hours(0.5, 20), "take", office=True)
-    c.add(c.hours(1, 24), "ask", office=True, text=c.pick(content.QUESTIONS))
-
-
-def _resolved(c: _Ctx) -> None:
-    c.verify()
-    c.work()
-
-
-def _delegated(c: _Ctx) -> None:
-    c.verify()
-    c.delegate()
-    c.work()
-
-
-def _answered(c: _Ctx) -> None:
-    c.verify()
-    c.add(c.hours(0.5, 20), "take", office=True)
-    c.add(c.hours(1, 24), "ask", office=True, text=c.pick(content.QUESTIONS))
-    if c.resident:
-        c.add(c.hours(2, 60), "answer", text=c.pick(content.ANSWERS))
-    else:
-        c.add(c.hours(24, 120), "resume", office=True, text=c.pick(content.RESUME_NOTES))
-    c.add(c.hours(8, 100), "complete", office=True)
-
-
-def _reclassified(c: _Ctx) -> None:
-    c.add(c.hours(0.3, 10), "reclassify", office=True)
-    c.verify()
-    c.work()
-
-
-def _withdrawn_new(c: _Ctx) -> None:
-    c.verify()
-    c.add(c.hours(1, 40), "withdraw", office=True, text=c.pick(content.WITHDRAW_REASONS))
-
-
-def _withdrawn_reverified(c: _Ctx) -> None:
-    _withdrawn_new(c)
-    c.add(c.hours(0.5, 20), "comment", office=True, target="internal",
-          text="Po wyjaśnieniu: sprawa zostaje w jednostce, ponowna weryfikacja.")
-    c.verify()
-    c.work()
-
-
-def _rejected(c: _Ctx) -> None:
-    c.reject()
-
-
-def _rejected_late(c: _Ctx) -> None:
-    c.verify()
-    c.add(c.hours(1, 40), "withdraw", office=True, text=c.pick(content.WITHDRAW_REASONS))
-    c.reject()
-
-
-def _reopened(c: _Ctx) -> None:
-    _resolved(c)
-    c.add(c.hours(24, 400), "reopen", office=True, text=c.pick(content.REOPEN_REASONS))
-
-
-def _reopened_resolved(c: _Ctx) -> None:
-    _reopened(c)
-    c.work()
-
-
-def _m_progress(c: _Ctx) -> None:
-    c.verify()
-    c.add(c.hours(0.5, 20), "take", office=True)
-    if c.rng.random() < 0.6:
-        c.add(c.hours(4, 60), "complete", office=True, target="one")
-    c.maybe_update()
-
-
-def _m_acceptance(c: _Ctx) -> None:
-    c.verify()
-    c.work()  # the parallel tasks are done: the acceptance task appears
-
-
-def _m_resolved(c: _Ctx) -> None:
-    _m_acceptance(c)
-    c.add(c.hours(2, 50), "complete", office=True)  # the responsible unit accepts
-
-
-def _m_refused(c: _Ctx) -> None:
-    _m_acceptance(c)
-    c.add(c.hours(2, 50), "withdraw", office=True, text=c.pick(content.REFUSED_ACCEPTANCE))
-
-
-def _m_delegated(c: _Ctx) -> None:
-    c.verify()
-    c.delegate()
-    c.work()
-    c.add(c.hours(2, 50), "complete", office=True)
-
-
-def _m_reopened(c: _Ctx) -> None:
-    _m_resolved(c)
-    c.add(c.hours(24, 400), "reopen", office=True, text=c.pick(content.REOPEN_REASONS))
-
-
-_S = frozenset
-SCENARIOS: tuple[Scenario, ...] = (
-    Scenario("new", "simple", (40, 4, 0.5), _S(), (0.1, 2), _new, "new"),
-    Scenario("withdrawn_to_new", "simple", (3, 4, 1), _S({"verify"}), (3, 20), _withdrawn_new, "new"),
-    Scenario("in_progress", "simple", (30, 25, 2), _S({"verify"}), (1, 10), _progress, "in_progress"),
-    Scenario("overdue", "simple", (0, 0, 4), _S({"verify"}), (45, 90), _overdue, "in_progress"),
-    Scenario("waiting", "simple", (5, 8, 0), _S({"verify", "ask_resident"}), (2, 9), _waiting,
-             "waiting_for_resident"),
-    Scenario("resolved", "simple", (6, 25, 45), _S({"verify"}), (10, 90), _resolved, "resolved"),
-    Scenario("delegated", "simple", (0, 6, 10), _S({"verify"}), (10, 90), _delegated, "resolved"),
-    Scenario("answered", "simple", (0, 4, 6), _S({"verify", "ask_resident", "resume"}), (15, 90), _answered,
-             "resolved"),
-    Scenario("reclassified", "simple", (2, 3, 4), _S({"verify"}), (10, 90), _reclassified, "resolved"),
-    Scenario("withdrawn_reverified", "simple", (0, 3, 4), _S({"verify"}), (15, 90), _withdrawn_reverified,
-             "resolved"),
-    Scenario("rejected", "simple", (6, 7, 8), _S({"reject"}), (3, 60), _rejected, "rejected"),
-    Scenario("rejected_late", "simple", (0, 2, 3), _S({"verify", "reject"}), (10, 60), _rejected_late, "rejected"),
-    Scenario("reopened", "simple", (0, 3, 3), _S({"verify", "reopen"}), (25, 40), _reopened, "in_progress"),
-    Scenario("reopened_resolved", "simple", (0, 1, 3), _S({"verify", "reopen"}), (40, 90), _reopened_resolved,
-             "resolved"),
-    Scenario("m_new", "multi", (30, 3, 0.5), _S(), (0.1, 2), _new, "new"),
-    Scenario("m_in_progress", "multi", (35, 30, 3), _S({"verify"}), (1, 8), _m_progress, "in_progress"),
-    Scenario("m_acceptance", "multi", (5, 15, 3), _S({"verify"}), (8, 20), _m_acceptance, "acceptance"),
-    Scenario("m_resolved", "multi", (0, 30, 60), _S({"verify"}), (15, 90), _m_resolved, "resolved"),
-    Scenario("m_refused", "multi", (0, 4, 4), _S({"verify"}), (15, 60), _m_refused, "new"),
-    Scenario("m_delegated", "multi", (0, 4, 6), _S({"verify"}), (15, 90), _m_delegated, "resolved"),
-    Scenario("m_rejected", "multi", (5, 6, 8), _S({"reject"}), (3, 60), _rejected, "rejected"),
-    Scenario("m_reopened", "multi", (0, 3, 4), _S({"verify", "reopen"}), (30, 45), _m_reopened, "in_progress"),
-)
-BY_NAME = {s.name: s for s in SCENARIOS}
-
-
-def family(tenant: CompiledTenant, process: str) -> str:
-    """`multi` for processes with an acceptance step, `simple` otherwise."""
-    return "multi" if "acceptance" in tenant.processes[process].states else "simple"
-
-
-def scenarios_for(tenant: CompiledTenant, process: str) -> list[Scenario]:
-    """The scenarios a process can play (it has every transition they fire)."""
-    transitions = tenant.processes[process].transitions
-    kind = family(tenant, process)
-    out = [s for s in SCENARIOS if s.family == kind and s.needs <= transitions.keys()]
-    if not _reclassifiable(tenant, process):
-        out = [s for s in out if s.name != "reclassified"]
-    return out
-
-
-def _has_sibling(tenant: CompiledTenant, category: CompiledCategory) -> bool:
-    return any(_siblings(tenant, category))
-
-
-def _siblings(tenant: CompiledTenant, category: CompiledCategory) -> list[str]:
-    """Categories a resident might pick by mistake for `category`: same group and process."""
-    return sorted(
-        c.name for c in tenant.categories.values()
-        if c.name != category.name and c.spec.group == category.spec.group and c.process == category.process
-        and not any(a.required for a in c.spec.attributes.values())
-    )
-
-
-def _reclassifiable(tenant: CompiledTenant, process: str) -> bool:
-    return any(_has_sibling(tenant, c) for c in tenant.categories.values() if c.process == process)
-
-
 # -- time -----------------------------------------------------------------------------------------
 
 
@@ -356,24 +98,29 @@ def office_time(t: datetime, zone: ZoneInfo, rng: random.Random) -> datetime:
 
 
 def submission_time(day_start: datetime, zone: ZoneInfo, rng: random.Random) -> datetime:
-    """A resident's reporting moment on a local day (`day_start` is local midnight)."""
+    """A resident's reporting moment on a local day (`day_start`: midnight in the tenant's zone)."""
     hour = rng.choices(range(24), weights=HOUR_WEIGHTS)[0]
-    moment = day_start.replace(tzinfo=zone) + timedelta(hours=hour, minutes=rng.uniform(0, 59.9))
+    moment = day_start + timedelta(hours=hour, minutes=rng.uniform(0, 59.9))
     return moment.astimezone(UTC)
 
 
-def _random_day(rng: random.Random, end: datetime, zone: ZoneInfo, low: float, high: float) -> datetime:
-    """A local midnight between `high` and `low` days before `end`, weekends less likely."""
+def _random_day(rng: random.Random, end: datetime, zone: ZoneInfo, low: float, high: float,
+                skew: float = 1.0) -> datetime:
+    """A local midnight between `high` and `low` days before `end`, weekends less likely.
+
+    `skew` > 1 makes recent days likelier (the service is used more and more).
+    """
     while True:
-        back = rng.uniform(low, high)
+        back = low + (high - low) * rng.random() ** skew
         local = (end - timedelta(days=back)).astimezone(zone)
         if local.weekday() < 5 or rng.random() < WEEKEND_WEIGHT:
-            return datetime(local.year, local.month, local.day)
+            return datetime(local.year, local.month, local.day, tzinfo=zone)
 
 
-def _created(rng: random.Random, end: datetime, zone: ZoneInfo, low: float, high: float) -> datetime:
+def _created(rng: random.Random, end: datetime, zone: ZoneInfo, low: float, high: float,
+             skew: float = 1.0) -> datetime:
     for _ in range(20):
-        moment = submission_time(_random_day(rng, end, zone, low, high), zone, rng)
+        moment = submission_time(_random_day(rng, end, zone, low, high, skew), zone, rng)
         if moment < end - timedelta(minutes=30):
             return moment
     return end - timedelta(hours=rng.uniform(1, 3))
@@ -468,7 +215,7 @@ def _place(rng: random.Random, tenant: CompiledTenant, category: str) -> tuple[s
         number = f" {rng.randint(1, 120)}" if street.startswith(("ul.", "pl.")) else ""
         address: str | None = f"{street}{number}, {locality}"
     else:  # a tenant the seeder has no street list for: around the map's centre
-        lat, lon = tenant.config.map.center[0], tenant.config.map.center[1]
+        lat, lon = tenant.config.map.center.lat, tenant.config.map.center.lon
         address = None
     lat += rng.gauss(0, 0.0012)
     lon += rng.gauss(0, 0.0018)
@@ -491,7 +238,7 @@ def _usable(tenant: CompiledTenant) -> list[CompiledCategory]:
 
 
 def _sibling(rng: random.Random, tenant: CompiledTenant, category: CompiledCategory) -> str | None:
-    options = _siblings(tenant, category)
+    options = siblings(tenant, category)
     return rng.choice(options) if options else None
 
 
@@ -510,7 +257,7 @@ class Planner:
     def __init__(self, tenant: CompiledTenant, seed: int | str, end: datetime, months: float,
                  handled_units: frozenset[str], residents: int) -> None:
         self.tenant = tenant
-        self.rng = random.Random(f"komunikator-seed:{tenant.slug}:{seed}")
+        self.rng = random.Random(f"komunikator-seed:{tenant.slug}:{seed}")  # noqa: S311 - a demo, not a secret
         self.end = end
         self.days = max(months * 30.4, 1.0)
         self.zone = ZoneInfo(tenant.config.time_zone)
@@ -549,11 +296,11 @@ class Planner:
                 created = _created(self.rng, self.end, self.zone, low, min(high, self.days))
                 pool = self.by_process[process]
                 if scenario.name == "reclassified":
-                    pool = [c for c in pool if _has_sibling(self.tenant, c)]
+                    pool = [c for c in pool if has_sibling(self.tenant, c)]
                 category = self._pick_category(created, pool)
                 drafts.append(_Draft(len(drafts), scenario, category, created))
         while len(drafts) < count - duplicates:
-            created = _created(self.rng, self.end, self.zone, 0, self.days)
+            created = _created(self.rng, self.end, self.zone, 0, self.days, RECENCY)
             category = self._pick_category(created)
             drafts.append(_Draft(len(drafts), self._pick_scenario(category, created), category, created))
         # duplicates: a second report of the same problem, hours or days after the first
@@ -591,8 +338,8 @@ class Planner:
             master = drafts[draft.master]
             raw_steps.append((rng.uniform(0.3, 20), "duplicate", {"office": True, "ref": master.index}))
         else:
-            ctx = _Ctx(rng, self.tenant.slug, category, self.units, reporter is not None or resident is not None,
-                       resident is not None)
+            reachable = reporter is not None or resident is not None
+            ctx = StoryBuilder(rng, self.tenant.slug, category, self.units, reachable, resident is not None)
             if scenario.name == "reclassified":
                 wrong = _sibling(rng, self.tenant, category)
                 if wrong is None:
@@ -625,8 +372,8 @@ class Planner:
         photos = 0
         if category.spec.photo == "required":
             photos = rng.choice((1, 1, 2))
-        elif category.spec.photo == "optional" and channel == "public" and rng.random() < 0.4:
-            photos = rng.choice((1, 1, 1, 2, 3))
+        elif category.spec.photo == "optional" and channel == "public" and rng.random() < 0.3:
+            photos = rng.choice((1, 1, 1, 2))
         steps = _timeline(draft.created, raw_steps, self.end, self.zone, rng)
         name = "duplicate" if draft.master is not None else scenario.name
         return TicketPlan(draft.index, name, category.process, draft.created, channel, submission, resident,
@@ -668,7 +415,3 @@ def plan_tickets(
     units = handled_units if handled_units is not None else frozenset(tenant.units)
     return Planner(tenant, seed, end, months, units, residents).plans(count)
 
-
-def with_steps(plan: TicketPlan, steps: Sequence[Step]) -> TicketPlan:
-    """A copy of `plan` with other steps (tests)."""
-    return replace(plan, steps=tuple(steps))

@@ -259,7 +259,7 @@ async def _store_comment(
         task_id = (await scope.get(Task, ticket_id=ticket.id, key=task_key)).id
     author = int(user.id) if user.id.isdigit() else None
     comment = await scope.create(
-        Comment, ticket_id=ticket.id, task_id=task_id, author_id=author, visibility=visibility,
+        Comment, ticket=ticket, task_id=task_id, author_id=author, visibility=visibility,
         target_unit=target_unit, body=body, created_at=now,
     )
     await audit(scope, ticket, user, "comment", {}, {"comment": comment.id, "visibility": visibility,

@@ -351,15 +351,14 @@ async def test_multipart_submission_creates_the_ticket_and_its_photos_together(m
     assert [e["action"] for e in history].count("attachment_add") == 2
 
 
-@pytest.mark.parametrize(("label", "bad", "status"), [
-    ("truncated", truncated_jpeg(), 422),
-    ("script", SCRIPT, 415),
-    ("svg", SVG, 415),
-    ("bomb", png_bomb(), 422),
-    ("20 MB", b"\xff\xd8\xff" + b"\x00" * (20 * MB), 413),
+@pytest.mark.parametrize(("bad", "status"), [
+    pytest.param(truncated_jpeg(), 422, id="truncated"),
+    pytest.param(SCRIPT, 415, id="script"),
+    pytest.param(SVG, 415, id="svg"),
+    pytest.param(png_bomb(), 422, id="bomb"),
+    pytest.param(b"\xff\xd8\xff" + b"\x00" * (20 * MB), 413, id="20MB"),
 ])
-async def test_a_bad_photo_refuses_the_whole_submission(media_api: MediaApi, label: str, bad: bytes,
-                                                        status: int) -> None:
+async def test_a_bad_photo_refuses_the_whole_submission(media_api: MediaApi, bad: bytes, status: int) -> None:
     r = await media_api.client(ZG).post("/api/v1/tickets", **_submission(report(), jpeg(), bad),
                                         headers={"Idempotency-Key": "k"})
     assert r.status_code == status, r.text

@@ -1,0 +1,178 @@
+"""From a submitted report to an e-mail in the reporter's mailbox, through the outbox."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from delivery_helpers import NOW, SmtpSink, add_row, pothole, registry, submit_report
+
+from komunikator.engine.compiled import CompiledTenant
+from komunikator.engine.delivery.channels import InboxChannel, OutgoingMessage, close_channels
+from komunikator.engine.delivery.jobs import deliver_pending, message_id
+from komunikator.engine.store.scope import TenantScope
+
+pytestmark = pytest.mark.anyio
+Zgierz = tuple[TenantScope, CompiledTenant]
+
+
+async def test_a_submitted_report_reaches_the_reporter_as_a_polish_multipart_email(
+    zgierz: Zgierz, sink: SmtpSink
+) -> None:
+    scope, tenant = zgierz
+    ticket = await submit_report(scope, tenant)
+    rows = await scope.outbox().filter(ticket_id=ticket.id).order_by("id")
+    assert {(r.kind, r.channel, r.status) for r in rows} == {
+        ("ticket_received", "email", "pending"), ("ticket_received", "inbox", "pending")
+    }
+    channels = sink.channels()
+    report = await deliver_pending(registry(), now=NOW, channels=channels)
+    await close_channels(channels)
+
+    assert (report.claimed, report.sent, report.failed, report.retried) == (2, 2, 0, 0)
+    assert all(r.status == "sent" and r.sent_at == NOW for r in await scope.outbox().all())
+    [got] = sink.wait_for(1)
+    mail = got.mail
+    assert got.recipients == ["jan@example.pl"]
+    assert mail["To"] == "Jan Kowalski <jan@example.pl>"
+    assert mail["From"].addresses[0].display_name == "Urząd Miasta Zgierza"
+    assert mail["Subject"] == f"Otrzymaliśmy Twoje zgłoszenie {ticket.number}"
+    assert mail["Content-Language"] == "pl"
+    assert mail.get_content_type() == "multipart/alternative"
+    text = mail.get_body(("plain",)).get_content()
+    html = mail.get_body(("html",)).get_content()
+    assert "dziękujemy za zgłoszenie „Dziura w jezdni” (ul. Długa 5)" in text
+    assert f"https://zgierz.example.pl/t/{ticket.number}" in text
+    assert f'href="https://zgierz.example.pl/t/{ticket.number}"' in html
+    assert "#b01c2e" in html  # Zgierz's branding colour
+    email_row = next(r for r in rows if r.channel == "email")
+    expected = message_id("zgierz", email_row.dedupe_key, "jan@example.pl", "zgierz.example.pl")
+    assert got.message_id == expected
+    assert expected.endswith("@zgierz.example.pl>")
+
+
+async def test_html_escapes_what_residents_typed(zgierz: Zgierz, sink: SmtpSink) -> None:
+    scope, tenant = zgierz
+    await submit_report(scope, tenant, pothole(address='<script>alert("x")</script> & co'))
+    channels = sink.channels()
+    await deliver_pending(registry(), now=NOW, channels=channels)
+    await close_channels(channels)
+    [got] = sink.wait_for(1)
+    html = got.mail.get_body(("html",)).get_content()
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co" in html
+    assert '<script>alert("x")</script> & co' in got.mail.get_body(("plain",)).get_content()
+
+
+class Crash(BaseException):
+    """The worker dies (SIGKILL) right after the server accepted the message."""
+
+
+class SendThenCrash:
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+
+    async def send(self, message: OutgoingMessage) -> None:
+        await self.inner.send(message)  # type: ignore[attr-defined]
+        raise Crash
+
+
+async def test_a_resend_after_an_expired_lease_carries_the_same_message_id(zgierz: Zgierz, sink: SmtpSink) -> None:
+    scope, tenant = zgierz
+    await submit_report(scope, tenant)
+    channels = sink.channels()
+    lease = timedelta(minutes=5)
+    with pytest.raises(Crash):
+        await deliver_pending(registry(), now=NOW, lease=lease, channels={"email": SendThenCrash(channels["email"]),
+                                                                          "inbox": InboxChannel()})
+    row = await scope.outbox().get(channel="email")
+    assert (row.status, row.attempts, row.claimed_until) == ("pending", 1, NOW + lease)
+
+    # within the lease nobody takes the batch (the email row and the inbox row) again
+    report = await deliver_pending(registry(), now=NOW + lease - timedelta(seconds=1), channels=channels)
+    assert report.claimed == 0
+    assert (await scope.outbox().get(id=row.id)).status == "pending"
+
+    report = await deliver_pending(registry(), now=NOW + lease + timedelta(seconds=1), channels=channels)
+    await close_channels(channels)
+    assert (report.claimed, report.sent) == (2, 2)
+    row = await scope.outbox().get(id=row.id)
+    assert (row.status, row.attempts) == ("sent", 2)
+    first, second = sink.wait_for(2)
+    assert first.message_id == second.message_id
+    assert first.mail["Subject"] == second.mail["Subject"]
+
+
+async def test_a_template_that_does_not_render_fails_at_once_with_the_reason(zgierz: Zgierz, sink: SmtpSink) -> None:
+    scope, tenant = zgierz
+    ticket = await submit_report(scope, tenant)
+    await scope.outbox().all().delete()
+    # message_to_reporter needs `message`, which this row does not carry
+    row = await add_row(scope, ticket, "message_to_reporter", ["reporter"], key="m1")
+    channels = sink.channels()
+    report = await deliver_pending(registry(), now=NOW, channels=channels)
+    await close_channels(channels)
+    assert (report.failed, report.sent) == (1, 0)
+    row = await scope.outbox().get(id=row.id)
+    assert row.status == "failed"
+    assert "'message' is undefined" in (row.last_error or "")
+    assert sink.received == []
+
+
+async def test_staff_messages_carry_their_text_and_sender(zgierz: Zgierz, sink: SmtpSink) -> None:
+    scope, tenant = zgierz
+    ticket = await submit_report(scope, tenant)
+    await scope.outbox().all().delete()
+    await add_row(scope, ticket, "message_to_reporter", ["reporter"], key="m2",
+                  message={"text": "Prosimy o zdjęcie <b>z bliska</b>.", "sender_name": "Anna Nowak"})
+    channels = sink.channels()
+    await deliver_pending(registry(), now=NOW, channels=channels)
+    await close_channels(channels)
+    [got] = sink.wait_for(1)
+    text = got.mail.get_body(("plain",)).get_content()
+    assert "Prosimy o zdjęcie <b>z bliska</b>." in text
+    assert "Anna Nowak" in text
+    assert "&lt;b&gt;z bliska&lt;/b&gt;" in got.mail.get_body(("html",)).get_content()
+
+
+async def test_nobody_to_reach_is_sent_with_a_note(zgierz: Zgierz, sink: SmtpSink) -> None:
+    scope, tenant = zgierz
+    ticket = await submit_report(scope, tenant)
+    await scope.reporter_contacts().filter(id=ticket.reporter_contact_id).update(  # type: ignore[attr-defined]
+        email=None, name=None, erased_at=NOW
+    )
+    channels = sink.channels()
+    report = await deliver_pending(registry(), now=NOW, channels=channels)
+    await close_channels(channels)
+    assert (report.sent, report.failed, report.retried, report.messages) == (2, 0, 0, 0)
+    for row in await scope.outbox().all():
+        assert row.status == "sent"
+        assert row.last_error == "no recipients: reporter"
+    assert sink.received == []
+
+
+async def test_push_rows_wait_for_a_push_channel(zgierz: Zgierz, sink: SmtpSink) -> None:
+    scope, tenant = zgierz
+    ticket = await submit_report(scope, tenant)
+    await scope.outbox().all().delete()
+    row = await add_row(scope, ticket, "ticket_received", ["reporter"], key="p1", channel="push")
+    channels = sink.channels()
+    report = await deliver_pending(registry(), now=NOW, channels=channels)
+    assert (report.claimed, report.deferred, report.sent, report.failed) == (1, 1, 0, 0)
+    row = await scope.outbox().get(id=row.id)
+    assert (row.status, row.attempts, row.last_error) == ("pending", 0, "push channel not configured")
+    assert row.next_attempt_at is not None and row.next_attempt_at > NOW
+    assert (await deliver_pending(registry(), now=NOW + timedelta(minutes=5), channels=channels)).claimed == 0
+
+    pushed: list[OutgoingMessage] = []
+
+    class FakePush:
+        async def send(self, message: OutgoingMessage) -> None:
+            pushed.append(message)
+
+    report = await deliver_pending(registry(), now=NOW + timedelta(hours=2), channels={**channels, "push": FakePush()})
+    await close_channels(channels)
+    assert report.sent == 1
+    [message] = pushed
+    assert message.short == f"Zgłoszenie {ticket.number} zostało zarejestrowane."
+    assert (await scope.outbox().get(id=row.id)).status == "sent"

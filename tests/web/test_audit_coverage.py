@@ -1,0 +1,224 @@
+"""Every mutating route writes history: at least one audit row, with before → after, naming who did it.
+
+The routes come from the app's OpenAPI schema; each must have an entry in
+`CALLS` (how to call it validly), so a new route fails here until it says
+how it is audited.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from PIL import Image
+from route_table import app_routes
+from web_helpers import Api, report
+
+from komunikator.engine.media.storage import LocalStorage
+from komunikator.engine.service import accounts
+from komunikator.engine.store.models import AuditEvent
+from komunikator.engine.store.scope import TenantScope, ensure_tenant
+
+ZG = "zgierz"
+MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
+PASSWORD = "correct horse battery"
+
+
+def _jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (32, 24), (10, 120, 40)).save(out, "JPEG")
+    return out.getvalue()
+
+
+@dataclass
+class Ctx:
+    """What the calls share: clients, people, and what earlier calls made."""
+
+    client: httpx.AsyncClient
+    dispatcher: dict[str, str]
+    worker: dict[str, str]
+    made: dict[str, Any] = field(default_factory=dict)
+
+
+async def _login(c: Ctx) -> httpx.Response:
+    r = await c.client.post("/api/v1/auth/login", json={"email": "anna@zgierz.pl", "password": PASSWORD})
+    assert r.cookies.get("komunikator_session")  # kept in the client's jar for the logout
+    return r
+
+
+async def _logout(c: Ctx) -> httpx.Response:
+    r = await c.client.post("/api/v1/auth/logout")
+    c.client.cookies.clear()
+    return r
+
+
+async def _create_token(c: Ctx) -> httpx.Response:
+    r = await c.client.post("/api/v1/auth/tokens", json={"name": "eksport"}, headers=c.dispatcher)
+    c.made["token"] = r.json().get("id")
+    return r
+
+
+async def _revoke_token(c: Ctx) -> httpx.Response:
+    return await c.client.delete(f"/api/v1/auth/tokens/{c.made['token']}", headers=c.dispatcher)
+
+
+async def _submit(c: Ctx) -> httpx.Response:
+    r = await c.client.post("/api/v1/tickets", json=report())
+    c.made["number"] = r.json().get("number")
+    return r
+
+
+async def _edit(c: Ctx) -> httpx.Response:
+    return await c.client.patch(f"/api/v1/tickets/{c.made['number']}", json={"description": "poprawiony"},
+                                headers=c.dispatcher)
+
+
+async def _verify(c: Ctx) -> httpx.Response:
+    r = await c.client.post(f"/api/v1/tickets/{c.made['number']}/actions/verify", json={}, headers=c.dispatcher)
+    c.made["task"] = r.json()["tasks"][0]["key"]
+    return r
+
+
+async def _take(c: Ctx) -> httpx.Response:
+    return await c.client.post(f"/api/v1/tickets/{c.made['number']}/tasks/{c.made['task']}/take", json={},
+                               headers=c.worker)
+
+
+async def _comment(c: Ctx) -> httpx.Response:
+    return await c.client.post(f"/api/v1/tickets/{c.made['number']}/comments", json={"body": "notatka"},
+                               headers=c.dispatcher)
+
+
+async def _upload(c: Ctx) -> httpx.Response:
+    r = await c.client.post(f"/api/v1/tickets/{c.made['number']}/attachments", headers=c.dispatcher,
+                            files={"file": ("a.jpg", _jpeg(), "image/jpeg")}, data={"visibility": "public"})
+    c.made["photo"] = r.json().get("id")
+    return r
+
+
+async def _hide(c: Ctx) -> httpx.Response:
+    return await c.client.post(f"/api/v1/tickets/{c.made['number']}/attachments/{c.made['photo']}/hide",
+                               json={"reason": "widać twarz"}, headers=c.dispatcher)
+
+
+async def _unhide(c: Ctx) -> httpx.Response:
+    return await c.client.post(f"/api/v1/tickets/{c.made['number']}/attachments/{c.made['photo']}/unhide",
+                               json={}, headers=c.dispatcher)
+
+
+Call = Callable[[Ctx], Awaitable[httpx.Response]]
+
+#: How to call each mutating route once, validly; in order (later calls use what earlier ones made).
+CALLS: dict[tuple[str, str], tuple[Call, str | None]] = {
+    # (call, whose id the audit row names: "dispatcher", "worker", "anna", or None for anonymous)
+    ("POST", "/api/v1/auth/login"): (_login, "anna"),
+    ("POST", "/api/v1/auth/logout"): (_logout, "anna"),
+    ("POST", "/api/v1/auth/tokens"): (_create_token, "dispatcher"),
+    ("DELETE", "/api/v1/auth/tokens/{token_id}"): (_revoke_token, "dispatcher"),
+    ("POST", "/api/v1/tickets"): (_submit, None),
+    ("PATCH", "/api/v1/tickets/{number}"): (_edit, "dispatcher"),
+    ("POST", "/api/v1/tickets/{number}/actions/{action}"): (_verify, "dispatcher"),
+    ("POST", "/api/v1/tickets/{number}/tasks/{key}/{action}"): (_take, "worker"),
+    ("POST", "/api/v1/tickets/{number}/comments"): (_comment, "dispatcher"),
+    ("POST", "/api/v1/tickets/{number}/attachments"): (_upload, "dispatcher"),
+    ("POST", "/api/v1/tickets/{number}/attachments/{attachment_id}/hide"): (_hide, "dispatcher"),
+    ("POST", "/api/v1/tickets/{number}/attachments/{attachment_id}/unhide"): (_unhide, "dispatcher"),
+}
+
+
+async def _rows(scope: TenantScope, after_id: int) -> list[AuditEvent]:
+    return await scope.audit_events().filter(id__gt=after_id).order_by("id")
+
+
+async def _last_id(scope: TenantScope) -> int:
+    row = await scope.audit_events().order_by("-id").first()
+    return row.id if row is not None else 0
+
+
+def _check_rows(rows: list[AuditEvent], who: int | None, what: str) -> None:
+    assert rows, f"{what} wrote no audit row"
+    for row in rows:
+        assert isinstance(row.before, dict) and isinstance(row.after, dict), (what, row.action)
+    assert any(row.before != row.after for row in rows), f"{what}: no row says what changed (before → after)"
+    actors = {row.actor_user_id for row in rows}  # type: ignore[attr-defined]
+    if who is None:
+        assert actors == {None}, (what, actors)
+    else:
+        assert who in actors, (what, actors, who)
+
+
+@pytest.fixture
+async def ctx(api: Api, tmp_path: Any) -> Ctx:
+    api.app.state.media_storage = LocalStorage(tmp_path / "media")
+    scope = TenantScope((await ensure_tenant(ZG)).id)
+    await accounts.create_user(scope, "anna@zgierz.pl", "Anna", password=PASSWORD)
+    return Ctx(api.client(ZG), await api.staff(ZG, "bom@zgierz.pl", "bom:dispatcher"),
+               await api.staff(ZG, "drogi@zgierz.pl", "drogi:worker"))
+
+
+async def test_every_mutating_route_writes_an_audit_row(api: Api, ctx: Ctx) -> None:
+    routes = sorted((m, p) for m, p in app_routes(api.app) if m in MUTATING)
+    documented = {(m.upper(), p) for p, ops in api.app.openapi()["paths"].items() for m in ops} & set(routes)
+    assert documented == set(routes)
+    uncovered = [r for r in routes if r not in CALLS]
+    assert not uncovered, f"mutating routes with no audit check (add them to CALLS): {uncovered}"
+    assert set(CALLS) <= set(routes), f"CALLS names routes that are gone: {sorted(set(CALLS) - set(routes))}"
+
+    scope = TenantScope((await ensure_tenant(ZG)).id)
+    anna = await accounts.get_user(scope, "anna@zgierz.pl")
+    ids = {"dispatcher": int(ctx.dispatcher["X-User-Id"]), "worker": int(ctx.worker["X-User-Id"]), "anna": anna.id}
+    for (method, path), (call, who) in CALLS.items():
+        last = await _last_id(scope)
+        r = await call(ctx)
+        assert 200 <= r.status_code < 300, (method, path, r.status_code, r.text)
+        _check_rows(await _rows(scope, last), ids[who] if who else None, f"{method} {path}")
+
+
+#: Inputs for each ticket action a dispatcher may fire on a new pothole.
+ACTION_INPUTS: dict[str, dict[str, Any]] = {
+    "verify": {},
+    "reject": {"public_comment": "to nie nasza droga"},
+    "reclassify": {"category": "pavement_damage"},
+    "mark_duplicate": {},  # filled in with another ticket
+    "set_priority": {"priority": "urgent"},
+}
+TASK_INPUTS: dict[str, dict[str, Any]] = {
+    "take": {},
+    "complete": {},
+    "delegate": {"to_unit": "inwestycje", "reason": "oświetlenie"},
+    "withdraw": {"reason": "brak sprzętu"},
+}
+
+
+async def test_every_ticket_and_task_action_is_audited(api: Api, ctx: Ctx) -> None:
+    """The parametrised routes: each action a user may take, once, on a fresh ticket."""
+    scope = TenantScope((await ensure_tenant(ZG)).id)
+    dispatcher_id, worker_id = int(ctx.dispatcher["X-User-Id"]), int(ctx.worker["X-User-Id"])
+    master = (await ctx.client.post("/api/v1/tickets", json=report())).json()["number"]
+    offered = (await ctx.client.get(f"/api/v1/tickets/{master}", headers=ctx.dispatcher)).json()["actions"]
+    assert {a["name"] for a in offered} == set(ACTION_INPUTS)
+    for action, inputs in ACTION_INPUTS.items():
+        number = (await ctx.client.post("/api/v1/tickets", json=report())).json()["number"]
+        body = {"duplicate_of": master} if action == "mark_duplicate" else inputs
+        last = await _last_id(scope)
+        r = await ctx.client.post(f"/api/v1/tickets/{number}/actions/{action}", json=body, headers=ctx.dispatcher)
+        assert r.status_code == 200, (action, r.text)
+        rows = await _rows(scope, last)
+        _check_rows(rows, dispatcher_id, action)
+        assert any(row.action == action for row in rows), (action, [row.action for row in rows])
+    for action, inputs in TASK_INPUTS.items():
+        number = (await ctx.client.post("/api/v1/tickets", json=report())).json()["number"]
+        r = await ctx.client.post(f"/api/v1/tickets/{number}/actions/verify", json={}, headers=ctx.dispatcher)
+        key = r.json()["tasks"][0]["key"]
+        last = await _last_id(scope)
+        r = await ctx.client.post(f"/api/v1/tickets/{number}/tasks/{key}/{action}", json=inputs, headers=ctx.worker)
+        assert r.status_code == 200, (action, r.text)
+        rows = await _rows(scope, last)
+        _check_rows(rows, worker_id, f"task {action}")
+        assert any(row.action == f"task_{action}" for row in rows), (action, [row.action for row in rows])
+        if "reason" in inputs:
+            assert any(row.reason == inputs["reason"] for row in rows), action
