@@ -41,6 +41,7 @@ Settings (`DeliverySettings.from_env`): `KOMUNIKATOR_OUTBOX_MAX_ATTEMPTS`
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -226,18 +227,28 @@ async def deliver_pending(
         return report
     slugs = {t.id: t.slug for t in await list_tenants()}
     batches: dict[int, _TenantBatch] = {}
-    for row in rows:
-        batch = batches.get(row.tenant_id)
-        if batch is None:
-            slug = slugs.get(row.tenant_id, "")
-            batch = batches[row.tenant_id] = _TenantBatch(
-                TenantScope(row.tenant_id), slug, registry.tenants.get(slug), registry.base_domain
-            )
-        outcome = await batch.deliver(row, channels, report)
-        await _mark(batch.scope, row, outcome, now, settings, report)
-        if outcome.kind in ("retry", "failed"):
-            log.warning("outbox %s (%s, %s) %s: %s [worker %s]", row.id, batch.slug, row.channel, outcome.kind,
-                        outcome.error, worker or "-")
+    marking: asyncio.Future[None] | None = None
+    try:
+        for row in rows:
+            batch = batches.get(row.tenant_id)
+            if batch is None:
+                slug = slugs.get(row.tenant_id, "")
+                batch = batches[row.tenant_id] = _TenantBatch(
+                    TenantScope(row.tenant_id), slug, registry.tenants.get(slug), registry.base_domain
+                )
+            # rendering this row overlaps the previous row's mark; sending waits for it, so a
+            # crash leaves at most one sent-but-unmarked row per worker (one duplicate per crash)
+            prepared = await batch.prepare(row, channels)
+            if marking is not None:
+                await marking
+            outcome = prepared if isinstance(prepared, _Outcome) else await batch.send(row, prepared, report)
+            marking = asyncio.ensure_future(_mark(batch.scope, row, outcome, now, settings, report))
+            if outcome.kind in ("retry", "failed"):
+                log.warning("outbox %s (%s, %s) %s: %s [worker %s]", row.id, batch.slug, row.channel,
+                            outcome.kind, outcome.error, worker or "-")
+    finally:
+        if marking is not None:
+            await marking
     return report
 
 
@@ -249,6 +260,12 @@ class _Outcome:
     delivered: list[str] = field(default_factory=list)
     #: whether the failure lies with the channel (never gives the row up)
     unavailable: bool = False
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    channel: Channel
+    messages: list[OutgoingMessage]
 
 
 class _TenantBatch:
@@ -265,14 +282,13 @@ class _TenantBatch:
         #: channels found unreachable in this call: their remaining rows wait without trying
         self.down: dict[str, str] = {}
 
-    async def deliver(self, row: ClaimedRow, channels: Mapping[str, Channel], report: DeliveryReport) -> _Outcome:
+    async def prepare(self, row: ClaimedRow, channels: Mapping[str, Channel]) -> _Prepared | _Outcome:
+        """The row's messages, rendered; or its outcome when there is nothing to send."""
         channel = channels.get(row.channel)
         if channel is None:
             return _Outcome("deferred", NOT_CONFIGURED.format(channel=row.channel))
         if self.tenant is None or self.resolver is None:
             return _Outcome("retry", f"tenant {self.slug or row.tenant_id!r} is not configured in this process")
-        if row.channel in self.down:
-            return _Outcome("retry", self.down[row.channel], unavailable=True)
         try:
             messages = await self._messages(row, self.tenant, self.resolver)
         except (RenderError, UnknownReference) as error:
@@ -281,13 +297,19 @@ class _TenantBatch:
             return _Outcome("failed", f"the ticket of outbox row {row.id} no longer exists")
         if not messages:
             return _Outcome("sent", "no recipients: " + ", ".join(map(str, row.payload.get("recipients", []))))
+        return _Prepared(channel, messages)
+
+    async def send(self, row: ClaimedRow, prepared: _Prepared, report: DeliveryReport) -> _Outcome:
+        """Hand each message to the channel; the row's outcome."""
+        if row.channel in self.down:
+            return _Outcome("retry", self.down[row.channel], unavailable=True)
         delivered = list(row.payload.get("delivered", []))
         refused: list[str] = []
-        for message in messages:
+        for message in prepared.messages:
             if message.message_id in delivered:
                 continue
             try:
-                await channel.send(message)
+                await prepared.channel.send(message)
             except ChannelUnavailable as error:
                 self.down[row.channel] = str(error)
                 return _Outcome("retry", str(error), delivered, unavailable=True)
@@ -298,7 +320,7 @@ class _TenantBatch:
                 continue
             report.messages += 1
             delivered.append(message.message_id)
-        if refused and len(refused) == len(messages):
+        if refused and len(refused) == len(prepared.messages):
             return _Outcome("failed", "; ".join(refused), delivered)
         return _Outcome("sent", "; ".join(refused) or None, delivered)
 
