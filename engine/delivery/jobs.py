@@ -62,6 +62,7 @@ from komunikator.engine.delivery.channels import (
     TemporaryFailure,
     channels_from_env,
 )
+from komunikator.engine.delivery.queue import ClaimedRow, claim, claim_sql, dialect, mark_sent
 from komunikator.engine.delivery.recipients import Addressee, RecipientResolver, UnknownReference
 from komunikator.engine.delivery.render import MessageSubject, RenderError, build_context, render_message, tenant_host
 from komunikator.engine.schema.base import text_for
@@ -74,8 +75,6 @@ log = logging.getLogger(__name__)
 
 #: `last_error` of rows whose channel this process cannot deliver through.
 NOT_CONFIGURED = "{channel} channel not configured"
-#: The columns a claim returns, in order.
-CLAIMED_COLUMNS = ("id", "tenant_id", "ticket_id", "kind", "channel", "dedupe_key", "payload", "attempts")
 
 
 @dataclass(frozen=True)
@@ -125,69 +124,6 @@ class DeliveryReport:
 
 
 _REPORT_FIELDS = ("claimed", "sent", "failed", "retried", "deferred", "messages")
-
-
-@dataclass(frozen=True)
-class ClaimedRow:
-    """An outbox row this worker holds a lease on."""
-
-    id: int
-    tenant_id: int
-    ticket_id: int | None
-    kind: str
-    channel: str
-    dedupe_key: str
-    payload: dict[str, Any]
-    attempts: int
-
-
-# -- claiming -----------------------------------------------------------------------------------
-
-
-def claim_sql(dialect: str) -> str:
-    """The claiming statement for `sqlite` or `postgres`.
-
-    Parameters, in order: lease end, now, now, limit.
-    """
-    if dialect == "postgres":
-        lease_end, now1, now2, limit, lock = "$1", "$2", "$3", "$4", " FOR UPDATE SKIP LOCKED"
-    elif dialect == "sqlite":
-        # SQLite has one writer at a time: the UPDATE is atomic without row locks
-        lease_end, now1, now2, limit, lock = "?", "?", "?", "?", ""
-    else:
-        raise ValueError(f"unsupported dialect {dialect!r}")
-    columns = ", ".join(CLAIMED_COLUMNS)
-    return (  # noqa: S608 - only the dialect's placeholders are interpolated
-        f"UPDATE outbox SET claimed_until = {lease_end}, attempts = attempts + 1 "
-        f"WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' "
-        f"AND (claimed_until IS NULL OR claimed_until < {now1}) "
-        f"AND (next_attempt_at IS NULL OR next_attempt_at <= {now2}) "
-        f"ORDER BY id LIMIT {limit}{lock}) "
-        f"RETURNING {columns}"
-    )
-
-
-async def claim(now: datetime, limit: int, lease: timedelta) -> list[ClaimedRow]:
-    """Take up to `limit` due rows (any tenant) for `lease`; committed before returning."""
-    dialect = "postgres" if db.connection().capabilities.dialect == "postgres" else "sqlite"
-    async with in_transaction(db.CONNECTION) as connection:
-        # execute_query_dict: Tortoise's asyncpg `execute_query` drops the rows of an UPDATE … RETURNING
-        rows = await connection.execute_query_dict(claim_sql(dialect), [now + lease, now, now, limit])
-    claimed = [_row(dict(r)) for r in rows]
-    claimed.sort(key=lambda r: r.id)
-    return claimed
-
-
-def _row(raw: dict[str, Any]) -> ClaimedRow:
-    payload = raw["payload"]
-    if isinstance(payload, str | bytes):
-        payload = json.loads(payload)
-    return ClaimedRow(
-        id=int(raw["id"]), tenant_id=int(raw["tenant_id"]),
-        ticket_id=int(raw["ticket_id"]) if raw["ticket_id"] is not None else None,
-        kind=raw["kind"], channel=raw["channel"], dedupe_key=raw["dedupe_key"],
-        payload=dict(payload or {}), attempts=int(raw["attempts"]),
-    )
 
 
 # -- the job ------------------------------------------------------------------------------------
@@ -383,21 +319,19 @@ def message_id(tenant: str, dedupe_key: str, address: str, host: str) -> str:
 # -- marking ------------------------------------------------------------------------------------
 
 
-def _dialect() -> str:
-    return "postgres" if db.connection().capabilities.dialect == "postgres" else "sqlite"
-
-
 async def _mark(
     scope: TenantScope, row: ClaimedRow, outcome: _Outcome, now: datetime, settings: DeliverySettings,
     report: DeliveryReport,
 ) -> None:
     """Record a row's outcome (its own short transaction)."""
-    if _dialect() != "postgres":
+    if outcome.kind == "sent" and outcome.error is None:  # the common case, once per message: one statement
+        await mark_sent(row, now)
+        report.sent += 1
+        return
+    if dialect() != "postgres":
         await _write_mark(scope, row, outcome, now, settings, report)
         return
-    # Committed without waiting for the disk flush: a worker that dies cannot lose a committed
-    # mark; a database crash could lose the last few, and those rows go out again with the same
-    # Message-ID. Waiting for an fsync per message would halve throughput.
+    # committed without waiting for the disk flush: see `queue.mark_sent`
     async with in_transaction(db.CONNECTION) as connection:
         await connection.execute_script("SET LOCAL synchronous_commit TO OFF")
         await _write_mark(scope, row, outcome, now, settings, report)
