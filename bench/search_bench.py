@@ -4,6 +4,7 @@ Run from the repository root (PostgreSQL must be running):
 
     .venv/bin/python bench/search_bench.py                       # 1,000,000 tickets
     .venv/bin/python bench/search_bench.py --tickets 200000 --runs 200 --keep
+    .venv/bin/python bench/search_bench.py --database komunikator_search_bench_xxxxxx   # measure again
 
 It creates a dedicated database, migrates it (`db.upgrade`: tables, the
 `unaccent` wrapper, the GIN index), loads N tickets of realistic Polish text
@@ -16,8 +17,10 @@ page and on a page at depth (reached by cursor), two ways, interleaved:
             full-text match and keyset cursor, through Tortoise, rows as models;
   SQL     — the same query hand-written, one asyncpg `fetch`.
 
-Targets (issue 6): service ≤ 1.5 × SQL, and service p95 ≤ 50 ms. The database
-is dropped at the end unless `--keep`.
+Targets (issue 6): service ≤ 1.5 × SQL, and service p95 ≤ 50 ms. Parallel
+plans are switched off on the bench database (`max_parallel_workers_per_gather
+= 0`; `--parallel` keeps the server's setting): see bench/README.md. The
+database is dropped at the end unless `--keep`.
 """
 
 from __future__ import annotations
@@ -216,7 +219,7 @@ SELECT t.* FROM tickets t
 JOIN ticket_search s ON s.ticket_id = t.id
 WHERE t.tenant_id = $1 AND t.public_status = $2 AND t.responsible_unit = $3
   AND s.tenant_id = $1
-  AND to_tsvector('simple', komunikator_unaccent(s.document)) @@ to_tsquery('simple', komunikator_unaccent($4))
+  AND s.document_vector @@ to_tsquery('simple', komunikator_unaccent($4))
   AND (t.created_at, t.id) < ($5, $6)
 ORDER BY t.created_at DESC, t.id DESC
 LIMIT $7
@@ -259,7 +262,7 @@ async def measure(url: str, runs: int, depth: int, registry: TenantRegistry) -> 
         total = await conn.fetchval(
             "SELECT count(*) FROM tickets t JOIN ticket_search s ON s.ticket_id = t.id WHERE t.tenant_id = $1 "
             "AND t.public_status = $2 AND t.responsible_unit = $3 AND s.tenant_id = $1 AND "
-            "to_tsvector('simple', komunikator_unaccent(s.document)) @@ to_tsquery('simple', komunikator_unaccent($4))",
+            "s.document_vector @@ to_tsquery('simple', komunikator_unaccent($4))",
             tenant_id, FILTERS.public_status, FILTERS.unit, tsquery)
         far = datetime(9999, 1, 1, tzinfo=UTC)
         pages = {"first page": (None, (far, 0)),
@@ -293,8 +296,31 @@ async def measure(url: str, runs: int, depth: int, registry: TenantRegistry) -> 
         await db.close()
 
 
+async def _parallel(url: str, allowed: bool) -> None:
+    """Allow parallel query plans on the bench database, or not (the default: see bench/README.md)."""
+    name = urlsplit(url).path.lstrip("/")
+    conn = await asyncpg.connect(_pg(url))
+    try:
+        if allowed:
+            await conn.execute(f'ALTER DATABASE "{name}" RESET max_parallel_workers_per_gather')
+        else:
+            await conn.execute(f'ALTER DATABASE "{name}" SET max_parallel_workers_per_gather = 0')
+    finally:
+        await conn.close()
+
+
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     registry = TenantRegistry.load(Settings.from_env())
+    if args.database:  # measure again on a database a `--keep` run left
+        url = _database_url(args.admin_url, args.database)
+        await _parallel(url, args.parallel)
+        conn = await asyncpg.connect(_pg(url))
+        tickets = await conn.fetchval("SELECT count(*) FROM tickets")
+        await conn.close()
+        results = await measure(url, args.runs, args.depth, registry)
+        results.update(tickets=tickets, runs=args.runs, load_s=0.0, query=QUERY, parallel=args.parallel,
+                       filters={"public_status": FILTERS.public_status, "unit": FILTERS.unit}, database=args.database)
+        return results
     name = f"komunikator_search_bench_{secrets.token_hex(3)}"
     admin = await asyncpg.connect(_pg(args.admin_url))
     await admin.execute(f'CREATE DATABASE "{name}"')
@@ -304,8 +330,9 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         started = time.perf_counter()
         await load(url, args.tickets, args.seed, registry)
         loaded = time.perf_counter() - started
+        await _parallel(url, args.parallel)
         results = await measure(url, args.runs, args.depth, registry)
-        results.update(tickets=args.tickets, runs=args.runs, load_s=loaded, query=QUERY,
+        results.update(tickets=args.tickets, runs=args.runs, load_s=loaded, query=QUERY, parallel=args.parallel,
                        filters={"public_status": FILTERS.public_status, "unit": FILTERS.unit}, database=name)
         return results
     finally:
@@ -317,7 +344,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
 def report(results: dict[str, Any]) -> None:
     """Print the figures as a table, with the targets."""
     print(f"\n{results['tickets']:,} tickets (load {results['load_s']:.0f} s); q={results['query']!r}, "
-          f"filters {results['filters']}; {results['matches']:,} matches; {results['runs']} runs each\n")
+          f"filters {results['filters']}; {results['matches']:,} matches; {results['runs']} runs each; "
+          f"parallel plans {'on' if results['parallel'] else 'off'}\n")
     print("| page | service median | SQL median | × | service p95 | SQL p95 | × |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     ok = True
@@ -339,6 +367,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=6)
     parser.add_argument("--admin-url", default=DEFAULT_ADMIN_URL, help="a database on the server, to create ours")
     parser.add_argument("--keep", action="store_true", help="keep the database (its name is printed)")
+    parser.add_argument("--database", help="measure only, on this database left by an earlier --keep run")
+    parser.add_argument("--parallel", action="store_true",
+                        help="keep the server's parallel query setting (default: max_parallel_workers_per_gather=0)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--plan", action="store_true", help="print the first page's query plan")
     args = parser.parse_args()

@@ -12,7 +12,7 @@ Channels shipped here:
 
 | name | class | what it does |
 | --- | --- | --- |
-| `email` | `SmtpChannel` | SMTP via aiosmtplib: multipart/alternative (text + HTML), one connection kept open and reused |
+| `email` | `SmtpChannel` | SMTP (aiosmtplib): text + HTML alternative, one connection kept and reused |
 | `inbox` | `InboxChannel` | nothing external: the resident's in-app inbox reads the `sent` inbox rows |
 
 There is no push channel yet (Web Push comes with the resident portal): rows
@@ -28,7 +28,7 @@ SMTP settings come from the environment (`SmtpSettings.from_env`):
 | `KOMUNIKATOR_SMTP_PORT` | `1025` (development) | port |
 | `KOMUNIKATOR_SMTP_TLS` | `none` | `none`, `starttls` (upgrade after connecting) or `tls` (implicit TLS, port 465) |
 | `KOMUNIKATOR_SMTP_USER`, `KOMUNIKATOR_SMTP_PASSWORD` | unset | log in when a user is set |
-| `KOMUNIKATOR_SMTP_FROM` | `komunikator@localhost` | envelope sender and `From` address (the tenant's name is the display name) |
+| `KOMUNIKATOR_SMTP_FROM` | `komunikator@localhost` | envelope sender and `From` (display name: the tenant's) |
 | `KOMUNIKATOR_SMTP_TIMEOUT` | `30` | seconds per SMTP command |
 """
 
@@ -39,14 +39,15 @@ import base64
 import binascii
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime, formataddr
-from typing import Literal, Protocol, runtime_checkable
+from typing import Literal, Protocol, TypeVar, runtime_checkable
 
 import aiosmtplib
 
+T = TypeVar("T")
 TlsMode = Literal["none", "starttls", "tls"]
 _TLS_MODES: tuple[TlsMode, ...] = ("none", "starttls", "tls")
 
@@ -102,6 +103,24 @@ class Channel(Protocol):
         """Deliver `message`, or raise."""
 
 
+@runtime_checkable
+class GatedChannel(Channel, Protocol):
+    """A channel that can prepare a message while earlier work finishes (see `SmtpChannel.send_after`)."""
+
+    async def send_after(self, message: OutgoingMessage, gate: Awaitable[object] | None) -> None:
+        """Deliver `message`, committing it only once `gate` is done; or raise."""
+
+
+async def send_after(channel: Channel, message: OutgoingMessage, gate: Awaitable[object] | None) -> None:
+    """Deliver `message` through `channel` once `gate` (if any) is done, overlapping them where the channel can."""
+    if isinstance(channel, GatedChannel):
+        await channel.send_after(message, gate)
+        return
+    if gate is not None:
+        await gate
+    await channel.send(message)
+
+
 async def close_channels(channels: Mapping[str, Channel]) -> None:
     """Close whichever channels hold connections (`aclose`)."""
     for channel in channels.values():
@@ -148,7 +167,7 @@ class SmtpSettings:
         return cls(
             host=env.get("KOMUNIKATOR_SMTP_HOST", "127.0.0.1"),
             port=port,
-            tls=tls,  # type: ignore[arg-type]
+            tls=tls,
             user=env.get("KOMUNIKATOR_SMTP_USER") or None,
             password=env.get("KOMUNIKATOR_SMTP_PASSWORD") or None,
             sender=env.get("KOMUNIKATOR_SMTP_FROM", "komunikator@localhost"),
@@ -178,7 +197,7 @@ def build_email(message: OutgoingMessage, sender: str, now: datetime | None = No
     if message.html is None:
         body = _part("plain", message.text)
     else:
-        boundary = f"=_komunikator_{secrets.token_hex(12)}"
+        boundary = f"=_{secrets.token_hex(10)}"
         body = (
             f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'
             f"--{boundary}\r\n{_part('plain', message.text)}\r\n"
@@ -206,8 +225,8 @@ def _header(value: str) -> str:
         return value
     words: list[str] = []
     chunk = ""
-    for char in value:  # whole characters per encoded word, at most 45 bytes (60 in base64)
-        if len((chunk + char).encode("utf-8")) > 45:
+    for char in value:  # whole characters per encoded word, at most 42 bytes (56 in base64): lines ≤ 78
+        if len((chunk + char).encode("utf-8")) > 42:
             words.append(chunk)
             chunk = ""
         chunk += char
@@ -250,45 +269,61 @@ class SmtpChannel:
 
     async def send(self, message: OutgoingMessage) -> None:
         """Send one e-mail; map SMTP failures to temporary (4xx, network) or permanent (5xx)."""
+        await self.send_after(message, None)
+
+    async def send_after(self, message: OutgoingMessage, gate: Awaitable[object] | None) -> None:
+        """Like `send`, but the server gets the content (and so accepts the message) only once `gate` is done.
+
+        The envelope (MAIL FROM, RCPT TO) goes out meanwhile, so the gate's work
+        (the database recording the previous message) overlaps the exchange.
+        If the gate fails, the SMTP transaction is abandoned (RSET) and the
+        gate's exception propagates.
+        """
         mail = build_email(message, self.settings.sender)
         async with self._guard():
             for attempt in (1, 2):
                 try:
-                    await self._send_once(mail, message.to)
+                    await self._send_once(mail, message.to, gate)
                     return
                 except aiosmtplib.SMTPServerDisconnected as error:
                     # a kept connection may have been closed by the server meanwhile: one fresh try
                     await self._drop()
                     if attempt == 2:
                         raise ChannelUnavailable(f"SMTP {self.settings.host}:{self.settings.port}: "
-                                               f"disconnected: {error}") from None
+                                                 f"disconnected: {error}") from None
 
-    async def _send_once(self, mail: bytes, to: str) -> None:
+    async def _send_once(self, mail: bytes, to: str, gate: Awaitable[object] | None) -> None:
+        client = await self._smtp(self._connected())
+        if client.is_ehlo_or_helo_needed:
+            await self._smtp(client.ehlo())
+        await self._smtp(client.mail(self.settings.sender), sender=True)
+        await self._smtp(client.rcpt(to))
+        if gate is not None:
+            try:
+                await gate
+            except BaseException:
+                await self._reset()
+                raise
+        await self._smtp(client.data(mail))
+
+    async def _smtp(self, step: Awaitable[T], *, sender: bool = False) -> T:
+        """Await one SMTP step, turning its failures into delivery failures."""
+        where = f"SMTP {self.settings.host}:{self.settings.port}"
         try:
-            client = await self._connected()
-            errors, _reply = await client.sendmail(self.settings.sender, [to], mail)
+            return await step
         except aiosmtplib.SMTPServerDisconnected:
             raise
         except aiosmtplib.SMTPConnectResponseError as error:  # the greeting was a refusal
             await self._drop()
-            raise ChannelUnavailable(f"SMTP {self.settings.host}:{self.settings.port} refused the connection: "
-                                     f"{error.code} {error.message}") from None
-        except aiosmtplib.SMTPRecipientsRefused as error:
-            await self._reset()
-            first = min(error.recipients, key=lambda r: r.code, default=None)
-            if first is None:
-                raise PermanentFailure("SMTP refused every recipient") from None
-            raise _classify(first.code, f"{first.code} {first.message}") from None
+            raise ChannelUnavailable(f"{where} refused the connection: {error.code} {error.message}") from None
         except aiosmtplib.SMTPResponseException as error:
             await self._reset()
+            if sender:  # our own address refused: the configuration's fault, not the message's
+                raise ChannelUnavailable(f"{where} refused the sender: {error.code} {error.message}") from None
             raise _classify(error.code, f"{error.code} {error.message}") from None
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
             await self._drop()
-            raise ChannelUnavailable(f"SMTP {self.settings.host}:{self.settings.port}: "
-                                   f"{type(error).__name__}: {error}") from None
-        refused = errors.get(to)
-        if refused is not None:
-            raise _classify(refused.code, f"{refused.code} {refused.message}")
+            raise ChannelUnavailable(f"{where}: {type(error).__name__}: {error}") from None
 
     async def _connected(self) -> aiosmtplib.SMTP:
         if self._client is not None and self._client.is_connected:
@@ -327,11 +362,12 @@ class SmtpChannel:
 
     def _guard(self) -> asyncio.Lock:
         loop = asyncio.get_running_loop()
-        if self._loop is not loop:
+        lock = self._lock
+        if self._loop is not loop or lock is None:
             # a connection belongs to the loop that opened it
-            self._client, self._loop, self._lock = None, loop, asyncio.Lock()
-        assert self._lock is not None
-        return self._lock
+            lock = asyncio.Lock()
+            self._client, self._loop, self._lock = None, loop, lock
+        return lock
 
     async def aclose(self) -> None:
         """Say QUIT and close the connection, if one is open."""

@@ -3,18 +3,21 @@
     report = await deliver_pending(registry)          # Celery task, embedded runner, CLI
     report.claimed, report.sent, report.failed, report.retried
 
-1. **Claim** (one short transaction): `UPDATE outbox SET claimed_until = now +
-   lease, attempts = attempts + 1 WHERE id IN (SELECT … pending, lease free,
-   due … ORDER BY id LIMIT n [FOR UPDATE SKIP LOCKED]) RETURNING …`. Two
-   workers never hold the same row; a worker that dies leaves leases that
-   expire, and the rows are claimed again (`attempts` counts every claim).
-2. **Send** outside any transaction: resolve the recipients
-   (`recipients.py`), render per recipient and locale (`render.py`), hand each
-   message to the row's channel (`channels.py`). A row's Message-ID for a
-   recipient derives from the tenant, the row's `dedupe_key` and the address:
-   a resend after a crash carries the same one, so receivers can drop it.
-3. **Mark** each row as soon as it is done, so a crash resends at most the
-   row in flight:
+1. **Claim** (`queue.claim`, one short transaction): `UPDATE outbox SET
+   claimed_until = now + lease, attempts = attempts + 1 WHERE id IN (SELECT …
+   pending, lease free, due … ORDER BY id LIMIT n [FOR UPDATE SKIP LOCKED])
+   RETURNING …`. Two workers never hold the same row; a worker that dies
+   leaves leases that expire, and the rows are claimed again (`attempts`
+   counts every claim).
+2. **Render** the whole batch outside any transaction: resolve the
+   recipients (`recipients.py`), render per recipient and locale
+   (`render.py`). A row's Message-ID for a recipient derives from the tenant,
+   the row's `dedupe_key` and the address: a resend after a crash carries the
+   same one, so receivers can drop it.
+3. **Send and mark**, row after row: each row is marked before the next one
+   reaches the server (the SMTP channel sends the next envelope while the
+   mark commits, the content only after it), so a crash leaves at most one
+   sent-but-unmarked row — at most one duplicate per crash:
    - `sent` (with `sent_at`); a row that reaches nobody is `sent` with a note
      in `last_error` (no error loop);
    - a temporary failure (4xx) backs off exponentially (`backoff_base × 2^(attempts-1)`,
@@ -43,10 +46,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -61,8 +63,10 @@ from komunikator.engine.delivery.channels import (
     PermanentFailure,
     TemporaryFailure,
     channels_from_env,
+    send_after,
 )
-from komunikator.engine.delivery.queue import ClaimedRow, claim, claim_sql, dialect, mark_sent
+from komunikator.engine.delivery.queue import ClaimedRow, claim, dialect, mark_sent
+from komunikator.engine.delivery.queue import claim_sql as claim_sql  # part of this module's interface
 from komunikator.engine.delivery.recipients import Addressee, RecipientResolver, UnknownReference
 from komunikator.engine.delivery.render import MessageSubject, RenderError, build_context, render_message, tenant_host
 from komunikator.engine.schema.base import text_for
@@ -98,12 +102,13 @@ class DeliverySettings:
         except ValueError as error:
             raise ValueError(f"KOMUNIKATOR_OUTBOX_*: {error}") from None
         if attempts < 1 or base <= 0 or cap < base:
-            raise ValueError("KOMUNIKATOR_OUTBOX_*: need MAX_ATTEMPTS ≥ 1 and 0 < BACKOFF_SECONDS ≤ BACKOFF_CAP_SECONDS")
+            raise ValueError("KOMUNIKATOR_OUTBOX_*: need MAX_ATTEMPTS ≥ 1 and "
+                             "0 < BACKOFF_SECONDS ≤ BACKOFF_CAP_SECONDS")
         return cls(attempts, timedelta(seconds=base), timedelta(seconds=cap))
 
     def backoff(self, attempts: int) -> timedelta:
         """How long to wait after the `attempts`-th failed claim."""
-        return min(self.backoff_base * (2 ** min(max(attempts - 1, 0), 30)), self.backoff_cap)
+        return min(self.backoff_base * (1 << min(max(attempts - 1, 0), 30)), self.backoff_cap)
 
 
 @dataclass
@@ -133,7 +138,7 @@ _default_channels: dict[str, Channel] | None = None
 
 def default_channels() -> dict[str, Channel]:
     """The process-wide channels (`channels_from_env`), made on first use and kept (SMTP stays connected)."""
-    global _default_channels  # noqa: PLW0603 - one set of connections per process
+    global _default_channels
     if _default_channels is None:
         _default_channels = channels_from_env()
     return _default_channels
@@ -163,21 +168,27 @@ async def deliver_pending(
         return report
     slugs = {t.id: t.slug for t in await list_tenants()}
     batches: dict[int, _TenantBatch] = {}
+    work: list[tuple[ClaimedRow, _TenantBatch, _Prepared | _Outcome]] = []
+    for row in rows:  # render the whole batch first: nothing but marks between two sends
+        batch = batches.get(row.tenant_id)
+        if batch is None:
+            slug = slugs.get(row.tenant_id, "")
+            batch = batches[row.tenant_id] = _TenantBatch(
+                TenantScope(row.tenant_id), slug, registry.tenants.get(slug), registry.base_domain
+            )
+        work.append((row, batch, await batch.prepare(row, channels)))
+    # Each row is marked before the next one reaches the server (the SMTP channel sends the next
+    # envelope meanwhile, the content only after the mark): a crash leaves at most one
+    # sent-but-unmarked row, so at most one duplicate per crash.
     marking: asyncio.Future[None] | None = None
     try:
-        for row in rows:
-            batch = batches.get(row.tenant_id)
-            if batch is None:
-                slug = slugs.get(row.tenant_id, "")
-                batch = batches[row.tenant_id] = _TenantBatch(
-                    TenantScope(row.tenant_id), slug, registry.tenants.get(slug), registry.base_domain
-                )
-            # rendering this row overlaps the previous row's mark; sending waits for it, so a
-            # crash leaves at most one sent-but-unmarked row per worker (one duplicate per crash)
-            prepared = await batch.prepare(row, channels)
+        for row, batch, prepared in work:
+            if isinstance(prepared, _Outcome):
+                outcome = prepared
+            else:
+                outcome = await batch.send(row, prepared, report, after=marking)
             if marking is not None:
                 await marking
-            outcome = prepared if isinstance(prepared, _Outcome) else await batch.send(row, prepared, report)
             marking = asyncio.ensure_future(_mark(batch.scope, row, outcome, now, settings, report))
             if outcome.kind in ("retry", "failed"):
                 log.warning("outbox %s (%s, %s) %s: %s [worker %s]", row.id, batch.slug, row.channel,
@@ -235,8 +246,10 @@ class _TenantBatch:
             return _Outcome("sent", "no recipients: " + ", ".join(map(str, row.payload.get("recipients", []))))
         return _Prepared(channel, messages)
 
-    async def send(self, row: ClaimedRow, prepared: _Prepared, report: DeliveryReport) -> _Outcome:
-        """Hand each message to the channel; the row's outcome."""
+    async def send(
+        self, row: ClaimedRow, prepared: _Prepared, report: DeliveryReport, after: Awaitable[object] | None = None
+    ) -> _Outcome:
+        """Hand each message to the channel (the first once `after` is done); the row's outcome."""
         if row.channel in self.down:
             return _Outcome("retry", self.down[row.channel], unavailable=True)
         delivered = list(row.payload.get("delivered", []))
@@ -245,7 +258,8 @@ class _TenantBatch:
             if message.message_id in delivered:
                 continue
             try:
-                await prepared.channel.send(message)
+                await send_after(prepared.channel, message, after)
+                after = None
             except ChannelUnavailable as error:
                 self.down[row.channel] = str(error)
                 return _Outcome("retry", str(error), delivered, unavailable=True)

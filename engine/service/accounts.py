@@ -43,6 +43,8 @@ from komunikator.engine.store.scope import TenantScope
 
 #: How long a browser session lasts after login (fixed expiry).
 SESSION_TTL = timedelta(hours=12)
+#: How stale an API token's `last_used_at` may get before a request refreshes it.
+LAST_USED_PRECISION = timedelta(minutes=1)
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -300,11 +302,12 @@ async def revoke_token(scope: TenantScope, user: User, token_id: int, now: datet
 
 
 async def user_for_token(scope: TenantScope, raw: str, now: datetime) -> User | None:
-    """The active user a live API token belongs to, or None; records when it was used."""
+    """The active user a live API token belongs to, or None; records when it was used (to the minute)."""
     token = await scope.api_tokens().get_or_none(token_hash=secret_hash(raw), revoked_at=None)
     if token is None:
         return None
     user = await scope.users().get_or_none(id=token.user_id, active=True)  # type: ignore[attr-defined]
-    if user is not None:
+    if user is not None and (token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION):
+        # not on every request: a busy integration token would make each read a write
         await scope.api_tokens().filter(id=token.id).update(last_used_at=now)
     return user

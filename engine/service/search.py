@@ -3,7 +3,8 @@
 One search row per ticket (`ticket_search.document`), rewritten by
 `index_ticket` in the transaction of every change that affects it. Both
 databases index it: PostgreSQL `to_tsvector('simple', komunikator_unaccent(document))`
-(GIN, `engine/store/extras.py`), SQLite FTS5 (`unicode61 remove_diacritics 2`).
+(a stored generated column with a GIN index, `engine/store/extras.py`), SQLite FTS5
+(`unicode61 remove_diacritics 2`).
 
 Folding happens in three places that must agree:
 
@@ -182,7 +183,7 @@ class _MatchingTickets(Term):
         tenant = ValueWrapper(self.tenant_id).get_sql(ctx)
         if self.dialect == "postgres":
             query = ValueWrapper(postgres_tsquery(self.tokens)).get_sql(ctx)
-            # the same expression as the index; unaccent on the query too, for letters not folded here
+            # the indexed column; unaccent on the query too, for letters not folded here
             match = f"{PG_DOCUMENT_VECTOR} @@ to_tsquery('simple', {PG_UNACCENT}({query}))"
         else:
             query = ValueWrapper(fts5_query(self.tokens)).get_sql(ctx)

@@ -184,8 +184,8 @@ async def edit(
     if given.get("lat") is not None and not tenant.config.map.bounds.contains(Point(lat=given["lat"],
                                                                                       lon=given["lon"])):
         raise invalid("the location lies outside the city", "lat", "outside_tenant")
-    located = (given["lat"] if "lat" in given else ticket.lat) is not None
-    address = given["address"] if "address" in given else ticket.address
+    located = given.get("lat", ticket.lat) is not None
+    address = given.get("address", ticket.address)
     if not located and not (address and address.strip()):
         raise invalid("give a location (lat and lon) or an address", "lat", "missing_location")
     attributes = given.pop("attributes", None)

@@ -146,7 +146,9 @@ async def test_an_external_unit_without_accounts_gets_its_task_by_email(
     assert report.failed == 0
     to_guard = [r for r in sink.wait_for(3) if r.recipients == ["dyzurny@straz.zgierz.example.pl"]]
     [mail] = [r.mail for r in to_guard]
-    assert mail["Subject"] == f"Nowe zadanie dla Straż Miejska w Zgierzu: {ticket.number} (Nieprawidłowo zaparkowany pojazd)"
+    assert mail["Subject"] == (
+        f"Nowe zadanie dla Straż Miejska w Zgierzu: {ticket.number} (Nieprawidłowo zaparkowany pojazd)"
+    )
     text = mail.get_body(("plain",)).get_content()
     assert "Straż Miejska w Zgierzu otrzymuje zadanie" in text
     assert "Jednostki bez konta w systemie proszone są o odpowiedź" in text

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
-
 import pytest
+from store_helpers import NOW, MakeTicket
 
 from komunikator.engine.store.models import Ticket
 from komunikator.engine.store.scope import TenantScope, create_tenant
-
-NOW = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
-
-MakeTicket = Callable[..., Awaitable[Ticket]]
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
-from conftest import NOW, MakeTicket  # tests/store/conftest.py
+from store_helpers import NOW, MakeTicket  # tests/store/conftest.py
 from tortoise.transactions import in_transaction
 
 from komunikator.engine.store.numbering import format_ticket_number, next_ticket_number, ticket_year

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import NOW, MakeTicket  # tests/store/conftest.py
+from store_helpers import NOW, MakeTicket  # tests/store/conftest.py
 from tortoise.exceptions import IntegrityError
 
 from komunikator.engine.store.errors import CrossTenant, NotFound, StaleVersion

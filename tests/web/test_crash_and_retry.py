@@ -33,6 +33,10 @@ async def _counts(scope: TenantScope) -> dict[str, int]:
     return {model.__name__: await scope.query(model).count() for model in TABLES}
 
 
+#: Server process ids of the PostgreSQL sessions the fault killed.
+KILLED: list[int] = []
+
+
 def _killer(backend: str) -> Callable[[], Awaitable[None]]:
     """The fault: the database session dies in the middle of the submission's transaction."""
     if backend == "postgres":
@@ -40,7 +44,9 @@ def _killer(backend: str) -> Callable[[], Awaitable[None]]:
         async def terminate() -> None:
             # What an operator's pg_terminate_backend, a failover or a network cut does: the
             # server ends this session; the open transaction is rolled back by the server.
-            await db.connection().execute_query("SELECT pg_terminate_backend(pg_backend_pid())")
+            connection = db.connection()
+            KILLED.append((await connection.execute_query_dict("SELECT pg_backend_pid() AS pid"))[0]["pid"])
+            await connection.execute_query("SELECT pg_terminate_backend(pg_backend_pid())")
 
         return terminate
 
@@ -70,6 +76,10 @@ async def test_a_killed_session_saves_nothing_and_the_retry_creates_one_ticket(a
     assert crashed.json() == {"error": "database_unavailable",
                               "message": "the database is unavailable; nothing was saved, retry"}
     assert await _counts(scope) == before
+    if db_backend == "postgres":  # the session really died (and the pool did not hand it out again)
+        gone = await db.connection().execute_query_dict(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE pid = $1", [KILLED[-1]])
+        assert gone[0]["n"] == 0
 
     retried = await client.post("/api/v1/tickets", json=body, headers=key)
     assert retried.status_code == 201, retried.text
@@ -89,11 +99,14 @@ async def test_a_killed_session_saves_nothing_and_the_retry_creates_one_ticket(a
 
 
 async def test_the_app_keeps_serving_after_a_killed_session(api: Api, db_backend: str) -> None:
-    """Several crashes in a row do not exhaust the pool; reads and writes work afterwards."""
+    """More crashes in a row than the pool holds connections (asyncpg's default: 5): reads and writes still work.
+
+    A pool that handed out a killed connection again would fail every later request.
+    """
     client = api.client(ZG)
     dispatcher = await api.staff(ZG, "bom@zgierz.pl", "bom:dispatcher")
     scope = TenantScope((await ensure_tenant(ZG)).id)
-    for attempt in range(3):
+    for attempt in range(6):
         with armed("intake.after_ticket", _killer(db_backend)):
             r = await client.post("/api/v1/tickets", json=report(), headers={"Idempotency-Key": f"k{attempt}"})
         assert r.status_code == 503, r.text
