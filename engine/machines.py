@@ -97,7 +97,7 @@ class _LabelledState(State):
         self.label = label or self.name
 
 
-class _ProcessGraph(MermaidGraph):  # type: ignore[misc]
+class _ProcessGraph(MermaidGraph):
     """The Mermaid backend plus end markers (`state --> [*]`) for final states."""
 
     def _add_nodes(self, states: list[dict[str, Any]], container: list[str]) -> None:
@@ -112,7 +112,7 @@ class _ProcessGraph(MermaidGraph):  # type: ignore[misc]
         container.extend(f"{name} --> [*]" for name in getattr(self, "_finals", ()))
 
 
-class _DiagramMachine(GraphMachine):  # type: ignore[misc]
+class _DiagramMachine(GraphMachine):
     """A GraphMachine with labelled states, drawn by `_ProcessGraph`."""
 
     state_cls = _LabelledState

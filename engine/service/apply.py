@@ -101,7 +101,7 @@ async def apply_outcome(
             task = tasks[effect.key]
             old_unit, old_assignee = task.unit, task.assignee_id  # type: ignore[attr-defined]
             task.state, task.unit = effect.state, effect.unit
-            task.assignee_id = _user_id(effect.assignee)  # type: ignore[attr-defined]
+            task.assignee_id = _user_id(effect.assignee)
             await task.save(update_fields=["state", "unit", "assignee_id", "updated_at"])
             await scope.create(
                 TaskAssignment, task=task, action=effect.action, from_unit=old_unit, to_unit=effect.unit,

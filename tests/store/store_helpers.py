@@ -1,4 +1,4 @@
-"""Constants and types shared by the store tests (a module, not `conftest`, so other folders' conftests never shadow it)."""
+"""Constants and types shared by the store tests (a module, not `conftest`, which other folders shadow)."""
 
 from __future__ import annotations
 
