@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from komunikator.engine.delivery import bell
+from komunikator.engine.runtime.access import sees_ticket
 from komunikator.engine.runtime.views import UserView
 from komunikator.engine.schema.base import text_for
 from komunikator.engine.service import attachments, intake, reading, tickets
@@ -216,6 +217,9 @@ async def _fresh(scope: Any, tenant: Any, ticket: Ticket, actor: Any, now: Any, 
     ticket = await tickets.load(scope, ticket.number)
     view = await ticket_view(scope, ticket)
     _etag(response, ticket)
+    if not sees_ticket(tenant, actor.view, view):
+        # e.g. a worker delegated the task away: the change is done, the ticket is no longer theirs to read
+        return {"number": ticket.number, "version": ticket.version, "visible": False}
     return await reading.ticket_json(scope, tenant, ticket, view, actor.view, now)
 
 
