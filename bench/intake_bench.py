@@ -65,13 +65,10 @@ BASELINE_SQL = {
               '"due_at","sla_paused_at","version","created_at","updated_at","definition_version_id",'
               '"duplicate_of_id","reporter_contact_id","reporter_user_id","tenant_id") VALUES ($1,$2,$3,$4,$5,$6,'
               '$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25) RETURNING "id"',
-    "fk_ticket": 'SELECT 1 FROM "tickets" WHERE "tenant_id"=$1 AND "id"=$2 LIMIT $3',  # TenantScope's check
     "attribute": 'INSERT INTO "ticket_attributes" ("name","value","tenant_id","ticket_id") VALUES ($1,$2,$3,$4) '
                  'RETURNING "id"',
     "audit": 'INSERT INTO "audit_events" ("actor_kind","action","before","after","reason","at","actor_user_id",'
              '"reporter_contact_id","tenant_id","ticket_id") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING "id"',
-    "version_bump": 'UPDATE "tickets" SET "version"=$1,"updated_at"=$2 WHERE "tenant_id"=$3 AND "id"=$4 '
-                    'AND "version"=$5',
     "tasks": 'SELECT "ticket_id","step","unit","tenant_id","title","updated_at","state","id","created_in","due_at",'
              '"assignee_id","key","created_at" FROM "tasks" WHERE "tenant_id"=$1 AND "ticket_id"=$2',
     "timer": 'INSERT INTO "timers" ("timer_index","state","status","fire_at","fired_at","cancelled_at","tenant_id",'
@@ -79,13 +76,10 @@ BASELINE_SQL = {
     "outbox": 'INSERT INTO "outbox" ("kind","channel","dedupe_key","payload","status","attempts","claimed_until",'
               '"last_error","next_attempt_at","created_at","sent_at","tenant_id","ticket_id") VALUES ($1,$2,$3,$4,'
               '$5,$6,$7,$8,$9,$10,$11,$12,$13) RETURNING "id"',
-    "lock": 'SELECT "id" "id" FROM "tickets" WHERE "tenant_id"=$1 AND "id"=$2 LIMIT $3 FOR UPDATE',
-    "attributes": 'SELECT "ticket_id","tenant_id","name","id","value" FROM "ticket_attributes" '
-                  'WHERE "tenant_id"=$1 AND "ticket_id"=$2',
-    "comments": 'SELECT "body" "0" FROM "comments" WHERE "tenant_id"=$1 AND "ticket_id"=$2 AND "visibility"=$3 '
-                'ORDER BY "id" ASC',
-    "search_select": 'SELECT "ticket_id","tenant_id","document","updated_at","id" FROM "ticket_search" '
-                     'WHERE "tenant_id"=$1 AND "ticket_id"=$2 LIMIT $3',
+
+
+
+
     "search_insert": 'INSERT INTO "ticket_search" ("document","updated_at","tenant_id","ticket_id") '
                      'VALUES ($1,$2,$3,$4) RETURNING "id"',
 }
@@ -140,21 +134,15 @@ class Baseline:
                      "reporter_contact": contact}
             await con.fetchval(sql["audit"], "user", "submit", "{}", json.dumps(after), None, now, None, None, t,
                                ticket)
-            await con.execute(sql["version_bump"], 2, now, t, ticket, 1)
             await con.fetch(sql["tasks"], t, ticket)
             await con.fetchval(sql["timer"], 0, "new", "armed", now + timedelta(days=1), None, None, t, ticket)
             for n, channel in enumerate(("email", "inbox"), 1):
                 payload = {"template": "ticket_received", "event": "ticket_created", "recipients": ["reporter"],
                            "ticket": number, "task": None, "locale": "pl"}
-                await con.fetchval(sql["outbox"], "ticket_received", channel, f"{number}:v2:{n}:{channel}",
+                await con.fetchval(sql["outbox"], "ticket_received", channel, f"{number}:v1:{n}:{channel}",
                                    json.dumps(payload), "pending", 0, None, None, None, now, None, t, ticket)
-            await con.fetch(sql["lock"], t, ticket, 1)
-            await con.fetch(sql["attributes"], t, ticket)
-            await con.fetch(sql["comments"], t, ticket, "public")
-            await con.fetch(sql["search_select"], t, ticket, 2)
             document = " ".join((number.replace("-", " "), "Pothole Dziura w jezdni", sub.description,
                                  (sub.address or "").replace(".", ""), "small up to 30 cm"))
-            await con.fetch(sql["fk_ticket"], t, ticket, 1)
             await con.fetchval(sql["search_insert"], document, now, t, ticket)
 
     async def round(self, start: int, count: int, concurrency: int) -> float:

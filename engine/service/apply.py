@@ -65,8 +65,14 @@ async def apply_outcome(
     actor: UserView,
     now: datetime,
     expected_version: int,
+    *,
+    bump: bool = True,
 ) -> Ticket:
-    """Write `outcome` for `ticket` (at `expected_version`); returns the updated row."""
+    """Write `outcome` for `ticket` (at `expected_version`); returns the updated row.
+
+    `bump=False` (a ticket created in this transaction, seen by no one yet)
+    skips the version bump when the outcome changes no ticket column.
+    """
     after = outcome.ticket
     changes: dict[str, Any] = {}
     for name in _MIRRORED:
@@ -80,7 +86,8 @@ async def apply_outcome(
     master = await scope.get_ticket(merge.master) if merge is not None else None
     if master is not None:
         changes["duplicate_of_id"] = master.id
-    await scope.update_ticket(ticket, expected_version, **changes)
+    if changes or bump:
+        await scope.update_ticket(ticket, expected_version, **changes)
     if "category" in changes:  # the category's names and attribute labels are in the search document
         await index_ticket(scope, tenant, ticket)
     tasks: dict[str, Task] = {t.key: t for t in await scope.tasks().filter(ticket_id=ticket.id)}

@@ -19,7 +19,7 @@ from komunikator.engine.schema.tenant import Point
 from komunikator.engine.service.apply import apply_outcome, audit
 from komunikator.engine.service.errors import ServiceError, database_gone, invalid, unavailable
 from komunikator.engine.service.faults import checkpoint
-from komunikator.engine.service.search import index_ticket
+from komunikator.engine.service.search import index_new_ticket
 from komunikator.engine.service.views import pack_attribute
 from komunikator.engine.store import db
 from komunikator.engine.store.models import IdempotencyKey, ReporterContact, Ticket, TicketAttribute
@@ -163,8 +163,8 @@ async def submit(
                 attributes=dict(sub.attributes), state_entered_at=now,
             )
             outcome = start(tenant, view, actor, now)
-            await apply_outcome(scope, tenant, ticket, view, outcome, actor, now, ticket.version)
-            await index_ticket(scope, tenant, ticket)
+            await apply_outcome(scope, tenant, ticket, view, outcome, actor, now, ticket.version, bump=False)
+            await index_new_ticket(scope, tenant, ticket, dict(sub.attributes))
             if key_row is not None and render is not None:
                 key_row.response = await render(ticket)
                 key_row.status_code = 201

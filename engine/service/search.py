@@ -135,6 +135,17 @@ async def index_ticket(scope: TenantScope, tenant: CompiledTenant, ticket: Ticke
     return row
 
 
+async def index_new_ticket(
+    scope: TenantScope, tenant: CompiledTenant, ticket: Ticket, attributes: dict[str, Any]
+) -> TicketSearch:
+    """The first search row of a ticket created in this very transaction.
+
+    Nothing to lock or read back: no one else sees the ticket yet, and it has
+    no comments. One INSERT instead of five statements on the intake path.
+    """
+    return await scope.create(TicketSearch, ticket=ticket, document=ticket_document(tenant, ticket, attributes, []))
+
+
 # -- the query --------------------------------------------------------------------------------
 
 
