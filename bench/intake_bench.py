@@ -31,6 +31,7 @@ import os
 import pstats
 import statistics
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -65,6 +66,7 @@ BASELINE_SQL = {
               '"due_at","sla_paused_at","version","created_at","updated_at","definition_version_id",'
               '"duplicate_of_id","reporter_contact_id","reporter_user_id","tenant_id") VALUES ($1,$2,$3,$4,$5,$6,'
               '$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25) RETURNING "id"',
+    "number": 'UPDATE "tickets" SET "number"=$1,"updated_at"=$2 WHERE "tenant_id"=$3 AND "id"=$4',
     "attribute": 'INSERT INTO "ticket_attributes" ("name","value","tenant_id","ticket_id") VALUES ($1,$2,$3,$4) '
                  'RETURNING "id"',
     "audit": 'INSERT INTO "audit_events" ("actor_kind","action","before","after","reason","at","actor_user_id",'
@@ -121,11 +123,8 @@ class Baseline:
             await con.executemany(sql["version_insert"], [(self.tenant.version, self.summary, now, t)])
             version_id = (await con.fetch(sql["version_select"], t, self.tenant.version, 2))[0]["id"]
             contact = await con.fetchval(sql["contact"], "Jan Nowak", f"jan{i}@example.pl", None, now, None, t)
-            year = now.year
-            await con.execute(sql["counter_insert"], t, year)
-            value = (await con.fetch(sql["counter_update"], t, year))[0]["value"]
-            number = f"{self.tenant.config.number_prefix}-{year:04d}-{value:06d}"
-            ticket = await con.fetchval(sql["ticket"], number, "pothole", "simple_fix", "new", "open", "drogi",
+            provisional = f"~{uuid.uuid4().hex[:24]}"  # the number is taken last, as the service does
+            ticket = await con.fetchval(sql["ticket"], provisional, "pothole", "simple_fix", "new", "open", "drogi",
                                         "normal", 0, sub.description, sub.lat, sub.lon, sub.address, "public", now,
                                         None, None, None, 1, now, now, version_id, None, contact, None, t)
             await con.fetchval(sql["attribute"], "size", json.dumps({"value": sub.attributes["size"]}), t, ticket)
@@ -136,6 +135,11 @@ class Baseline:
                                ticket)
             await con.fetch(sql["tasks"], t, ticket)
             await con.fetchval(sql["timer"], 0, "new", "armed", now + timedelta(days=1), None, None, t, ticket)
+            year = now.year
+            await con.execute(sql["counter_insert"], t, year)
+            value = (await con.fetch(sql["counter_update"], t, year))[0]["value"]
+            number = f"{self.tenant.config.number_prefix}-{year:04d}-{value:06d}"
+            await con.execute(sql["number"], number, now, t, ticket)
             for n, channel in enumerate(("email", "inbox"), 1):
                 payload = {"template": "ticket_received", "event": "ticket_created", "recipients": ["reporter"],
                            "ticket": number, "task": None, "locale": "pl"}

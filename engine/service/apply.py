@@ -67,11 +67,14 @@ async def apply_outcome(
     expected_version: int,
     *,
     bump: bool = True,
+    defer_outbox: list[tuple[fx.Notify, str, int]] | None = None,
 ) -> Ticket:
     """Write `outcome` for `ticket` (at `expected_version`); returns the updated row.
 
     `bump=False` (a ticket created in this transaction, seen by no one yet)
     skips the version bump when the outcome changes no ticket column.
+    `defer_outbox`, when given, collects the notifications instead of writing
+    them (intake writes them once the ticket has its final number).
     """
     after = outcome.ticket
     changes: dict[str, Any] = {}
@@ -125,18 +128,10 @@ async def apply_outcome(
         elif isinstance(effect, fx.Notify):
             for channel in effect.channels:
                 messages += 1
-                await scope.create(
-                    OutboxMessage, ticket=ticket, kind=effect.template, channel=channel,
-                    dedupe_key=f"{ticket.number}:v{ticket.version}:{messages}:{channel}",
-                    payload={
-                        "template": effect.template,
-                        "event": effect.event,
-                        "recipients": [str(r) for r in effect.recipients],
-                        "ticket": ticket.number,
-                        "task": effect.task,
-                        "locale": tenant.config.locale,
-                    },
-                )
+                if defer_outbox is not None:
+                    defer_outbox.append((effect, channel, messages))
+                else:
+                    await write_outbox(scope, tenant, ticket, effect, channel, messages)
         elif isinstance(effect, fx.SetTimer):
             await scope.create(Timer, ticket=ticket, timer_index=effect.index, state=effect.state,
                                fire_at=effect.at)
@@ -154,6 +149,24 @@ async def apply_outcome(
         elif isinstance(effect, fx.PluginEffect):
             await audit(scope, ticket, actor, f"plugin:{effect.name}", {}, {"args": repr(effect.args)}, now)
     return ticket
+
+
+async def write_outbox(
+    scope: TenantScope, tenant: CompiledTenant, ticket: Ticket, effect: fx.Notify, channel: str, index: int
+) -> OutboxMessage:
+    """One outbox row for a notification; its dedupe key is stable for this change of this ticket."""
+    return await scope.create(
+        OutboxMessage, ticket=ticket, kind=effect.template, channel=channel,
+        dedupe_key=f"{ticket.number}:v{ticket.version}:{index}:{channel}",
+        payload={
+            "template": effect.template,
+            "event": effect.event,
+            "recipients": [str(r) for r in effect.recipients],
+            "ticket": ticket.number,
+            "task": effect.task,
+            "locale": tenant.config.locale,
+        },
+    )
 
 
 async def _merge_into(scope: TenantScope, ticket: Ticket, master: Ticket) -> None:

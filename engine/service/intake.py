@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Literal
@@ -14,9 +15,10 @@ from tortoise.transactions import in_transaction
 
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.runtime import start
+from komunikator.engine.runtime.effects import Notify
 from komunikator.engine.runtime.views import TicketView, UserView
 from komunikator.engine.schema.tenant import Point
-from komunikator.engine.service.apply import apply_outcome, audit
+from komunikator.engine.service.apply import apply_outcome, audit, write_outbox
 from komunikator.engine.service.errors import ServiceError, database_gone, invalid, unavailable
 from komunikator.engine.service.faults import checkpoint
 from komunikator.engine.service.search import index_new_ticket
@@ -136,9 +138,11 @@ async def submit(
             if sub.reporter is not None and any(sub.reporter.model_dump().values()):
                 contact = await scope.create(ReporterContact, **sub.reporter.model_dump())
             await checkpoint("intake.before_ticket")
-            number = await next_ticket_number(scope, tenant.config.number_prefix, tenant.config.time_zone, now)
+            # The number is taken last (below): its counter row stays locked until commit, so
+            # everything that does not need the number happens before, under a provisional one.
+            provisional = f"~{uuid.uuid4().hex[:24]}"
             ticket = await scope.create(
-                Ticket, number=number, category=category.name, process=process.name, state=process.entry,
+                Ticket, number=provisional, category=category.name, process=process.name, state=process.entry,
                 public_status=process.states[process.entry].public, responsible_unit=category.unit,
                 priority=category.spec.priority, step=0, description=sub.description.strip(), lat=sub.lat,
                 lon=sub.lon, address=sub.address, channel=channel, reporter_user_id=reporter_user_id,
@@ -156,14 +160,21 @@ async def submit(
                 now,
             )
             view = TicketView(
-                id=number, category=category.name, process=process.name, state=process.entry,
+                id=provisional, category=category.name, process=process.name, state=process.entry,
                 responsible_unit=category.unit, priority=category.spec.priority,
                 reporter_id=str(reporter_user_id) if reporter_user_id else None,
                 reporter_has_contact=bool(contact and (contact.email or contact.phone)),
                 attributes=dict(sub.attributes), state_entered_at=now,
             )
             outcome = start(tenant, view, actor, now)
-            await apply_outcome(scope, tenant, ticket, view, outcome, actor, now, ticket.version, bump=False)
+            notifications: list[tuple[Notify, str, int]] = []
+            await apply_outcome(scope, tenant, ticket, view, outcome, actor, now, ticket.version, bump=False,
+                                defer_outbox=notifications)
+            ticket.number = await next_ticket_number(scope, tenant.config.number_prefix, tenant.config.time_zone,
+                                                     now)
+            await ticket.save(update_fields=["number"])
+            for effect, via, index in notifications:
+                await write_outbox(scope, tenant, ticket, effect, via, index)
             await index_new_ticket(scope, tenant, ticket, dict(sub.attributes))
             if key_row is not None and render is not None:
                 key_row.response = await render(ticket)
