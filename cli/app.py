@@ -9,35 +9,15 @@ from __future__ import annotations
 
 import sys
 
-import typer
-
-from komunikator.cli.check_commands import check_app
 from komunikator.cli.db_commands import db_app
-from komunikator.cli.docs_commands import docs_app
-from komunikator.cli.inspect_commands import inspect_app
+from komunikator.cli.light import full_light_app
 from komunikator.cli.outbox_commands import outbox_app
 from komunikator.cli.seed_commands import seed_app
 from komunikator.cli.serve_commands import serve_app
 from komunikator.cli.user_commands import user_app
 from komunikator.cli.worker_commands import worker_app
 
-app = typer.Typer(
-    name="komunikator",
-    help="Komunikator: a city talks with its residents. Configure, check and run it.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
-
-@app.callback()
-def _root() -> None:
-    """Komunikator: a city talks with its residents."""
-
-
-app.add_typer(check_app)  # check
-app.add_typer(docs_app)
-app.add_typer(inspect_app)  # explain, graph
+app = full_light_app()  # check, docs, explain, graph
 app.add_typer(db_app)  # upgrade, status
 app.add_typer(serve_app)  # serve, demo
 app.add_typer(seed_app)  # seed

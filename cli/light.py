@@ -12,7 +12,7 @@ from komunikator.cli.check_commands import check_app
 def __getattr__(name: str) -> Any:
     # `app` (check, explain, graph, docs) is built on first use: `check_only` needs none of the rest
     if name == "app":
-        return _full()
+        return full_light_app()
     raise AttributeError(name)
 
 
@@ -33,7 +33,8 @@ def _light_app() -> typer.Typer:
     return made
 
 
-def _full() -> typer.Typer:
+def full_light_app() -> typer.Typer:
+    """The configuration commands: check, docs, explain, graph (the full CLI builds on it)."""
     from komunikator.cli.docs_commands import docs_app
     from komunikator.cli.inspect_commands import inspect_app
 
