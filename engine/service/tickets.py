@@ -267,10 +267,15 @@ async def _store_comment(
     template = {"to_reporter": "message_to_reporter", "to_unit": "message_to_unit"}.get(visibility)
     if template is not None:
         recipient = "reporter" if visibility == "to_reporter" else f"unit:{target_unit}"
+        if visibility == "to_unit" and task_key is None:
+            # a message to a unit is about its task on this ticket, when it has one
+            latest = await scope.tasks().filter(ticket_id=ticket.id, unit=target_unit).order_by("-id").first()
+            task_key = latest.key if latest is not None else None
         await scope.create(
             OutboxMessage, ticket_id=ticket.id, kind=template, channel="email",
             dedupe_key=f"{ticket.number}:comment:{comment.id}",
             payload={"template": template, "event": f"message_{visibility}", "recipients": [recipient],
-                     "ticket": ticket.number, "comment": comment.id, "task": task_key},
+                     "ticket": ticket.number, "comment": comment.id, "task": task_key,
+                     "message": {"text": body, "sender_name": user.name or None}},
         )
     return comment

@@ -176,3 +176,30 @@ async def test_push_rows_wait_for_a_push_channel(zgierz: Zgierz, sink: SmtpSink)
     [message] = pushed
     assert message.short == f"Zgłoszenie {ticket.number} zostało zarejestrowane."
     assert (await scope.outbox().get(id=row.id)).status == "sent"
+
+
+async def test_messages_written_by_staff_through_the_service_are_delivered(zgierz: Zgierz, sink: SmtpSink) -> None:
+    """Comments to the reporter and to an external unit (with and without a task) render and go out."""
+    from komunikator.engine.service import accounts, tickets
+    from komunikator.engine.service.views import user_view
+
+    scope, tenant = zgierz
+    ticket = await submit_report(scope, tenant)
+    await scope.outbox().all().delete()
+    user = await accounts.create_user(scope, "anna@zgierz.pl", "Anna Nowak")
+    await accounts.grant(scope, tenant, user, "bom", "dispatcher")
+    dispatcher = await user_view(scope, user)
+    await tickets.add_comment(scope, tenant, ticket.number, dispatcher, "Prosimy o zdjęcie.", "to_reporter", NOW)
+    await tickets.add_comment(scope, tenant, ticket.number, dispatcher, "Prosimy o pomoc.", "to_unit", NOW,
+                              target_unit="straz_miejska")
+    channels = sink.channels()
+    report = await deliver_pending(registry(), now=NOW, channels=channels)
+    await close_channels(channels)
+    assert (report.sent, report.failed) == (2, 0)
+    texts = {tuple(got.recipients): got.mail.get_body(("plain",)).get_content() for got in sink.wait_for(2)}
+    to_reporter = texts[("jan@example.pl",)]
+    assert "Prosimy o zdjęcie." in to_reporter
+    assert "Anna Nowak" in to_reporter
+    to_guard = texts[("dyzurny@straz.zgierz.example.pl",)]
+    assert f"w sprawie zgłoszenia {ticket.number}" in to_guard  # no task of the guard on this ticket
+    assert "Prosimy o pomoc." in to_guard

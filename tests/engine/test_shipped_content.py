@@ -251,7 +251,7 @@ def test_nieporet_uses_the_short_process_only() -> None:
 
 # -- templates document their variables -----------------------------------------
 
-_HEADER_VAR = re.compile(r"^#\s+([a-z_]+\.[a-z_]+)\b")
+_HEADER_VAR = re.compile(r"^#\s+([a-z_]+(?:\.[a-z_]+)?)\s{2,}\S")
 
 
 def _documented(file: Path) -> set[str]:
