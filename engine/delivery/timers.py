@@ -39,7 +39,7 @@ from komunikator.engine.runtime.moves import Change, calendar_for
 from komunikator.engine.runtime.outcome import Refusal
 from komunikator.engine.runtime.views import ACTIVE_TASK_STATES, SYSTEM
 from komunikator.engine.service import views
-from komunikator.engine.service.apply import apply_outcome, audit
+from komunikator.engine.service.apply import apply_outcome, audit, notification_payload
 from komunikator.engine.store import db
 from komunikator.engine.store.errors import StaleVersion
 from komunikator.engine.store.models import OutboxMessage, Ticket, Timer
@@ -212,21 +212,9 @@ async def _escalate(scope: TenantScope, tenant: CompiledTenant, item: OverdueIte
             await scope.create(
                 OutboxMessage, ticket_id=ticket.id, kind=effect.template, channel=channel,
                 dedupe_key=f"{item.dedupe_prefix}:{messages}:{channel}",
-                payload=_payload(tenant, ticket, effect),
+                payload=notification_payload(tenant, ticket, effect),
             )
     after: dict[str, Any] = {"due_at": item.deadline, "messages": messages}
     if item.task is not None:
         after = {"task": item.task, **after}
     await audit(scope, ticket, SYSTEM, item.event, {}, after, now)
-
-
-def _payload(tenant: CompiledTenant, ticket: Ticket, effect: fx.Notify) -> dict[str, Any]:
-    """The outbox payload of a notification, in the shape `apply.apply_outcome` writes."""
-    return {
-        "template": effect.template,
-        "event": effect.event,
-        "recipients": [str(r) for r in effect.recipients],
-        "ticket": ticket.number,
-        "task": effect.task,
-        "locale": tenant.config.locale,
-    }

@@ -158,15 +158,20 @@ async def write_outbox(
     return await scope.create(
         OutboxMessage, ticket=ticket, kind=effect.template, channel=channel,
         dedupe_key=f"{ticket.number}:v{ticket.version}:{index}:{channel}",
-        payload={
-            "template": effect.template,
-            "event": effect.event,
-            "recipients": [str(r) for r in effect.recipients],
-            "ticket": ticket.number,
-            "task": effect.task,
-            "locale": tenant.config.locale,
-        },
+        payload=notification_payload(tenant, ticket, effect),
     )
+
+
+def notification_payload(tenant: CompiledTenant, ticket: Ticket, effect: fx.Notify) -> dict[str, Any]:
+    """The outbox payload of a notification (what `engine/delivery` reads)."""
+    return {
+        "template": effect.template,
+        "event": effect.event,
+        "recipients": [str(r) for r in effect.recipients],
+        "ticket": ticket.number,
+        "task": effect.task,
+        "locale": tenant.config.locale,
+    }
 
 
 async def _merge_into(scope: TenantScope, ticket: Ticket, master: Ticket) -> None:

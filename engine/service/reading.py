@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from komunikator.engine.compiled import CompiledTenant
@@ -145,9 +145,9 @@ async def visible_tickets(
     scopes = visible_units(tenant, user) if user.kind == "staff" else (set(), set())
     if scopes is not None:
         responsible, task_units = scopes
-        ids = await scope.tasks().filter(unit__in=sorted(task_units)).exclude(state="cancelled").values_list(
-            "ticket_id", flat=True)
-        query = query.filter(Q(responsible_unit__in=sorted(responsible)) | Q(id__in=sorted(set(ids))))
+        # one query: the task condition stays a subquery in the database, never a list in Python
+        with_tasks = scope.tasks().filter(unit__in=sorted(task_units)).exclude(state="cancelled").values("ticket_id")
+        query = query.filter(Q(responsible_unit__in=sorted(responsible)) | Q(id__in=Subquery(with_tasks)))
     for name in ("state", "public_status", "category", "priority"):
         value = getattr(filters, name)
         if value is not None:
