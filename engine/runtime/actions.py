@@ -165,18 +165,13 @@ def _reclassify(change: Change, inputs: Mapping[str, Any]) -> None:
         change.ticket = replace(ticket, category=new.name, responsible_unit=new.unit)
         return
     change.cancel_active("the ticket moved to another process")
-    old_process = tenant.processes[ticket.process]
-    if any(t.state == ticket.state for t in old_process.timers):
-        change.emit(fx.ClearTimers(ticket.state))
+    change.clear_timers(ticket.state)  # still the old process's
     entry = tenant.processes[new.process].entry
     change.ticket = replace(
         change.ticket, category=new.name, process=new.process, responsible_unit=new.unit, state=entry,
         state_entered_at=change.now,
     )
-    for timer in tenant.processes[new.process].timers:
-        if timer.state == entry:
-            change.emit(fx.SetTimer(timer.index, entry, change.calendar.add(change.now, timer.after.amount,
-                                                                            timer.after.unit)))
+    change.arm_timers(entry)
 
 
 def _mark_duplicate(change: Change, inputs: Mapping[str, Any]) -> None:
@@ -234,10 +229,7 @@ def start(
     """A new ticket enters its process: arm the entry state's timers, emit events, settle."""
     change = Change(tenant, ticket, user, now, calendar or calendar_for(tenant))
     change.ticket = replace(ticket, state_entered_at=now)
-    for timer in change.process.timers:
-        if timer.state == ticket.state:
-            change.emit(fx.SetTimer(timer.index, ticket.state, change.calendar.add(now, timer.after.amount,
-                                                                                 timer.after.unit)))
+    change.arm_timers(ticket.state)
     change.event("ticket_created")
     settle_change(change)
     return Outcome(change.ticket, tuple(change.effects))

@@ -146,8 +146,7 @@ class Change:
         self.emit(
             fx.Audit(transition, self.actor.id, {"state": before.name}, {"state": after.name}, reason)
         )
-        if any(t.state == before.name for t in process.timers):
-            self.emit(fx.ClearTimers(before.name))
+        self.clear_timers(before.name)
         self._sla(before.sla_paused, after.sla_paused)
         if before.final and not after.final:
             self.ticket = replace(self.ticket, closed_at=None)
@@ -156,13 +155,22 @@ class Change:
         if after.final:
             self.cancel_active("the ticket was closed")
             self.ticket = replace(self.ticket, closed_at=self.now)
-        for timer in process.timers:
-            if timer.state == dest:
-                at = self.calendar.add(self.now, timer.after.amount, timer.after.unit)
-                self.emit(fx.SetTimer(timer.index, dest, at))
+        self.arm_timers(dest)
         self.event("ticket_state_changed")
         if before.public != after.public:
             self.event("ticket_public_status_changed")
+
+    def arm_timers(self, state: str) -> None:
+        """Arm the current process's timers that watch `state`, counted from now."""
+        for timer in self.process.timers:
+            if timer.state == state:
+                at = self.calendar.add(self.now, timer.after.amount, timer.after.unit)
+                self.emit(fx.SetTimer(timer.index, state, at))
+
+    def clear_timers(self, state: str) -> None:
+        """Disarm the timers of the current process that watch `state` (it is being left)."""
+        if any(t.state == state for t in self.process.timers):
+            self.emit(fx.ClearTimers(state))
 
     def _sla(self, was_paused: bool, now_paused: bool) -> None:
         if not was_paused and now_paused:
