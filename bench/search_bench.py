@@ -14,8 +14,8 @@ staff search — a full-text query with two structured filters — on its first
 page and on a page at depth (reached by cursor), two ways, interleaved:
 
   service — `reading.list_tickets` → `search.page`: visibility, filters,
-            full-text match and keyset cursor, through Tortoise, rows as models;
-  SQL     — the same query hand-written, one asyncpg `fetch`.
+            full-text match and keyset cursor, through Tortoise, the list's columns;
+  SQL     — the same query (same columns) hand-written, one asyncpg `fetch`.
 
 Targets (issue 6): service ≤ 1.5 × SQL, and service p95 ≤ 50 ms. Parallel
 plans are switched off on the bench database (`max_parallel_workers_per_gather
@@ -215,7 +215,8 @@ async def load(url: str, n: int, seed: int, registry: TenantRegistry) -> None:
 
 
 HAND_WRITTEN = """
-SELECT t.* FROM tickets t
+SELECT t.id, t.number, t.category, t.state, t.public_status, t.responsible_unit, t.priority, t.created_at, t.due_at
+FROM tickets t
 JOIN ticket_search s ON s.ticket_id = t.id
 WHERE t.tenant_id = $1 AND t.public_status = $2 AND t.responsible_unit = $3
   AND s.tenant_id = $1
@@ -243,8 +244,11 @@ async def measure(url: str, runs: int, depth: int, registry: TenantRegistry) -> 
         tsquery = "'latarnia':* & 'lodzka':*"  # QUERY, written by hand
         if tsquery != search.postgres_tsquery(search.query_tokens(QUERY)):
             raise SystemExit("the hand-written tsquery no longer matches QUERY")
+        if search.LIST_COLUMNS != ("id", "number", "category", "state", "public_status", "responsible_unit",
+                                   "priority", "created_at", "due_at"):
+            raise SystemExit("the list's columns changed: update HAND_WRITTEN's select list")
 
-        async def service(cursor: str | None) -> list[Ticket]:
+        async def service(cursor: str | None) -> list[search.ListedTicket]:
             rows, _ = await reading.list_tickets(scope, tenant, user, FILTERS, cursor, LIMIT, q=QUERY)
             return rows
 
@@ -254,7 +258,7 @@ async def measure(url: str, runs: int, depth: int, registry: TenantRegistry) -> 
 
         # the cursor of page `depth`, by walking there
         cursor: str | None = None
-        previous: list[Ticket] = []
+        previous: list[search.ListedTicket] = []
         for _ in range(depth - 1):
             previous, cursor = await reading.list_tickets(scope, tenant, user, FILTERS, cursor, LIMIT, q=QUERY)
             if cursor is None:

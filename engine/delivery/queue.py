@@ -15,9 +15,13 @@ other outbox access goes through `TenantScope`.
   PostgreSQL it commits without waiting for the WAL flush
   (`synchronous_commit = off`, for that transaction only): a worker that dies
   cannot lose a committed mark; a database crash could lose the last few,
-  and those rows go out again with the same Message-ID. On SQLite the
-  connection's `synchronous` pragma decides (WAL with `synchronous=NORMAL`
-  — `sqlite://FILE?synchronous=NORMAL` — skips the flush per commit too).
+  and those rows go out again with the same Message-ID. On SQLite (WAL, the
+  default journal) the same trade: that one commit runs under `synchronous =
+  NORMAL` — written to the WAL, so a crashed process loses nothing, but not
+  flushed to the disk; the connection's own level (FULL by default) is
+  restored at once, so tickets and every other write keep their flush. A
+  power cut may lose the last marks, and those rows are resent with the same
+  Message-ID: a recognisable duplicate, never a lost message.
 """
 
 from __future__ import annotations
@@ -25,8 +29,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
+from weakref import WeakKeyDictionary
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from komunikator.engine.store import db
@@ -112,8 +118,41 @@ async def mark_sent(row: ClaimedRow, now: datetime) -> None:
         )
         await db.connection().execute_script(f"BEGIN; SET LOCAL synchronous_commit TO OFF; {update}; COMMIT")
         return
-    await db.connection().execute_query(
+    await _sqlite_unflushed(
+        db.connection(),
         "UPDATE outbox SET status = 'sent', sent_at = ?, claimed_until = NULL, last_error = NULL "
         "WHERE id = ? AND tenant_id = ?",
         [now.astimezone(UTC), row.id, row.tenant_id],
     )
+
+
+async def _sqlite_unflushed(client: BaseDBAsyncClient, statement: str, values: list[Any]) -> None:
+    """Run one autocommitted statement whose commit does not wait for the disk (SQLite's counterpart
+    of `synchronous_commit = off`).
+
+    In WAL mode `PRAGMA synchronous = NORMAL` makes a commit durable against a
+    process crash (the WAL is written) but not flushed to the disk; the
+    connection's own setting is restored right after. The client's lock is held
+    throughout, so no other statement or transaction on the connection commits
+    under the lowered setting.
+    """
+    async with client.acquire_connection() as connection:
+        raw = cast(Any, connection)  # aiosqlite.Connection
+        settings = _sqlite_settings.get(raw)
+        if settings is None:
+            mode = (await raw.execute_fetchall("PRAGMA journal_mode"))[0][0]
+            level = (await raw.execute_fetchall("PRAGMA synchronous"))[0][0]
+            settings = _sqlite_settings[raw] = (str(mode).lower() == "wal", int(level))
+        wal, level = settings
+        if not wal or level <= 1:  # a rollback journal needs its flush; OFF/NORMAL: nothing to lower
+            await raw.execute_fetchall(statement, values)
+            return
+        await raw.execute("PRAGMA synchronous = NORMAL")
+        try:
+            await raw.execute_fetchall(statement, values)
+        finally:
+            await raw.execute(f"PRAGMA synchronous = {level}")
+
+
+#: per aiosqlite connection: (in WAL mode, its own `synchronous` level), read once
+_sqlite_settings: WeakKeyDictionary[Any, tuple[bool, int]] = WeakKeyDictionary()

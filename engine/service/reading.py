@@ -160,7 +160,7 @@ async def visible_tickets(
 async def list_tickets(
     scope: TenantScope, tenant: CompiledTenant, user: UserView, filters: ListFilters, cursor: str | None,
     limit: int, *, q: str | None = None, sort: search.Sort = "created",
-) -> tuple[list[Ticket], str | None]:
+) -> tuple[list[search.ListedTicket], str | None]:
     """A page of the tickets the user may see (newest first, or by due date), found by `q`, keyset-paged."""
     query = await visible_tickets(scope, tenant, user, filters)
     return await search.page(query, scope, q=q, sort=sort, cursor=cursor, limit=limit)

@@ -268,14 +268,34 @@ def _ordered(query: QuerySet[Ticket], sort: Sort) -> QuerySet[Ticket]:
     return order_nulls(query, "due_at", nulls="last").order_by("_null_due_at", "due_at", "id")
 
 
+@dataclass(frozen=True, slots=True)
+class ListedTicket:
+    """A ticket as a list shows it: the columns of a list row (and of its cursor), nothing else."""
+
+    id: int
+    number: str
+    category: str
+    state: str
+    public_status: str
+    responsible_unit: str
+    priority: str
+    created_at: datetime
+    due_at: datetime | None
+
+
+#: `ListedTicket`'s fields: the only columns a page reads.
+LIST_COLUMNS: tuple[str, ...] = tuple(ListedTicket.__dataclass_fields__)
+
+
 async def page(
     query: QuerySet[Ticket], scope: TenantScope, *, q: str | None, sort: Sort, cursor: str | None, limit: int
-) -> tuple[list[Ticket], str | None]:
+) -> tuple[list[ListedTicket], str | None]:
     """One page of `query` (already limited to what the user may see) matching `q`.
 
     `sort="created"`: newest first; `sort="due"`: due soonest first, tickets
-    without a due date last. Returns the rows and the cursor of the next page
-    (None on the last one).
+    without a due date last. Returns the rows (the list's columns only: a page
+    is read far more often than a ticket, and whole model objects cost more
+    than the query at scale) and the cursor of the next page (None on the last one).
     """
     if sort not in SORTS:
         raise invalid(f"sort must be one of {', '.join(SORTS)}", "sort")
@@ -283,7 +303,7 @@ async def page(
         query = matching(query, scope, q)
     if cursor:
         query = _after(query, Cursor.decode(cursor, sort))
-    rows = await _ordered(query, sort).limit(limit + 1)
+    rows = [ListedTicket(**row) for row in await _ordered(query, sort).limit(limit + 1).values(*LIST_COLUMNS)]
     more = len(rows) > limit
     rows = rows[:limit]
     if not (more and rows):

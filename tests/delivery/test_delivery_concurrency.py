@@ -11,6 +11,7 @@ from delivery_helpers import NOW, SmtpSink, add_row, registry, submit_report
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.delivery.channels import close_channels
 from komunikator.engine.delivery.jobs import DeliveryReport, claim_sql, deliver_pending
+from komunikator.engine.store import db
 from komunikator.engine.store.scope import TenantScope
 
 pytestmark = pytest.mark.anyio
@@ -57,3 +58,34 @@ def test_the_claim_locks_rows_on_postgres_only() -> None:
     assert claim_sql("sqlite").count("?") == 4
     with pytest.raises(ValueError, match="unsupported"):
         claim_sql("mysql")
+
+
+async def test_on_sqlite_only_the_sent_mark_skips_the_disk_flush(zgierz: Zgierz, sink: SmtpSink,
+                                                                  db_backend: str) -> None:
+    """The mark commits under `synchronous = NORMAL` (WAL); the connection's FULL comes back at once."""
+    if db_backend != "sqlite":
+        pytest.skip("a SQLite pragma (PostgreSQL: `synchronous_commit = off`, per transaction)")
+    scope, tenant = zgierz
+    ticket = await submit_report(scope, tenant)
+    await scope.outbox().all().delete()
+    for n in range(3):
+        await add_row(scope, ticket, "ticket_received", ["reporter"], key=f"m{n}")
+    raw = db.connection()._connection  # the aiosqlite connection
+    assert (await raw.execute_fetchall("PRAGMA journal_mode"))[0][0] == "wal"
+    statements: list[str] = []
+    await raw.set_trace_callback(statements.append)
+    channels = sink.channels()
+    try:
+        report = await deliver_pending(registry(), now=NOW, channels=channels)
+    finally:
+        await close_channels(channels)
+        await raw.set_trace_callback(None)
+    assert report.sent == 3
+    trail = [s for s in statements if s.startswith(("PRAGMA synchronous", "UPDATE outbox SET status = 'sent'"))]
+    updates = trail[2::3]
+    assert len(updates) == 3 and all(u.startswith("UPDATE outbox") for u in updates)
+    assert trail == ["PRAGMA synchronous",
+                     *(s for u in updates for s in ("PRAGMA synchronous = NORMAL", u, "PRAGMA synchronous = 2"))]
+    assert (await raw.execute_fetchall("PRAGMA synchronous"))[0][0] == 2  # FULL again
+    await submit_report(scope, tenant)  # and later writes are flushed as before
+    assert (await raw.execute_fetchall("PRAGMA synchronous"))[0][0] == 2
