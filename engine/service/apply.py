@@ -68,6 +68,7 @@ async def apply_outcome(
     *,
     bump: bool = True,
     defer_outbox: list[tuple[fx.Notify, str, int]] | None = None,
+    public_comment: str | None = None,
 ) -> Ticket:
     """Write `outcome` for `ticket` (at `expected_version`); returns the updated row.
 
@@ -75,6 +76,9 @@ async def apply_outcome(
     skips the version bump when the outcome changes no ticket column.
     `defer_outbox`, when given, collects the notifications instead of writing
     them (intake writes them once the ticket has its final number).
+    `public_comment`: the public comment given with the action (a rejection's
+    reason), carried by its notifications (`comment.text` in templates).
+    Never an internal comment: notifications reach residents.
     """
     after = outcome.ticket
     changes: dict[str, Any] = {}
@@ -131,7 +135,7 @@ async def apply_outcome(
                 if defer_outbox is not None:
                     defer_outbox.append((effect, channel, messages))
                 else:
-                    await write_outbox(scope, tenant, ticket, effect, channel, messages)
+                    await write_outbox(scope, tenant, ticket, effect, channel, messages, public_comment)
         elif isinstance(effect, fx.SetTimer):
             await scope.create(Timer, ticket=ticket, timer_index=effect.index, state=effect.state,
                                fire_at=effect.at)
@@ -152,19 +156,22 @@ async def apply_outcome(
 
 
 async def write_outbox(
-    scope: TenantScope, tenant: CompiledTenant, ticket: Ticket, effect: fx.Notify, channel: str, index: int
+    scope: TenantScope, tenant: CompiledTenant, ticket: Ticket, effect: fx.Notify, channel: str, index: int,
+    public_comment: str | None = None,
 ) -> OutboxMessage:
     """One outbox row for a notification; its dedupe key is stable for this change of this ticket."""
     return await scope.create(
         OutboxMessage, ticket=ticket, kind=effect.template, channel=channel,
         dedupe_key=f"{ticket.number}:v{ticket.version}:{index}:{channel}",
-        payload=notification_payload(tenant, ticket, effect),
+        payload=notification_payload(tenant, ticket, effect, public_comment),
     )
 
 
-def notification_payload(tenant: CompiledTenant, ticket: Ticket, effect: fx.Notify) -> dict[str, Any]:
+def notification_payload(
+    tenant: CompiledTenant, ticket: Ticket, effect: fx.Notify, public_comment: str | None = None
+) -> dict[str, Any]:
     """The outbox payload of a notification (what `engine/delivery` reads)."""
-    return {
+    payload: dict[str, Any] = {
         "template": effect.template,
         "event": effect.event,
         "recipients": [str(r) for r in effect.recipients],
@@ -172,6 +179,9 @@ def notification_payload(tenant: CompiledTenant, ticket: Ticket, effect: fx.Noti
         "task": effect.task,
         "locale": tenant.config.locale,
     }
+    if public_comment:
+        payload["comment"] = public_comment
+    return payload
 
 
 async def _merge_into(scope: TenantScope, ticket: Ticket, master: Ticket) -> None:

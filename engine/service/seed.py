@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from komunikator.engine.compiled import CompiledTenant
@@ -77,6 +78,24 @@ class SeedReport:
 def key_for(slug: str, seed: int | str, index: int) -> str:
     """The Idempotency-Key of seeded ticket `index`."""
     return f"seed:{slug}:{seed}:{index}"
+
+
+#: `last_error` of the notifications a seeded story wrote: they belong to its past.
+HISTORY_NOTE = "seeded history: not delivered"
+
+
+async def _file_as_history(scope: TenantScope, after_id: int | None) -> None:
+    """Record the notifications a story wrote (outbox rows after `after_id`) as done, without sending them.
+
+    The story happened months ago: a demo pointed at a real SMTP server must not
+    mail its residents (example addresses) hundreds of old updates. The rows
+    stay, as real use would leave them, `sent` with a note, like a row that
+    reaches nobody.
+    """
+    rows = scope.outbox().filter(status="pending")
+    if after_id is not None:
+        rows = rows.filter(id__gt=after_id)
+    await rows.update(status="sent", sent_at=F("created_at"), claimed_until=None, last_error=HISTORY_NOTE)
 
 
 # -- people ---------------------------------------------------------------------------------------
@@ -395,7 +414,10 @@ async def seed_tenant(
             continue
         try:
             async with in_transaction(db.CONNECTION):
+                last = await scope.outbox().order_by("-id").first()
+                last_row = last.id if last is not None else None
                 numbers[plan.index] = await story.play(plan)
+                await _file_as_history(scope, last_row)
         except Exception as exc:
             raise SeedError(f"{tenant.slug}: ticket {plan.index} ({plan.scenario}, {plan.submission['category']}) "
                             f"failed: {exc}") from exc

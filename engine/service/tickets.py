@@ -7,6 +7,7 @@ user may see and do is decided by the engine (`sees_ticket`,
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Literal
 
@@ -75,18 +76,20 @@ def _check_version(ticket: Ticket, expected: int | None) -> int:
 
 async def _apply(scope: TenantScope, tenant: CompiledTenant, ticket: Ticket, view: TicketView, result: Any,
                  user: UserView, now: datetime, version: int,
-                 comment: tuple[str, Visibility, str | None] | None = None) -> Ticket:
-    """Write an outcome, and the comment that came with the action (text, visibility, task), atomically."""
+                 comments: Iterable[tuple[str, Visibility, str | None]] = ()) -> Ticket:
+    """Write an outcome, and the comments that came with the action (text, visibility, task), atomically."""
     if isinstance(result, Refusal):
         raise refused(result)
+    comments = list(comments)
+    public = "\n\n".join(text for text, visibility, _ in comments if visibility == "public") or None
     try:
         async with in_transaction(db.CONNECTION):
-            ticket = await apply_outcome(scope, tenant, ticket, view, result, user, now, version)
-            if comment is not None:
-                text, visibility, task_key = comment
+            ticket = await apply_outcome(scope, tenant, ticket, view, result, user, now, version,
+                                         public_comment=public)
+            for text, visibility, task_key in comments:
                 await _store_comment(scope, ticket, user, text, visibility, None, task_key, now)
-                if visibility == "public":
-                    await index_ticket(scope, tenant, ticket)
+            if public is not None:
+                await index_ticket(scope, tenant, ticket)
             return ticket
     except StaleVersion:
         raise ServiceError(409, "stale_version", f"ticket {ticket.number} was changed meanwhile: reload it") from None
@@ -110,12 +113,11 @@ async def act(
             raise invalid(f"{master.number} is itself a duplicate; merge into its master", "duplicate_of")
         inputs = {**inputs, "duplicate_of": master.number}
     result = fire(tenant, view, action, user, inputs, now)
-    public = str(inputs.get("public_comment") or "").strip()
-    internal = str(inputs.get("internal_comment") or "").strip()
-    comment: tuple[str, Visibility, str | None] | None = None
-    if public or internal:
-        comment = (public, "public", None) if public else (internal, "internal", None)
-    return await _apply(scope, tenant, ticket, view, result, user, now, version, comment)
+    given: list[tuple[str, Visibility, str | None]] = [
+        (str(inputs.get(f"{visibility}_comment") or "").strip(), visibility, None)
+        for visibility in ("public", "internal")
+    ]
+    return await _apply(scope, tenant, ticket, view, result, user, now, version, [c for c in given if c[0]])
 
 
 async def act_on_task(
@@ -136,7 +138,7 @@ async def act_on_task(
     result = fire_task(tenant, view, key, action, user, inputs, now)
     note = str(inputs.get("comment") or "").strip()
     return await _apply(scope, tenant, ticket, view, result, user, now, version,
-                        (note, "internal", key) if note else None)
+                        [(note, "internal", key)] if note else [])
 
 
 def _int(value: Any) -> int:
@@ -275,7 +277,7 @@ async def _store_comment(
             OutboxMessage, ticket_id=ticket.id, kind=template, channel="email",
             dedupe_key=f"{ticket.number}:comment:{comment.id}",
             payload={"template": template, "event": f"message_{visibility}", "recipients": [recipient],
-                     "ticket": ticket.number, "comment": comment.id, "task": task_key,
+                     "ticket": ticket.number, "comment_id": comment.id, "task": task_key,
                      "message": {"text": body, "sender_name": user.name or None}},
         )
     return comment

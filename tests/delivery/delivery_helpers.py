@@ -150,3 +150,13 @@ async def add_row(
     }
     return await scope.create(OutboxMessage, ticket_id=ticket.id if ticket else None, kind=template,
                               channel=channel, dedupe_key=key, payload=payload)
+
+
+async def dispatcher(scope: TenantScope, tenant: CompiledTenant) -> UserView:
+    """Anna Nowak, Zgierz's dispatcher (BOM), as the engine sees her."""
+    from komunikator.engine.service import accounts
+    from komunikator.engine.service.views import user_view
+
+    user = await accounts.create_user(scope, "anna@zgierz.pl", "Anna Nowak")
+    await accounts.grant(scope, tenant, user, "bom", "dispatcher")
+    return await user_view(scope, user)

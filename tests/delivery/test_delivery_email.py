@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from delivery_helpers import NOW, SmtpSink, add_row, pothole, registry, submit_report
+from delivery_helpers import NOW, SmtpSink, add_row, dispatcher, pothole, registry, submit_report
 
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.delivery.channels import InboxChannel, OutgoingMessage, close_channels
 from komunikator.engine.delivery.jobs import deliver_pending, message_id
+from komunikator.engine.service import tickets
 from komunikator.engine.store.scope import TenantScope
 
 pytestmark = pytest.mark.anyio
@@ -180,17 +181,12 @@ async def test_push_rows_wait_for_a_push_channel(zgierz: Zgierz, sink: SmtpSink)
 
 async def test_messages_written_by_staff_through_the_service_are_delivered(zgierz: Zgierz, sink: SmtpSink) -> None:
     """Comments to the reporter and to an external unit (with and without a task) render and go out."""
-    from komunikator.engine.service import accounts, tickets
-    from komunikator.engine.service.views import user_view
-
     scope, tenant = zgierz
     ticket = await submit_report(scope, tenant)
     await scope.outbox().all().delete()
-    user = await accounts.create_user(scope, "anna@zgierz.pl", "Anna Nowak")
-    await accounts.grant(scope, tenant, user, "bom", "dispatcher")
-    dispatcher = await user_view(scope, user)
-    await tickets.add_comment(scope, tenant, ticket.number, dispatcher, "Prosimy o zdjęcie.", "to_reporter", NOW)
-    await tickets.add_comment(scope, tenant, ticket.number, dispatcher, "Prosimy o pomoc.", "to_unit", NOW,
+    staff = await dispatcher(scope, tenant)
+    await tickets.add_comment(scope, tenant, ticket.number, staff, "Prosimy o zdjęcie.", "to_reporter", NOW)
+    await tickets.add_comment(scope, tenant, ticket.number, staff, "Prosimy o pomoc.", "to_unit", NOW,
                               target_unit="straz_miejska")
     channels = sink.channels()
     report = await deliver_pending(registry(), now=NOW, channels=channels)
@@ -203,3 +199,29 @@ async def test_messages_written_by_staff_through_the_service_are_delivered(zgier
     to_guard = texts[("dyzurny@straz.zgierz.example.pl",)]
     assert f"w sprawie zgłoszenia {ticket.number}" in to_guard  # no task of the guard on this ticket
     assert "Prosimy o pomoc." in to_guard
+
+
+async def test_a_rejection_tells_the_reporter_its_public_reason_and_nothing_internal(
+    zgierz: Zgierz, sink: SmtpSink
+) -> None:
+    """The public comment of a transition reaches its notifications; the internal one stays inside."""
+    scope, tenant = zgierz
+    ticket = await submit_report(scope, tenant)
+    await scope.outbox().all().delete()
+    staff = await dispatcher(scope, tenant)
+    await tickets.act(scope, tenant, ticket.number, "reject", staff,
+                      {"public_comment": "Droga należy do powiatu: przekazaliśmy zgłoszenie zarządcy.",
+                       "internal_comment": "Zarządca: ZDP, tel. wewn. 123"}, NOW)
+    comments = await scope.comments().filter(ticket_id=ticket.id).order_by("id").values_list("visibility", "body")
+    assert comments == [("public", "Droga należy do powiatu: przekazaliśmy zgłoszenie zarządcy."),
+                        ("internal", "Zarządca: ZDP, tel. wewn. 123")]
+    channels = sink.channels()
+    report = await deliver_pending(registry(), now=NOW, channels=channels)
+    await close_channels(channels)
+    assert report.failed == 0
+    [got] = sink.wait_for(1)
+    assert got.mail["Subject"] == f"Zgłoszenie {ticket.number} nie zostało przyjęte"
+    text = got.mail.get_body(("plain",)).get_content()
+    assert "Powód: Droga należy do powiatu: przekazaliśmy zgłoszenie zarządcy." in text
+    payloads = [row.payload for row in await scope.outbox().all()]
+    assert "ZDP" not in text and not any("ZDP" in str(p) for p in payloads)

@@ -120,3 +120,24 @@ async def test_histories_are_consistent(db: str, slug: str) -> None:
     # numbers follow the order of submission
     rows = await scope.tickets().order_by("created_at").values_list("number", flat=True)
     assert list(rows) == sorted(rows, key=lambda n: (n.split("-")[1], int(n.split("-")[2])))
+
+
+async def test_the_seeded_past_is_not_mailed_but_what_happens_next_is(db: str) -> None:
+    """Seeded stories' notifications are filed as history; a report made afterwards waits to be delivered."""
+    from komunikator.engine.runtime.views import UserView
+    from komunikator.engine.service.intake import ReporterIn, Submission, submit
+    from komunikator.engine.service.seed import HISTORY_NOTE
+
+    scope, _ = await _seed("zgierz")
+    history = await scope.outbox().all()
+    assert len(history) > COUNT  # every story wrote notifications
+    assert {(r.status, r.last_error) for r in history} == {("sent", HISTORY_NOTE)}
+    assert all(r.sent_at == r.created_at for r in history)
+    ticket, _ = await submit(
+        scope, registry().tenants["zgierz"],
+        Submission(category="pothole", description="Nowa dziura", lat=51.855, lon=19.406,
+                   attributes={"size": "small"}, reporter=ReporterIn(name="Ewa", email="ewa@example.pl")),
+        channel="public", actor=UserView("anonymous", (), "resident", "anonymous"), reporter_user_id=None, now=END)
+    assert ticket is not None
+    fresh = await scope.outbox().filter(ticket_id=ticket.id)
+    assert fresh and {r.status for r in fresh} == {"pending"}
