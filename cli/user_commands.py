@@ -117,17 +117,21 @@ def create(
         list[str] | None, typer.Option("--grant", help="UNIT:ROLE to grant (repeatable)", show_default=False)
     ] = None,
     kind: Annotated[str, typer.Option("--kind", help="staff or resident")] = "staff",
+    locale: Annotated[str | None, typer.Option("--locale", help="language of their e-mails, one of the "
+                                               "city's (default: the city's own)", show_default=False)] = None,
     url: UrlOption = None,
 ) -> None:
     """Create an account, optionally with roles: --grant bom:dispatcher."""
     tenant = _tenant(tenant_slug)
     pairs = _grants(tenant, grant or [])
+    if locale is not None and locale not in tenant.config.locales:
+        raise _fail(f"--locale {locale!r} is not one of {tenant.slug}'s: {', '.join(tenant.config.locales)}", 2)
     if no_password and password is not None:
         raise _fail("give either --password or --no-password", 2)
     secret = None if no_password else _password(password)
 
     async def work(scope: TenantScope) -> list[str]:
-        user = await accounts.create_user(scope, email, name, secret, kind)
+        user = await accounts.create_user(scope, email, name, secret, kind, locale)
         lines = [f"created {user.email} ({user.kind}) in {tenant.slug}"]
         for unit, role in pairs:
             await accounts.grant(scope, tenant, user, unit, role)

@@ -23,7 +23,7 @@ from komunikator.web.api_attachments import (
     media_storage,
     submitted_photos,
 )
-from komunikator.web.deps import ExpectedVersion, Now, Scope
+from komunikator.web.deps import ExpectedVersion, Now, PreferredLocale, Scope
 from komunikator.web.tenancy import Tenant
 
 router = APIRouter(prefix="/api/v1")
@@ -88,9 +88,14 @@ async def submit_ticket(
     actor: OptionalActor,
     response: Response,
     request: Request,
+    preferred: PreferredLocale,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> dict[str, Any]:
     """Submit a report. Staff signed in file it through the staff channel (phone calls).
+
+    `locale` (one of the city's, `GET /tenant`) is the language of the e-mails
+    the reporter gets; without it, the city locale `Accept-Language` prefers,
+    else the city's own.
 
     With `Idempotency-Key`, a retry with the same body returns the first
     response and creates nothing; the same key with another body is a 422.
@@ -102,6 +107,8 @@ async def submit_ticket(
     reporter_id = int(user.id) if user is not None and user.kind == "resident" else None
 
     photos = submitted_photos(request)  # None for JSON
+    if body.locale is None and preferred is not None:
+        body = body.model_copy(update={"locale": preferred})
 
     async def render(ticket: Ticket) -> dict[str, Any]:
         receipt = _receipt(tenant, ticket)

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from komunikator.engine.runtime.views import UserView
 from komunikator.engine.service import accounts
@@ -34,6 +34,7 @@ from komunikator.engine.store.models import ApiToken, User
 from komunikator.engine.store.scope import TenantScope
 from komunikator.web.deps import DbId, Now, Scope
 from komunikator.web.errors import ApiError
+from komunikator.web.tenancy import Tenant
 
 SESSION_COOKIE = "komunikator_session"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -139,6 +140,8 @@ class UserOut(BaseModel):
     email: str
     display_name: str
     kind: str
+    #: the language of messages to them; null: the city's own
+    locale: str | None
     memberships: list[MembershipOut]
 
 
@@ -173,7 +176,7 @@ class TokenCreated(TokenOut):
 
 def _user_out(user: User, view: UserView) -> UserOut:
     return UserOut(
-        id=user.id, email=user.email, display_name=user.display_name, kind=user.kind,
+        id=user.id, email=user.email, display_name=user.display_name, kind=user.kind, locale=user.locale,
         memberships=[MembershipOut(unit=m.unit, role=m.role) for m in view.memberships],
     )
 
@@ -219,6 +222,22 @@ async def logout(
 @auth_router.get("/me", response_model=UserOut)
 async def me(principal: CurrentUser) -> UserOut:
     """The logged-in user with their memberships."""
+    return _user_out(principal.user, principal.view)
+
+
+class ProfileEdit(BaseModel):
+    """What a user changes about themselves."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: one of the city's locales (`GET /api/v1/tenant`), or null for the city's own
+    locale: str | None = Field(max_length=16)
+
+
+@auth_router.patch("/me", response_model=UserOut)
+async def edit_me(body: ProfileEdit, principal: CurrentUser, tenant: Tenant, now: Now) -> UserOut:
+    """Choose the language of the e-mails you get (`{"locale": "en"}`; null: the city's own)."""
+    await accounts.set_locale(principal.scope, tenant, principal.user, body.locale, now)
     return _user_out(principal.user, principal.view)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
+from babel import negotiate_locale
 from fastapi import Depends, Header, Path, Request
 
 from komunikator.engine.compiled import CompiledTenant
@@ -29,6 +30,34 @@ def now(request: Request) -> datetime:
     return moment
 
 
+def preferred_locale(
+    tenant: Annotated[CompiledTenant, Depends(current_tenant)],
+    accept_language: Annotated[str | None, Header(alias="Accept-Language", max_length=500)] = None,
+) -> str | None:
+    """The tenant locale the request's `Accept-Language` prefers (Babel's negotiation), or None."""
+    if not accept_language:
+        return None
+    return negotiate_locale(_weighted_languages(accept_language), list(tenant.config.locales), sep="-")
+
+
+def _weighted_languages(header: str) -> list[str]:
+    """`pl-PL,pl;q=0.9,en;q=0.8` → the tags by falling weight (q=0 and malformed entries dropped)."""
+    weighted: list[tuple[float, int, str]] = []
+    for position, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if tag.strip() and tag.strip() != "*" and quality > 0:
+            weighted.append((-quality, position, tag.strip()))
+    return [tag for _, _, tag in sorted(weighted)]
+
+
 def if_match(if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> int | None:
     """The ticket version a write expects (`If-Match: "7"` or `7`)."""
     if if_match is None:
@@ -42,6 +71,7 @@ def if_match(if_match: Annotated[str | None, Header(alias="If-Match")] = None) -
 Scope = Annotated[TenantScope, Depends(tenant_scope)]
 Now = Annotated[datetime, Depends(now)]
 ExpectedVersion = Annotated[int | None, Depends(if_match)]
+PreferredLocale = Annotated[str | None, Depends(preferred_locale)]
 #: A database id in a path (`/attachments/{attachment_id}`): positive and within BIGINT, else a 422
 #: (the drivers raise OverflowError on larger numbers, which would be a 500).
 DbId = Annotated[int, Path(ge=1, le=2**63 - 1)]

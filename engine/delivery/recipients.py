@@ -49,7 +49,7 @@ class Addressee:
 
     address: str
     name: str = ""
-    #: the recipient's own locale, when known (accounts and contacts have none yet)
+    #: the recipient's own locale, when known (an account's, or the language a report was made in)
     locale: str | None = None
     user_id: int | None = None
 
@@ -127,7 +127,7 @@ class RecipientResolver:
     async def _reporter(self, ticket: Ticket) -> list[Addressee]:
         contact = await self._contact(ticket.reporter_contact_id)  # type: ignore[attr-defined]
         if contact is not None and contact.email and contact.erased_at is None:
-            return [Addressee(contact.email, contact.name or "")]
+            return [Addressee(contact.email, contact.name or "", contact.locale)]
         return self._people([await self.user(ticket.reporter_user_id)])  # type: ignore[attr-defined]
 
     async def _followers(self, ticket: Ticket) -> list[Addressee]:
@@ -138,7 +138,7 @@ class RecipientResolver:
             else:
                 contact = await self._contact(follower.contact_id)  # type: ignore[attr-defined]
                 if contact is not None and contact.email and contact.erased_at is None:
-                    found.append(Addressee(contact.email, contact.name or ""))
+                    found.append(Addressee(contact.email, contact.name or "", contact.locale))
         return found
 
     async def _members(self, wanted: Callable[[Membership], bool]) -> list[Addressee]:
@@ -155,7 +155,7 @@ class RecipientResolver:
     @staticmethod
     def _people(users: Sequence[User | None]) -> list[Addressee]:
         return [
-            Addressee(u.email, u.display_name, None, u.id) for u in users if u is not None and u.active and u.email
+            Addressee(u.email, u.display_name, u.locale, u.id) for u in users if u is not None and u.active and u.email
         ]
 
     async def user(self, user_id: int | None) -> User | None:

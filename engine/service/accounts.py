@@ -125,11 +125,14 @@ async def list_users(scope: TenantScope) -> list[User]:
 
 
 async def create_user(
-    scope: TenantScope, email: str, display_name: str, password: str | None = None, kind: str = "staff"
+    scope: TenantScope, email: str, display_name: str, password: str | None = None, kind: str = "staff",
+    locale: str | None = None,
 ) -> User:
     """A new account; without a password it cannot log in until one is set.
 
-    409 if the e-mail (compared lower-cased) is taken in this tenant.
+    `locale`: the language of messages to them, checked by the caller against
+    the tenant's (`check_locale`); None: the tenant's own. 409 if the e-mail
+    (compared lower-cased) is taken in this tenant.
     """
     address = normalize_email(email)
     name = display_name.strip()
@@ -145,7 +148,8 @@ async def create_user(
         raise _taken(address)
     password_hash = await hash_password(password) if password is not None else None
     try:
-        return await scope.create(User, email=address, display_name=name, kind=kind, password_hash=password_hash)
+        return await scope.create(User, email=address, display_name=name, kind=kind, password_hash=password_hash,
+                                  locale=locale)
     except IntegrityError:  # created meanwhile
         raise _taken(address) from None
 
@@ -282,6 +286,29 @@ async def create_token(
         await audit(scope, None, _actor(user), "token_create", {"token": None}, {"token": token.id, "name": label},
                     now or datetime.now(UTC))
     return raw, token
+
+
+def check_locale(tenant: CompiledTenant, locale: str | None) -> str | None:
+    """`locale` if the tenant speaks it (None stays None: the tenant's own); a 422 otherwise."""
+    if locale is not None and locale not in tenant.config.locales:
+        raise invalid(f"locale {locale!r} is not one of this city's: {', '.join(tenant.config.locales)}",
+                      "locale", "unsupported_locale")
+    return locale
+
+
+async def set_locale(scope: TenantScope, tenant: CompiledTenant, user: User, locale: str | None,
+                     now: datetime | None = None) -> User:
+    """Change the language of messages to `user` (None: the tenant's own), audited."""
+    check_locale(tenant, locale)
+    if user.locale == locale:
+        return user
+    async with in_transaction(db.CONNECTION):
+        before = user.locale
+        await scope.users().filter(id=user.id).update(locale=locale)
+        user.locale = locale
+        await audit(scope, None, _actor(user), "user_locale", {"user": user.id, "locale": before},
+                    {"user": user.id, "locale": locale}, now or datetime.now(UTC))
+    return user
 
 
 async def tokens_of(scope: TenantScope, user: User) -> list[ApiToken]:

@@ -18,6 +18,7 @@ from komunikator.engine.runtime import start
 from komunikator.engine.runtime.effects import Notify
 from komunikator.engine.runtime.views import TicketView, UserView
 from komunikator.engine.schema.tenant import Point
+from komunikator.engine.service.accounts import check_locale
 from komunikator.engine.service.apply import apply_outcome, audit, write_outbox
 from komunikator.engine.service.errors import ServiceError, database_gone, invalid, unavailable
 from komunikator.engine.service.faults import checkpoint
@@ -53,10 +54,15 @@ class Submission(BaseModel):
     lon: float | None = Field(None, ge=-180, le=180)
     address: str | None = Field(None, max_length=300)
     reporter: ReporterIn | None = None
+    #: the language of the reporter's messages: one of the tenant's locales (default: the tenant's own)
+    locale: str | None = Field(None, max_length=16)
 
     def fingerprint(self) -> str:
         """A hash of the body, to recognise a retried request."""
-        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        data = self.model_dump(mode="json")
+        if data.get("locale") is None:  # as before the field existed: keys stored then still match
+            data.pop("locale", None)
+        blob = json.dumps(data, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -71,6 +77,7 @@ def validate_submission(tenant: CompiledTenant, sub: Submission, channel: Channe
                       "category_closed")
     if not sub.description.strip():
         raise invalid("the description is empty", "description")
+    check_locale(tenant, sub.locale)
     attributes = category.spec.attributes
     for name, value in sub.attributes.items():
         spec = attributes.get(name)
@@ -136,7 +143,7 @@ async def submit(
             version = await scope.ensure_definition_version(tenant.version, _summary(tenant))
             contact = None
             if sub.reporter is not None and any(sub.reporter.model_dump().values()):
-                contact = await scope.create(ReporterContact, **sub.reporter.model_dump())
+                contact = await scope.create(ReporterContact, **sub.reporter.model_dump(), locale=sub.locale)
             await checkpoint("intake.before_ticket")
             # The number is taken last (below): its counter row stays locked until commit, so
             # everything that does not need the number happens before, under a provisional one.

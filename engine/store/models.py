@@ -57,6 +57,7 @@ class User(Model):
     display_name = fields.CharField(max_length=200, default="")
     password_hash = fields.CharField(max_length=255, null=True)  # argon2id; null: cannot log in with a password
     active = fields.BooleanField(default=True)
+    locale = fields.CharField(max_length=16, null=True)  # language of messages to them (null: the tenant's)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -158,6 +159,7 @@ class ReporterContact(Model):
     name = fields.CharField(max_length=200, null=True)
     email = fields.CharField(max_length=254, null=True)
     phone = fields.CharField(max_length=32, null=True)
+    locale = fields.CharField(max_length=16, null=True)  # language the report was made in (null: the tenant's)
     created_at = fields.DatetimeField(auto_now_add=True)
     erased_at = fields.DatetimeField(null=True)  # personal fields blanked; the row stays for references
 

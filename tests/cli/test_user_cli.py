@@ -176,3 +176,16 @@ def test_mistakes_get_clear_messages_and_exit_codes(url: str) -> None:
 def test_an_unmigrated_database_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(DATABASE_URL_ENV, f"sqlite://{tmp_path / 'new.sqlite3'}")
     refused(cli("list", "zgierz"), 1, "komunikator db upgrade")
+
+
+def test_create_with_a_language_of_the_city(url: str) -> None:
+    ok(cli("create", "zgierz", "john@zgierz.pl", "--name", "John Smith", "--no-password", "--locale", "en"))
+
+    async def locale(scope: TenantScope) -> str | None:
+        return (await accounts.get_user(scope, "john@zgierz.pl")).locale
+
+    assert in_tenant(url, "zgierz", locale) == "en"
+    result = cli("create", "nieporet", "john@nieporet.pl", "--name", "John", "--no-password", "--locale", "en")
+    assert result.exit_code == 2
+    assert "--locale 'en' is not one of nieporet's: pl" in result.stderr
+    assert ok(cli("list", "nieporet")) == "no users in nieporet\n"

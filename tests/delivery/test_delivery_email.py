@@ -225,3 +225,41 @@ async def test_a_rejection_tells_the_reporter_its_public_reason_and_nothing_inte
     assert "Powód: Droga należy do powiatu: przekazaliśmy zgłoszenie zarządcy." in text
     payloads = [row.payload for row in await scope.outbox().all()]
     assert "ZDP" not in text and not any("ZDP" in str(p) for p in payloads)
+
+
+async def test_each_recipient_reads_their_own_language(zgierz: Zgierz, sink: SmtpSink) -> None:
+    """A report made in English is answered in English; a staff member who chose English gets English."""
+    from komunikator.engine.service import accounts
+
+    scope, tenant = zgierz
+    ticket = await submit_report(scope, tenant, pothole(locale="en"))
+    staff = await dispatcher(scope, tenant)  # Polish: the city's own
+    english = await accounts.create_user(scope, "john@zgierz.pl", "John Smith", locale="en")
+    await accounts.grant(scope, tenant, english, "drogi", "worker")
+    polish = await accounts.create_user(scope, "piotr@zgierz.pl", "Piotr Wiśniewski")
+    await accounts.grant(scope, tenant, polish, "drogi", "worker")
+    await scope.outbox().filter(kind="ticket_received", channel="inbox").delete()
+    await tickets.act(scope, tenant, ticket.number, "verify", staff, {}, NOW)
+    channels = sink.channels()
+    report = await deliver_pending(registry(), now=NOW, channels=channels)
+    await close_channels(channels)
+    assert report.failed == 0
+    mails: dict[str, list[tuple[str, str]]] = {}
+    for got in sink.wait_for(report.messages):
+        mails.setdefault(got.recipients[0], []).append((got.mail["Subject"], got.mail["Content-Language"]))
+    assert sorted(mails["jan@example.pl"]) == [(f"Report {ticket.number} has been passed on for action", "en"),
+                                               (f"We have received your report {ticket.number}", "en")]
+    [(subject, language)] = mails["john@zgierz.pl"]
+    assert language == "en" and subject.startswith("New task for")
+    [(subject, language)] = mails["piotr@zgierz.pl"]
+    assert language == "pl" and subject.startswith("Nowe zadanie dla")
+
+
+async def test_a_locale_the_city_does_not_speak_is_refused(zgierz: Zgierz) -> None:
+    from komunikator.engine.service.errors import ServiceError
+
+    scope, tenant = zgierz
+    with pytest.raises(ServiceError) as refused:
+        await submit_report(scope, tenant, pothole(locale="de"))
+    assert (refused.value.status, refused.value.code, refused.value.field) == (422, "unsupported_locale", "locale")
+    assert await scope.tickets().count() == 0

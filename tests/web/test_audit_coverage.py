@@ -66,6 +66,10 @@ async def _revoke_token(c: Ctx) -> httpx.Response:
     return await c.client.delete(f"/api/v1/auth/tokens/{c.made['token']}", headers=c.dispatcher)
 
 
+async def _choose_locale(c: Ctx) -> httpx.Response:
+    return await c.client.patch("/api/v1/auth/me", json={"locale": "en"}, headers=c.dispatcher)
+
+
 async def _submit(c: Ctx) -> httpx.Response:
     r = await c.client.post("/api/v1/tickets", json=report())
     c.made["number"] = r.json().get("number")
@@ -119,6 +123,7 @@ CALLS: dict[tuple[str, str], tuple[Call, str | None]] = {
     ("POST", "/api/v1/auth/logout"): (_logout, "anna"),
     ("POST", "/api/v1/auth/tokens"): (_create_token, "dispatcher"),
     ("DELETE", "/api/v1/auth/tokens/{token_id}"): (_revoke_token, "dispatcher"),
+    ("PATCH", "/api/v1/auth/me"): (_choose_locale, "dispatcher"),
     ("POST", "/api/v1/tickets"): (_submit, None),
     ("PATCH", "/api/v1/tickets/{number}"): (_edit, "dispatcher"),
     ("POST", "/api/v1/tickets/{number}/actions/{action}"): (_verify, "dispatcher"),

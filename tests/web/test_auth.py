@@ -99,7 +99,7 @@ async def test_login_sets_a_strict_cookie_and_returns_the_user(browser: Browser,
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["user"] == {
-        "id": anna, "email": ANNA, "display_name": "Anna Nowak", "kind": "staff",
+        "id": anna, "email": ANNA, "display_name": "Anna Nowak", "kind": "staff", "locale": None,
         "memberships": [{"unit": "bom", "role": "dispatcher"}, {"unit": "drogi", "role": "worker"}],
     }
     assert body["expires_at"].startswith((clock.now + timedelta(hours=12)).strftime("%Y-%m-%dT%H:%M"))
