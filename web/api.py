@@ -183,11 +183,13 @@ async def list_tickets(
     tenant: Tenant,
     scope: Scope,
     actor: StaffActor,
+    now: Now,
     state: str | None = None,
     public_status: Literal["open", "closed"] | None = None,
     category: str | None = None,
     unit: str | None = None,
     priority: Literal["low", "normal", "high", "urgent"] | None = None,
+    overdue: bool | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     sort: Literal["created", "due"] = "created",
     cursor: Annotated[str | None, Query(max_length=200)] = None,
@@ -197,9 +199,12 @@ async def list_tickets(
 
     `q` searches number, description, address, attributes, category and public
     comments (every word as a prefix, diacritics ignored); a ticket number finds that ticket.
+    `overdue=true`: open tickets past their deadline (unless waiting for the
+    resident) or with an active task past its own; `overdue=false`: the rest.
     """
-    filters = reading.ListFilters(state, public_status, category, unit, priority)
-    rows, next_cursor = await reading.list_tickets(scope, tenant, actor.view, filters, cursor, limit, q=q, sort=sort)
+    filters = reading.ListFilters(state, public_status, category, unit, priority, overdue)
+    rows, next_cursor = await reading.list_tickets(scope, tenant, actor.view, filters, cursor, limit, q=q, sort=sort,
+                                                   now=now)
     return {
         "items": [
             {"number": t.number, "category": t.category, "state": t.state, "public_status": t.public_status,

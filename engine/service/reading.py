@@ -11,7 +11,7 @@ from tortoise.queryset import QuerySet
 
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.runtime import allowed_actions, allowed_task_actions
-from komunikator.engine.runtime.views import TicketView, UserView
+from komunikator.engine.runtime.views import ACTIVE_TASK_STATES, TicketView, UserView
 from komunikator.engine.schema.base import text_for
 from komunikator.engine.service import search
 from komunikator.engine.store.models import Ticket
@@ -20,6 +20,10 @@ from komunikator.engine.store.scope import TenantScope
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def _past(deadline: datetime | None, now: datetime) -> bool:
+    return deadline is not None and deadline < now
 
 
 async def ticket_json(
@@ -34,6 +38,7 @@ async def ticket_json(
         row = await scope.reporter_contacts().get_or_none(id=ticket.reporter_contact_id)  # type: ignore[attr-defined]
         if row is not None and row.erased_at is None:
             contact = {"name": row.name, "email": row.email, "phone": row.phone}
+    running = ticket.closed_at is None and ticket.sla_paused_at is None  # see `overdue_at`
     return {
         "number": ticket.number,
         "version": ticket.version,
@@ -57,6 +62,8 @@ async def ticket_json(
         "due_at": _iso(ticket.due_at),
         "closed_at": _iso(ticket.closed_at),
         "sla_paused": ticket.sla_paused_at is not None,
+        "overdue": running and (_past(ticket.due_at, now) or any(t.active and _past(t.due_at, now)
+                                                                for t in view.tasks)),
         "tasks": [
             {
                 "key": t.key,
@@ -65,6 +72,7 @@ async def ticket_json(
                 "step": t.step,
                 "assignee": t.assignee,
                 "due_at": _iso(t.due_at),
+                "overdue": running and t.active and _past(t.due_at, now),
                 "actions": [
                     {"name": a.name, "requires": list(a.requires)}
                     for a in allowed_task_actions(tenant, view, t.key, user)
@@ -114,6 +122,20 @@ class ListFilters:
     category: str | None = None
     unit: str | None = None
     priority: str | None = None
+    #: True: only overdue tickets (`overdue_at`); False: only the others; None: both
+    overdue: bool | None = None
+
+
+def overdue_at(scope: TenantScope, now: datetime) -> Q:
+    """The tickets overdue at `now`: open, their SLA running, and their own deadline or an active task's passed.
+
+    A ticket whose SLA is paused (waiting for the resident) is never overdue:
+    its clocks and its tasks' stand still, and are moved on when it resumes.
+    """
+    late_tasks = scope.tasks().filter(state__in=sorted(ACTIVE_TASK_STATES), due_at__lt=now).values("ticket_id")
+    running = Q(closed_at__isnull=True, sla_paused_at__isnull=True)
+    # `due_at IS NOT NULL` keeps the condition two-valued, so that its negation finds the undated tickets
+    return running & (Q(due_at__isnull=False, due_at__lt=now) | Q(id__in=Subquery(late_tasks)))
 
 
 def visible_units(tenant: CompiledTenant, user: UserView) -> tuple[set[str], set[str]] | None:
@@ -138,9 +160,12 @@ def visible_units(tenant: CompiledTenant, user: UserView) -> tuple[set[str], set
 
 
 async def visible_tickets(
-    scope: TenantScope, tenant: CompiledTenant, user: UserView, filters: ListFilters
+    scope: TenantScope, tenant: CompiledTenant, user: UserView, filters: ListFilters, now: datetime | None = None
 ) -> QuerySet[Ticket]:
-    """The tickets the user may see that pass the structured filters, as a query to refine."""
+    """The tickets the user may see that pass the structured filters, as a query to refine.
+
+    `now` is needed for `filters.overdue` (ValueError without it).
+    """
     query = scope.tickets()
     scopes = visible_units(tenant, user) if user.kind == "staff" else (set(), set())
     if scopes is not None:
@@ -154,13 +179,18 @@ async def visible_tickets(
             query = query.filter(**{name: value})
     if filters.unit is not None:
         query = query.filter(responsible_unit=filters.unit)
+    if filters.overdue is not None:
+        if now is None:
+            raise ValueError("the overdue filter needs the time")
+        late = overdue_at(scope, now)
+        query = query.filter(late) if filters.overdue else query.filter(~late)
     return query
 
 
 async def list_tickets(
     scope: TenantScope, tenant: CompiledTenant, user: UserView, filters: ListFilters, cursor: str | None,
-    limit: int, *, q: str | None = None, sort: search.Sort = "created",
+    limit: int, *, q: str | None = None, sort: search.Sort = "created", now: datetime | None = None,
 ) -> tuple[list[search.ListedTicket], str | None]:
     """A page of the tickets the user may see (newest first, or by due date), found by `q`, keyset-paged."""
-    query = await visible_tickets(scope, tenant, user, filters)
+    query = await visible_tickets(scope, tenant, user, filters, now)
     return await search.page(query, scope, q=q, sort=sort, cursor=cursor, limit=limit)
