@@ -191,10 +191,18 @@ auth_router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 @auth_router.post("/login", response_model=LoginResponse)
 async def login(body: LoginRequest, request: Request, response: Response, scope: Scope, now: Now) -> LoginResponse:
-    """Log in with e-mail and password: sets the session cookie."""
+    """Log in with e-mail and password: sets the session cookie.
+
+    After repeated failures for one e-mail or from one address: 429 with
+    `Retry-After` (seconds), even for the right password, until it passes.
+    """
+    address = request.client.host if request.client is not None else None
     try:
-        raw, session = await accounts.login(scope, body.email, body.password, now)
+        raw, session = await accounts.login(scope, body.email, body.password, now, address=address)
     except ServiceError as error:
+        if error.status == 429:
+            raise ApiError(429, error.code, error.message, details=error.details,
+                           headers={"Retry-After": str(error.details["retry_after"])}) from None
         if error.status != 401:
             raise
         raise ApiError(401, error.code, error.message, headers=_CHALLENGE) from None

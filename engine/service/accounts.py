@@ -15,16 +15,23 @@ in another.
   not extend it). Changing a password or deactivating a user ends all of
   their sessions; deactivating also revokes their tokens.
 
+- Refused logins are counted per e-mail and per client address
+  (`LoginLimits`): past the limit, logging in is refused (429) for a while.
+
 Errors are `ServiceError`s: 401 `invalid_credentials`, 404 `not_found`,
-409 `conflict`, 422 `invalid_input`.
+409 `conflict`, 422 `invalid_input`, 429 `too_many_attempts`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
+import os
 import re
 import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
@@ -38,7 +45,7 @@ from komunikator.engine.runtime.views import UserView
 from komunikator.engine.service.apply import audit
 from komunikator.engine.service.errors import ServiceError, invalid
 from komunikator.engine.store import db
-from komunikator.engine.store.models import USER_KINDS, ApiToken, Membership, Session, User
+from komunikator.engine.store.models import USER_KINDS, ApiToken, LoginFailure, Membership, Session, User
 from komunikator.engine.store.scope import TenantScope
 
 #: How long a browser session lasts after login (fixed expiry).
@@ -217,18 +224,56 @@ async def memberships_of(scope: TenantScope, user: User) -> list[Membership]:
 # -- sessions -----------------------------------------------------------------------------------
 
 
-async def login(scope: TenantScope, email: str, password: str, now: datetime) -> tuple[str, Session]:
+@dataclass(frozen=True)
+class LoginLimits:
+    """How many refused logins `window` allows, per account (e-mail) and per client address."""
+
+    per_account: int = 5
+    per_address: int = 30
+    window: timedelta = timedelta(minutes=15)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> LoginLimits:
+        """`KOMUNIKATOR_LOGIN_MAX_FAILURES` (5), `…_MAX_FAILURES_PER_ADDRESS` (30), `…_WINDOW_SECONDS` (900)."""
+        env = os.environ if env is None else env
+        try:
+            account = int(env.get("KOMUNIKATOR_LOGIN_MAX_FAILURES", "5"))
+            address = int(env.get("KOMUNIKATOR_LOGIN_MAX_FAILURES_PER_ADDRESS", "30"))
+            window = float(env.get("KOMUNIKATOR_LOGIN_WINDOW_SECONDS", "900"))
+        except ValueError as error:
+            raise ValueError(f"KOMUNIKATOR_LOGIN_*: {error}") from None
+        if account < 1 or address < 1 or window <= 0:
+            raise ValueError("KOMUNIKATOR_LOGIN_*: the limits and the window must be positive")
+        return cls(account, address, timedelta(seconds=window))
+
+
+async def login(
+    scope: TenantScope, email: str, password: str, now: datetime, *, address: str | None = None,
+    limits: LoginLimits | None = None,
+) -> tuple[str, Session]:
     """Check e-mail and password; a new session and its raw token (shown once).
 
     401 `invalid_credentials`, with the same message, for an unknown e-mail,
     a wrong password, an account without a password or a deactivated one.
+    Each is recorded; once `limits` (default `LoginLimits.from_env()`) are
+    reached for the e-mail or for the client `address`, every attempt — even
+    with the right password — is 429 `too_many_attempts` until the oldest
+    counted failure leaves the window (`details.retry_after`, seconds). Unknown
+    e-mails count like known ones, so the answer says nothing about who has an
+    account. A successful login clears the e-mail's failures.
     """
+    limits = limits or LoginLimits.from_env()
+    typed = email.strip().lower()[:254]
+    await _refuse_when_throttled(scope, typed, address, now, limits)
     user = await find_user(scope, email)
     if user is None or user.password_hash is None:
         await _verify(await asyncio.to_thread(_dummy_hash), password)
+        await _record_failure(scope, typed, address, now, limits)
         raise _invalid_credentials()
     if not await _verify(user.password_hash, password) or not user.active:
+        await _record_failure(scope, typed, address, now, limits)
         raise _invalid_credentials()
+    await scope.login_failures().filter(email=typed).delete()
     if _HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = await hash_password(password)
         await user.save(update_fields=["password_hash", "updated_at"])
@@ -239,6 +284,31 @@ async def login(scope: TenantScope, email: str, password: str, now: datetime) ->
         await audit(scope, None, _actor(user), "login", {"session": None},
                     {"session": session.id, "expires_at": session.expires_at}, now)
     return raw, session
+
+
+async def _refuse_when_throttled(
+    scope: TenantScope, email: str, address: str | None, now: datetime, limits: LoginLimits
+) -> None:
+    since = now - limits.window
+    for column, value, limit in (("email", email, limits.per_account), ("address", address, limits.per_address)):
+        if value is None:
+            continue
+        recent: list[datetime] = await scope.login_failures().filter(  # type: ignore[assignment]
+            **{column: value}, failed_at__gt=since).order_by("-failed_at").limit(limit).values_list(
+            "failed_at", flat=True)
+        if len(recent) >= limit:
+            wait = max(1, math.ceil((recent[-1] + limits.window - now).total_seconds()))
+            raise ServiceError(429, "too_many_attempts",
+                               f"too many failed logins: try again in {math.ceil(wait / 60)} min",
+                               details={"retry_after": wait})
+
+
+async def _record_failure(
+    scope: TenantScope, email: str, address: str | None, now: datetime, limits: LoginLimits
+) -> None:
+    """Count a refused login (its own commit: the 401 that follows must not undo it); forget old ones."""
+    await scope.login_failures().filter(failed_at__lte=now - limits.window).delete()
+    await scope.create(LoginFailure, email=email, address=address[:64] if address else None, failed_at=now)
 
 
 def _actor(user: User) -> UserView:

@@ -105,6 +105,21 @@ class ApiToken(Model):
         indexes = (Index(fields=("tenant_id", "user_id")),)
 
 
+class LoginFailure(Model):
+    """A refused login (wrong password or unknown e-mail), counted to slow down guessing."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = _tenant("login_failures")
+    email = fields.CharField(max_length=254)  # as typed, lower-cased: unknown addresses count too
+    address = fields.CharField(max_length=64, null=True)  # the client's IP address, when known
+    failed_at = fields.DatetimeField()
+
+    class Meta:
+        table = "login_failures"
+        indexes = (Index(fields=("tenant_id", "email", "failed_at")),
+                   Index(fields=("tenant_id", "address", "failed_at")))
+
+
 class Session(Model):
     """A logged-in browser (cookie), its token stored as a hash."""
 
@@ -514,7 +529,7 @@ class IdempotencyKey(Model):
 
 #: Every model, in dependency order; `tenants` is the only table without `tenant_id`.
 ALL_MODELS: tuple[type[Model], ...] = (
-    Tenant, User, Membership, ApiToken, Session, DefinitionVersion, TicketCounter, ReporterContact,
+    Tenant, User, Membership, ApiToken, LoginFailure, Session, DefinitionVersion, TicketCounter, ReporterContact,
     Ticket, TicketAttribute, Follower, Task, TaskAssignment, Comment, AuditEvent, OutboxMessage,
     Timer, IdempotencyKey, Attachment, TicketSearch,
 )

@@ -32,6 +32,7 @@ from komunikator.engine.store.models import (
     DefinitionVersion,
     Follower,
     IdempotencyKey,
+    LoginFailure,
     Membership,
     OutboxMessage,
     ReporterContact,
@@ -192,6 +193,10 @@ class TenantScope:
     def api_tokens(self) -> QuerySet[ApiToken]:
         """API tokens (hashed)."""
         return self.query(ApiToken)
+
+    def login_failures(self) -> QuerySet[LoginFailure]:
+        """Refused logins of the last minutes (`accounts.LoginLimits`)."""
+        return self.query(LoginFailure)
 
     def sessions(self) -> QuerySet[Session]:
         """Browser sessions (hashed)."""

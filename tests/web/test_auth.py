@@ -16,6 +16,7 @@ from fastapi import Depends, FastAPI
 from web_helpers import Clock, registry  # tests/web/web_helpers.py
 
 from komunikator.engine.service import accounts
+from komunikator.engine.service.errors import ServiceError
 from komunikator.engine.store.scope import TenantScope, ensure_tenant
 from komunikator.web import errors
 from komunikator.web.auth import SESSION_COOKIE, Principal, Staff, auth_router, current_user
@@ -256,3 +257,52 @@ async def test_a_page_of_another_origin_cannot_write_with_the_session(browser: B
     assert (await client.get(tokens, headers={"Origin": "http://evil.example"})).status_code == 200
     bearer = {"Authorization": f"Bearer {own.json()['token']}", "Origin": "http://evil.example"}
     assert (await browser().post(tokens, json={"name": "z"}, headers=bearer)).status_code == 201
+
+
+async def test_guessing_a_password_is_slowed_down_then_allowed_again(browser: Browser, anna: int,
+                                                                     clock: Clock) -> None:
+    client = browser()
+    for _ in range(5):
+        assert (await _login(client, password="not her password")).status_code == 401
+    locked = await _login(client)  # the right password, but too late
+    assert locked.status_code == 429, locked.text
+    assert locked.json()["error"] == "too_many_attempts"
+    assert 0 < int(locked.headers["Retry-After"]) <= 15 * 60
+    assert locked.json()["details"]["retry_after"] == int(locked.headers["Retry-After"])
+    # an unknown address is locked the same way: the answer tells nobody who has an account
+    for _ in range(5):
+        assert (await _login(client, email="nikt@zgierz.pl")).status_code == 401
+    assert (await _login(client, email="nikt@zgierz.pl")).status_code == 429
+    # the other city is another set of accounts
+    assert (await _login(browser("nieporet"))).status_code == 401
+    clock.advance(minutes=15, seconds=1)
+    assert (await _login(client)).status_code == 200
+    # success forgets the failures: five more are allowed
+    for _ in range(4):
+        assert (await _login(client, password="still not")).status_code == 401
+    assert (await _login(client)).status_code == 200
+
+
+async def test_one_client_trying_many_accounts_is_slowed_down(db: str, clock: Clock) -> None:
+    limits = accounts.LoginLimits(per_account=5, per_address=3)
+    scope = await _scope("zgierz")
+    await accounts.create_user(scope, ANNA, "Anna Nowak", PASSWORD)
+    for n in range(3):
+        with pytest.raises(ServiceError) as refused:
+            await accounts.login(scope, f"osoba{n}@zgierz.pl", "x" * 12, clock.now, address="203.0.113.7",
+                                 limits=limits)
+        assert refused.value.status == 401
+    with pytest.raises(ServiceError) as refused:
+        await accounts.login(scope, ANNA, PASSWORD, clock.now, address="203.0.113.7", limits=limits)
+    assert refused.value.status == 429
+    _raw, session = await accounts.login(scope, ANNA, PASSWORD, clock.now, address="198.51.100.2", limits=limits)
+    assert session.user_id == (await accounts.get_user(scope, ANNA)).id  # type: ignore[attr-defined]
+
+
+def test_login_limits_from_the_environment() -> None:
+    assert accounts.LoginLimits.from_env({}) == accounts.LoginLimits(5, 30, timedelta(minutes=15))
+    assert accounts.LoginLimits.from_env({"KOMUNIKATOR_LOGIN_MAX_FAILURES": "10",
+                                          "KOMUNIKATOR_LOGIN_WINDOW_SECONDS": "60"}).window == timedelta(minutes=1)
+    for bad in ({"KOMUNIKATOR_LOGIN_MAX_FAILURES": "0"}, {"KOMUNIKATOR_LOGIN_WINDOW_SECONDS": "soon"}):
+        with pytest.raises(ValueError, match="KOMUNIKATOR_LOGIN_"):
+            accounts.LoginLimits.from_env(bad)
