@@ -11,6 +11,7 @@ import sys
 
 from komunikator.cli.db_commands import db_app
 from komunikator.cli.light import full_light_app
+from komunikator.cli.media_commands import media_app
 from komunikator.cli.outbox_commands import outbox_app
 from komunikator.cli.seed_commands import seed_app
 from komunikator.cli.serve_commands import serve_app
@@ -24,6 +25,7 @@ app.add_typer(seed_app)  # seed
 app.add_typer(user_app)  # create, list, grant, revoke, reset-password, token
 app.add_typer(outbox_app)  # status, retry, purge
 app.add_typer(worker_app)  # worker, beat
+app.add_typer(media_app)  # gc
 
 
 def main() -> None:

@@ -132,6 +132,9 @@ def demo(
     registry = _registry()
     database.parent.mkdir(parents=True, exist_ok=True)
     url = f"sqlite://{database}"
+    # the demo's photos live beside its database, apart from a real installation's (var/media):
+    # files no row of *this* database names are deleted by the clean-up job
+    os.environ.setdefault("KOMUNIKATOR_MEDIA_DIR", str(database.parent / f"{database.stem}-media"))
     with StoreRunner(url, init=False) as runner:
         runner.run(db.upgrade(url))
         runner.run(db.close())  # the migrator's Tortoise state is not the app's

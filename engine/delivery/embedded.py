@@ -12,7 +12,8 @@ app's lifespan starts and stops:
 Every `interval` seconds, and at once when woken, the runner delivers the
 outbox (batch after batch while there is a backlog, for at most
 `timers_every` seconds at a time); due timers and overdue escalations run every `timers_every`
-seconds, digests every `digests_every`. Whoever commits outbox rows may call
+seconds, digests every `digests_every`, and photo files no attachment names
+are deleted every `media_gc_every` (`blob_gc`). Whoever commits outbox rows may call
 the module's `wake()` (the web API does, through `bell.ring()`) so delivery
 does not wait for the next tick; waking is optional — the tick alone
 delivers everything, a little later. A job that raises is logged and the
@@ -39,6 +40,8 @@ from komunikator.engine.delivery.channels import close_channels
 from komunikator.engine.delivery.digest import send_digests
 from komunikator.engine.delivery.jobs import default_channels, deliver_pending
 from komunikator.engine.delivery.timers import fire_due_timers
+from komunikator.engine.media.storage import LocalStorage
+from komunikator.engine.service.blob_gc import collect_orphans
 from komunikator.engine.store import db
 from komunikator.engine.tenants import TenantRegistry
 
@@ -91,12 +94,14 @@ class EmbeddedRunner:
         interval: float = 3.0,
         timers_every: float = 30.0,
         digests_every: float = 300.0,
+        media_gc_every: float = 3600.0,
     ) -> None:
         self.registry = registry
         self.clock = clock
         self.interval = interval
         self.timers_every = timers_every
         self.digests_every = digests_every
+        self.media_gc_every = media_gc_every
         self.rounds = 0  # completed rounds, for tests and diagnostics
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -160,6 +165,7 @@ class EmbeddedRunner:
         for name, every, job in (
             ("timers", self.timers_every, self._timers),
             ("digests", self.digests_every, self._digests),
+            ("media_gc", self.media_gc_every, self._media_gc),
         ):
             last = self._last_run.get(name)
             if everything or last is None or time.monotonic() - last >= every:
@@ -207,3 +213,7 @@ class EmbeddedRunner:
 
     async def _digests(self) -> None:
         await send_digests(self.registry, now=self.clock())
+
+    async def _media_gc(self) -> None:
+        # the files' ages are the machine's: the real time, not the (test) clock
+        await collect_orphans(LocalStorage.from_env(), datetime.now(UTC))

@@ -1,9 +1,10 @@
 """The Celery app: production's job runner (`komunikator worker`, `komunikator beat`).
 
-Celery only rings the bell. The tasks `deliver`, `timers` and `digests` call
-the job functions (`jobs.deliver_pending`, `timers.fire_due_timers`,
-`digest.send_digests`), which find their work in the database: the outbox
-rows and their leases, armed timers, digests not yet written. A lost or
+Celery only rings the bell. The tasks `deliver`, `timers`, `digests` and
+`media_gc` call the job functions (`jobs.deliver_pending`,
+`timers.fire_due_timers`, `digest.send_digests`, `blob_gc.collect_orphans`),
+which find their work in the database: the outbox rows and their leases,
+armed timers, digests not yet written, photo files no row names. A lost or
 duplicated task costs nothing, so Celery's own redelivery is not relied on
 (tasks are acknowledged on receipt); the beat rings every few seconds.
 
@@ -42,6 +43,8 @@ from celery.signals import worker_process_init, worker_process_shutdown, worker_
 from komunikator.engine.delivery.digest import send_digests
 from komunikator.engine.delivery.jobs import deliver_pending
 from komunikator.engine.delivery.timers import fire_due_timers
+from komunikator.engine.media.storage import LocalStorage
+from komunikator.engine.service.blob_gc import collect_orphans
 from komunikator.engine.settings import Settings
 from komunikator.engine.store.runner import StoreRunner
 from komunikator.engine.tenants import TenantRegistry
@@ -58,8 +61,9 @@ BATCH_ENV = "KOMUNIKATOR_DELIVERY_BATCH"
 DELIVER = "komunikator.deliver"
 TIMERS = "komunikator.timers"
 DIGESTS = "komunikator.digests"
+MEDIA_GC = "komunikator.media_gc"
 #: How often the beat rings each task (seconds).
-SCHEDULE = {DELIVER: 10.0, TIMERS: 30.0, DIGESTS: 300.0}
+SCHEDULE = {DELIVER: 10.0, TIMERS: 30.0, DIGESTS: 300.0, MEDIA_GC: 3600.0}
 #: A bell rung after a commit that nobody answered within this many seconds is dropped.
 BELL_EXPIRES = 60.0
 #: One `deliver` task drains the outbox for at most this long, then leaves the rest to the next bell.
@@ -207,3 +211,10 @@ def digests() -> int:
     """Write the staff digests due now; how many."""
     runner, registry = _open()
     return runner.run(send_digests(registry, now=_now()))
+
+
+@app.task(name=MEDIA_GC)
+def media_gc() -> int:
+    """Delete photo files no attachment names (older than `blob_gc.GRACE`); how many."""
+    runner, _registry = _open()
+    return runner.run(collect_orphans(LocalStorage.from_env(), _now())).deleted

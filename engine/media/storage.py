@@ -17,6 +17,8 @@ import os
 import re
 import secrets
 import tempfile
+from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -132,7 +134,18 @@ class LocalStorage:
 
     def keys(self) -> list[str]:
         """Every stored key, sorted (tests and clean-up jobs)."""
+        return sorted(key for key, _ in self._stored())
+
+    def keys_written_before(self, moment: datetime) -> list[str]:
+        """The stored keys whose blob was last written before `moment` (the clean-up job's candidates), sorted."""
+        cutoff = moment.timestamp()
+        return sorted(key for key, written in self._stored() if written < cutoff)
+
+    def _stored(self) -> Iterator[tuple[str, float]]:
         if not self.root.is_dir():
-            return []
-        found = (p.relative_to(self.root).as_posix() for p in self.root.rglob("*.jpg") if p.is_file())
-        return sorted(k for k in found if KEY_PATTERN.fullmatch(k))
+            return
+        for path in self.root.rglob("*.jpg"):  # half-written uploads are `.upload-*` temp files: never matched
+            key = path.relative_to(self.root).as_posix()
+            if KEY_PATTERN.fullmatch(key):
+                with contextlib.suppress(FileNotFoundError):  # deleted meanwhile
+                    yield key, path.stat().st_mtime

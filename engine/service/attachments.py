@@ -115,8 +115,15 @@ def clean_filename(name: str | None) -> str:
 # -- writing --------------------------------------------------------------------------------------
 
 
-async def _discard(storage: Storage, keys: Sequence[str]) -> None:
-    for key in keys:
+async def _clean_up_after(exc: BaseException, storage: Storage, written: Sequence[str]) -> None:
+    """Delete the blobs a failed transaction wrote; raise 503 if the database went away.
+
+    When the connection died, COMMIT may or may not have happened: the blobs
+    stay, and `blob_gc` deletes them later if no attachment names them.
+    """
+    if isinstance(exc, Exception) and not isinstance(exc, ServiceError) and database_gone(exc):
+        raise unavailable() from exc
+    for key in written:
         await asyncio.to_thread(storage.delete, key)
 
 
@@ -210,9 +217,7 @@ async def add(
                 task=task, comment_id=comment_id, uploaded_by=_user_id(user), actor=user, now=now, written=written,
             )
     except BaseException as exc:
-        await _discard(storage, written)
-        if isinstance(exc, Exception) and not isinstance(exc, ServiceError) and database_gone(exc):
-            raise unavailable() from exc
+        await _clean_up_after(exc, storage, written)
         raise
 
 
@@ -250,9 +255,7 @@ async def submit_with_photos(
                                  task=None, comment_id=None, uploaded_by=reporter_user_id, actor=actor, now=now,
                                  written=written)
     except BaseException as exc:
-        await _discard(storage, written)
-        if isinstance(exc, Exception) and not isinstance(exc, ServiceError) and database_gone(exc):
-            raise unavailable() from exc
+        await _clean_up_after(exc, storage, written)
         raise
     return ticket, replay
 

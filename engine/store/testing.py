@@ -177,8 +177,16 @@ def migrated_database(
 
 
 @pytest.fixture
-def database_url(migrated_database: str, postgres: Postgres | None, tmp_path: Path) -> str:
-    """A migrated database with no rows, for this test only."""
+def database_url(
+    migrated_database: str, postgres: Postgres | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """A migrated database with no rows, for this test only, and a media folder of its own.
+
+    The photo store goes with its database: a job that deletes the files no
+    attachment row names (`blob_gc`) must never look at a real media folder
+    while talking to a test database.
+    """
+    monkeypatch.setenv("KOMUNIKATOR_MEDIA_DIR", str(tmp_path / "media"))
     if postgres is None:
         source = Path(migrated_database.removeprefix("sqlite://"))
         target = tmp_path / "komunikator.sqlite3"
