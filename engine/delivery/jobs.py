@@ -181,6 +181,7 @@ async def deliver_pending(
     # envelope meanwhile, the content only after the mark): a crash leaves at most one
     # sent-but-unmarked row, so at most one duplicate per crash.
     marking: asyncio.Future[None] | None = None
+    waiting: dict[str, tuple[str, int]] = {}  # channel → (why it is unreachable, rows that wait for it)
     try:
         for row, batch, prepared in work:
             if isinstance(prepared, _Outcome):
@@ -190,12 +191,18 @@ async def deliver_pending(
             if marking is not None:
                 await marking
             marking = asyncio.ensure_future(_mark(batch.scope, row, outcome, now, settings, report))
-            if outcome.kind in ("retry", "failed"):
+            if outcome.unavailable:  # one line per channel, not one per row waiting for it
+                why, count = waiting.get(row.channel, (outcome.error or "", 0))
+                waiting[row.channel] = (why, count + 1)
+            elif outcome.kind in ("retry", "failed"):
                 log.warning("outbox %s (%s, %s) %s: %s [worker %s]", row.id, batch.slug, row.channel,
                             outcome.kind, outcome.error, worker or "-")
     finally:
         if marking is not None:
             await marking
+    for channel, (why, count) in waiting.items():
+        log.warning("outbox: %d %s row(s) wait, the channel is unreachable: %s [worker %s]", count, channel,
+                    why, worker or "-")
     return report
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -137,3 +138,18 @@ async def test_one_refused_recipient_among_several_is_noted_on_the_sent_row(zgie
     assert row.status == "sent"
     assert (row.last_error or "").startswith("gone@zgierz.example.pl: SMTP refused: 550")
     assert [r.recipients for r in sink.wait_for(1)] == [["a@zgierz.example.pl"]]
+
+
+async def test_an_unreachable_server_is_logged_once_per_round_not_once_per_row(
+    zgierz: Zgierz, caplog: pytest.LogCaptureFixture
+) -> None:
+    scope, tenant = zgierz
+    for _ in range(4):
+        await _email_row_only(scope, tenant)
+    channels = SmtpSink(free_port()).channels()  # nothing listens there
+    with caplog.at_level(logging.WARNING, logger="komunikator.engine.delivery.jobs"):
+        report = await deliver_pending(registry(), now=NOW, channels=channels, settings=SETTINGS, worker="w1")
+    assert (report.claimed, report.retried) == (4, 4)
+    [line] = [r.getMessage() for r in caplog.records]
+    assert line.startswith("outbox: 4 email row(s) wait, the channel is unreachable: SMTP 127.0.0.1:")
+    assert line.endswith("[worker w1]")
