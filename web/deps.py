@@ -32,12 +32,16 @@ def now(request: Request) -> datetime:
 
 def preferred_locale(
     tenant: Annotated[CompiledTenant, Depends(current_tenant)],
-    accept_language: Annotated[str | None, Header(alias="Accept-Language", max_length=500)] = None,
+    accept_language: Annotated[str | None, Header(alias="Accept-Language")] = None,
 ) -> str | None:
-    """The tenant locale the request's `Accept-Language` prefers (Babel's negotiation), or None."""
+    """The tenant locale the request's `Accept-Language` prefers (Babel's negotiation), or None.
+
+    A preference, never a reason to refuse a request: a malformed or overlong
+    header is read as far as it makes sense (the first 1000 characters).
+    """
     if not accept_language:
         return None
-    return negotiate_locale(_weighted_languages(accept_language), list(tenant.config.locales), sep="-")
+    return negotiate_locale(_weighted_languages(accept_language[:1000]), list(tenant.config.locales), sep="-")
 
 
 def _weighted_languages(header: str) -> list[str]:

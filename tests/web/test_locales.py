@@ -29,6 +29,8 @@ async def _contact_locale(slug: str, number: str) -> str | None:
     ("de-DE,de;q=0.9", None, None),            # nothing the city speaks: the city's own
     (None, None, None),
     ("en", "pl", "pl"),                         # the body's choice wins over the header
+    ("x" * 5000 + ";q=oops,,;;=", None, None),  # garbage is no reason to refuse a report
+    ("en;q=0.1," + "de;q=0.9," * 300, None, "en"),  # overlong: read as far as it makes sense
 ])
 async def test_a_report_is_answered_in_the_language_it_was_made_in(
     api: Api, header: str | None, body: str | None, stored: str | None
