@@ -13,9 +13,11 @@ with COPY (the GIN index is dropped for the load and rebuilt by
 staff search — a full-text query with two structured filters — on its first
 page and on a page at depth (reached by cursor), two ways, interleaved:
 
-  service — `reading.list_tickets` → `search.page`: visibility, filters,
-            full-text match and keyset cursor, through Tortoise, the list's columns;
-  SQL     — the same query (same columns) hand-written, one asyncpg `fetch`.
+  service — `reading.list_tickets` → `ticket_list.page`: visibility, filters,
+            full-text match and keyset cursor composed into one statement, run
+            on a connection of the app's pool, rows as `ListedTicket`s;
+  SQL     — the same query (same columns) written by hand for this search,
+            one asyncpg `fetch` on a connection of its own.
 
 Targets (issue 6): service ≤ 1.5 × SQL, and service p95 ≤ 50 ms. Parallel
 plans are switched off on the bench database (`max_parallel_workers_per_gather

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tortoise.expressions import Q, Subquery
-from tortoise.queryset import QuerySet
-
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.runtime import allowed_actions, allowed_task_actions
-from komunikator.engine.runtime.views import ACTIVE_TASK_STATES, TicketView, UserView
+from komunikator.engine.runtime.views import TicketView, UserView
 from komunikator.engine.schema.base import text_for
-from komunikator.engine.service import search
+from komunikator.engine.service import search, ticket_list
+from komunikator.engine.service.ticket_list import ListFilters as ListFilters  # the list's filters, here too
 from komunikator.engine.store.models import Ticket
 from komunikator.engine.store.scope import TenantScope
 
@@ -113,84 +110,12 @@ async def history(scope: TenantScope, ticket: Ticket) -> list[dict[str, Any]]:
     return out
 
 
-@dataclass(frozen=True)
-class ListFilters:
-    """Structured filters of the ticket list."""
-
-    state: str | None = None
-    public_status: str | None = None
-    category: str | None = None
-    unit: str | None = None
-    priority: str | None = None
-    #: True: only overdue tickets (`overdue_at`); False: only the others; None: both
-    overdue: bool | None = None
-
-
-def overdue_at(scope: TenantScope, now: datetime) -> Q:
-    """The tickets overdue at `now`: open, their SLA running, and their own deadline or an active task's passed.
-
-    A ticket whose SLA is paused (waiting for the resident) is never overdue:
-    its clocks and its tasks' stand still, and are moved on when it resumes.
-    """
-    late_tasks = scope.tasks().filter(state__in=sorted(ACTIVE_TASK_STATES), due_at__lt=now).values("ticket_id")
-    running = Q(closed_at__isnull=True, sla_paused_at__isnull=True)
-    # `due_at IS NOT NULL` keeps the condition two-valued, so that its negation finds the undated tickets
-    return running & (Q(due_at__isnull=False, due_at__lt=now) | Q(id__in=Subquery(late_tasks)))
-
-
-def visible_units(tenant: CompiledTenant, user: UserView) -> tuple[set[str], set[str]] | None:
-    """(units whose tickets the user sees, units whose tasks' tickets they see); None: every ticket.
-
-    Mirrors `runtime.access.sees_ticket`, as a query.
-    """
-    responsible: set[str] = set()
-    tasks: set[str] = set()
-    for m in user.memberships:
-        role = tenant.roles.get(m.role)
-        if role is None or m.unit not in tenant.units:
-            continue
-        external = tenant.units[m.unit].external
-        subtree = set(tenant.unit_subtree.get(m.unit, ()))
-        if role.sees == "all" and not external:
-            return None
-        tasks |= subtree
-        if role.sees == "unit" and not external:
-            responsible |= subtree
-    return responsible, tasks
-
-
-async def visible_tickets(
-    scope: TenantScope, tenant: CompiledTenant, user: UserView, filters: ListFilters, now: datetime | None = None
-) -> QuerySet[Ticket]:
-    """The tickets the user may see that pass the structured filters, as a query to refine.
-
-    `now` is needed for `filters.overdue` (ValueError without it).
-    """
-    query = scope.tickets()
-    scopes = visible_units(tenant, user) if user.kind == "staff" else (set(), set())
-    if scopes is not None:
-        responsible, task_units = scopes
-        # one query: the task condition stays a subquery in the database, never a list in Python
-        with_tasks = scope.tasks().filter(unit__in=sorted(task_units)).exclude(state="cancelled").values("ticket_id")
-        query = query.filter(Q(responsible_unit__in=sorted(responsible)) | Q(id__in=Subquery(with_tasks)))
-    for name in ("state", "public_status", "category", "priority"):
-        value = getattr(filters, name)
-        if value is not None:
-            query = query.filter(**{name: value})
-    if filters.unit is not None:
-        query = query.filter(responsible_unit=filters.unit)
-    if filters.overdue is not None:
-        if now is None:
-            raise ValueError("the overdue filter needs the time")
-        late = overdue_at(scope, now)
-        query = query.filter(late) if filters.overdue else query.filter(~late)
-    return query
-
-
 async def list_tickets(
     scope: TenantScope, tenant: CompiledTenant, user: UserView, filters: ListFilters, cursor: str | None,
     limit: int, *, q: str | None = None, sort: search.Sort = "created", now: datetime | None = None,
 ) -> tuple[list[search.ListedTicket], str | None]:
-    """A page of the tickets the user may see (newest first, or by due date), found by `q`, keyset-paged."""
-    query = await visible_tickets(scope, tenant, user, filters, now)
-    return await search.page(query, scope, q=q, sort=sort, cursor=cursor, limit=limit)
+    """A page of the tickets the user may see (newest first, or by due date), found by `q`, keyset-paged.
+
+    See `ticket_list.py` (the statement) for what a page holds.
+    """
+    return await ticket_list.page(scope, tenant, user, filters, q=q, sort=sort, cursor=cursor, limit=limit, now=now)

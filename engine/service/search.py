@@ -32,18 +32,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from pypika_tortoise.terms import Term, ValueWrapper
-from pypika_tortoise.utils import format_alias_sql
-from tortoise.expressions import Q
-from tortoise.queryset import QuerySet
-
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.service.errors import invalid
 from komunikator.engine.service.views import unpack_attribute
-from komunikator.engine.store import db
-from komunikator.engine.store.extras import FTS_TABLE, PG_DOCUMENT_VECTOR, PG_UNACCENT, SEARCH_TABLE
 from komunikator.engine.store.models import Comment, Ticket, TicketAttribute, TicketSearch
-from komunikator.engine.store.scope import TenantScope, order_nulls
+from komunikator.engine.store.scope import TenantScope
 
 Sort = Literal["created", "due"]
 SORTS: tuple[Sort, ...] = ("created", "due")
@@ -180,47 +173,6 @@ def fts5_query(tokens: list[str]) -> str:
     return " AND ".join('"' + t.replace('"', '""') + '"*' for t in tokens)
 
 
-class _MatchingTickets(Term):
-    """`SELECT ticket_id FROM ticket_search WHERE …` for `id__in`, with its values as parameters."""
-
-    def __init__(self, dialect: str, tenant_id: int, tokens: list[str]) -> None:
-        super().__init__()
-        self.dialect = dialect
-        self.tenant_id = tenant_id
-        self.tokens = tokens
-
-    def get_sql(self, ctx: Any) -> str:
-        # only constant names are spliced in; the tenant and the query are parameters
-        tenant = ValueWrapper(self.tenant_id).get_sql(ctx)
-        if self.dialect == "postgres":
-            query = ValueWrapper(postgres_tsquery(self.tokens)).get_sql(ctx)
-            # the indexed column; unaccent on the query too, for letters not folded here
-            match = f"{PG_DOCUMENT_VECTOR} @@ to_tsquery('simple', {PG_UNACCENT}({query}))"
-        else:
-            query = ValueWrapper(fts5_query(self.tokens)).get_sql(ctx)
-            match = f"id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH {query})"  # noqa: S608
-        sql = f"(SELECT ticket_id FROM {SEARCH_TABLE} WHERE tenant_id={tenant} AND {match})"  # noqa: S608
-        return str(format_alias_sql(sql, self.alias, ctx))
-
-
-def matching(query: QuerySet[Ticket], scope: TenantScope, q: str) -> QuerySet[Ticket]:
-    """`query` narrowed to the tickets `q` finds: a number exactly, otherwise every word as a prefix.
-
-    An empty `q` narrows nothing; a `q` without any word (`"*"`) finds nothing. A
-    number-shaped `q` is never searched as words (another tenant's number finds nothing).
-    """
-    if not q.strip():
-        return query
-    number = ticket_number(q)
-    if number is not None:
-        return query.filter(number=number)
-    tokens = query_tokens(q)
-    if not tokens:
-        return query.filter(id__in=[])
-    dialect = "postgres" if db.connection().capabilities.dialect == "postgres" else "sqlite"
-    return query.filter(id__in=_MatchingTickets(dialect, scope.tenant_id, tokens))
-
-
 # -- keyset pages -----------------------------------------------------------------------------
 
 
@@ -251,23 +203,6 @@ class Cursor:
         return cursor
 
 
-def _after(query: QuerySet[Ticket], cursor: Cursor) -> QuerySet[Ticket]:
-    if cursor.sort == "created":  # newest first: created_at DESC, id DESC
-        # the redundant `<=` bounds an index range scan; the OR alone would not
-        return query.filter(Q(created_at__lte=cursor.value),
-                            Q(created_at__lt=cursor.value) | Q(created_at=cursor.value, id__lt=cursor.id))
-    if cursor.value is None:  # due soonest first, NULLs last: the cursor is in the NULL tail
-        return query.filter(due_at__isnull=True, id__gt=cursor.id)
-    return query.filter(Q(due_at__gt=cursor.value) | Q(due_at=cursor.value, id__gt=cursor.id)
-                        | Q(due_at__isnull=True))
-
-
-def _ordered(query: QuerySet[Ticket], sort: Sort) -> QuerySet[Ticket]:
-    if sort == "created":
-        return query.order_by("-created_at", "-id")
-    return order_nulls(query, "due_at", nulls="last").order_by("_null_due_at", "due_at", "id")
-
-
 @dataclass(frozen=True, slots=True)
 class ListedTicket:
     """A ticket as a list shows it: the columns of a list row (and of its cursor), nothing else."""
@@ -285,28 +220,3 @@ class ListedTicket:
 
 #: `ListedTicket`'s fields: the only columns a page reads.
 LIST_COLUMNS: tuple[str, ...] = tuple(ListedTicket.__dataclass_fields__)
-
-
-async def page(
-    query: QuerySet[Ticket], scope: TenantScope, *, q: str | None, sort: Sort, cursor: str | None, limit: int
-) -> tuple[list[ListedTicket], str | None]:
-    """One page of `query` (already limited to what the user may see) matching `q`.
-
-    `sort="created"`: newest first; `sort="due"`: due soonest first, tickets
-    without a due date last. Returns the rows (the list's columns only: a page
-    is read far more often than a ticket, and whole model objects cost more
-    than the query at scale) and the cursor of the next page (None on the last one).
-    """
-    if sort not in SORTS:
-        raise invalid(f"sort must be one of {', '.join(SORTS)}", "sort")
-    if q:
-        query = matching(query, scope, q)
-    if cursor:
-        query = _after(query, Cursor.decode(cursor, sort))
-    rows = [ListedTicket(**row) for row in await _ordered(query, sort).limit(limit + 1).values(*LIST_COLUMNS)]
-    more = len(rows) > limit
-    rows = rows[:limit]
-    if not (more and rows):
-        return rows, None
-    last = rows[-1]
-    return rows, Cursor(sort, last.created_at if sort == "created" else last.due_at, last.id).encode()

@@ -228,7 +228,8 @@ class Ticket(Model):
         indexes = (
             Index(fields=("tenant_id", "state")),
             Index(fields=("tenant_id", "public_status", "created_at")),
-            Index(fields=("tenant_id", "responsible_unit", "public_status")),
+            # a unit's open (or closed) tickets, newest first: the staff list's commonest view
+            Index(fields=("tenant_id", "responsible_unit", "public_status", "created_at")),
             Index(fields=("tenant_id", "category")),
             Index(fields=("tenant_id", "created_at")),
             Index(fields=("tenant_id", "due_at")),
