@@ -113,12 +113,18 @@ async def read_form(request: Request, budget: int, *, max_files: int, max_fields
         return message
 
     try:
-        return await Request(request.scope, receive).form(max_files=max_files, max_fields=max_fields,
+        form = await Request(request.scope, receive).form(max_files=max_files, max_fields=max_fields,
                                                           max_part_size=_MAX_REPORT)
     except _BodyTooLarge:
         raise _too_large(budget) from None
     except StarletteHTTPException as exc:  # the multipart parser's own refusals (malformed, too many parts)
         raise ServiceError(400, "invalid_multipart", str(exc.detail)) from None
+    bad = next((key for key, value in form.multi_items() if isinstance(value, str) and "\x00" in key + value), None)
+    if bad is not None:  # text fields only: files are bytes (see deps.refuse_nul_characters)
+        await form.close()
+        raise ServiceError(422, "invalid_character", "text may not contain the NUL character (U+0000)",
+                           field=bad.replace("\x00", "") or "form")
+    return form
 
 
 def _is_multipart(request: Request) -> bool:

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from komunikator.engine.delivery.embedded import EmbeddedRunner, jobs_mode
 from komunikator.engine.settings import Settings
@@ -14,6 +14,7 @@ from komunikator.engine.store import db
 from komunikator.engine.store.scope import ensure_tenant
 from komunikator.engine.tenants import TenantRegistry
 from komunikator.web import errors
+from komunikator.web.deps import refuse_nul_characters
 
 
 def utc_now() -> datetime:
@@ -57,6 +58,7 @@ def create_app(
         version="1",
         summary="Reports, tasks and notices between a city and its residents.",
         lifespan=lifespan,
+        dependencies=[Depends(refuse_nul_characters)],
     )
     app.state.tenants = registry
     app.state.tenant_ids = {}

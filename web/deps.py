@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated
 
@@ -60,6 +61,32 @@ def _weighted_languages(header: str) -> list[str]:
         if tag.strip() and tag.strip() != "*" and quality > 0:
             weighted.append((-quality, position, tag.strip()))
     return [tag for _, _, tag in sorted(weighted)]
+
+
+async def refuse_nul_characters(request: Request) -> None:
+    """422 for a NUL character in the request's path, query or JSON body.
+
+    PostgreSQL cannot store it in text (SQLite can), so it is refused at the
+    door on both databases alike. Multipart forms are checked where they are
+    read (`api_attachments.read_form`: text fields only, files are bytes);
+    a multipart report reaches the routes as JSON and is checked here.
+    """
+    where: str | None = None
+    if "\x00" in request.url.path:
+        where = "path"
+    else:
+        bad = [key for key, value in request.query_params.multi_items() if "\x00" in key + value]
+        if bad:
+            where = bad[0].replace("\x00", "") or "query"
+        elif (request.headers.get("content-type", "").split(";")[0].strip().lower() == "application/json"
+              and _JSON_NUL.search(await request.body())):
+            where = "body"
+    if where is not None:
+        raise ApiError(422, "invalid_character", "text may not contain the NUL character (U+0000)", field=where)
+
+
+#: `\u0000` in JSON text (the only way JSON writes NUL), not preceded by another backslash.
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
 def if_match(if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> int | None:

@@ -8,6 +8,7 @@ assignee) taken before and after.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Awaitable, Callable
 from functools import cache
@@ -453,6 +454,7 @@ GARBAGE = [
     "١٢٣",                          # Arabic-Indic digits: int() accepts them
     "ZG-2026-" + "9" * 300,         # a well-formed number, absurdly long
     "ZG-2026-00001",                # too few digits
+    "ZG-2026-%00001",               # a NUL character, URL-encoded (PostgreSQL cannot hold it in text)
     "ZG-2026-000001/..",            # a number with more path after it
     "Zażółć gęślą jaźń 💥",
     "%00",
@@ -494,3 +496,36 @@ async def test_garbage_path_parameters_never_crash(api: Api, zg: dict[str, Any])
             ]
             assert (by_id.status_code, by_id.json()) == (missing.status_code, missing.json()), (method, template)
             assert by_id.status_code in (404, 415), (method, template, by_id.text)  # 415: not an upload at all
+
+
+async def test_a_nul_character_is_refused_wherever_text_comes_in(api: Api, zg: dict[str, Any]) -> None:
+    """PostgreSQL cannot store U+0000 in text: refused at the door on both databases, whatever the route."""
+    client, dispatcher = zg["client"], zg["dispatcher"]
+    verified, task = zg["verified"], zg["task"]
+
+    def nul(field: str) -> dict[str, Any]:
+        return {"error": "invalid_character", "message": "text may not contain the NUL character (U+0000)",
+                "field": field}
+
+    sends: list[tuple[Send, str]] = [
+        (lambda: client.get("/api/v1/tickets", params={"unit": "dro\x00gi"}, headers=dispatcher), "unit"),
+        (lambda: client.get("/api/v1/tickets", params={"q": "\x00"}, headers=dispatcher), "q"),
+        (lambda: client.post("/api/v1/tickets", json=report(description="dziura\x00")), "body"),
+        (lambda: client.post("/api/v1/tickets", files=[("report", (None, json.dumps(report(address="\x00"))))]),
+         "body"),
+        (lambda: client.post("/api/v1/auth/login", json={"email": "a\x00@zgierz.pl", "password": "x" * 12}), "body"),
+        (lambda: client.patch(f"/api/v1/tickets/{verified}", json={"description": "a\x00b"}, headers=dispatcher),
+         "body"),
+        (lambda: client.post(f"/api/v1/tickets/{verified}/comments", json={"body": "\x00", "visibility": "internal"},
+                             headers=dispatcher), "body"),
+        (lambda: client.post(f"/api/v1/tickets/{verified}/tasks/{task}/delegate",
+                             json={"to_unit": "zielen", "reason": "nie\x00nasze"}, headers=dispatcher), "body"),
+        (lambda: client.post(f"/api/v1/tickets/{verified}/attachments", data={"task": "\x00"},
+                             files={"file": ("a.jpg", b"\xff\xd8\x00\x00", "image/jpeg")}, headers=dispatcher),
+         "task"),
+    ]
+    for send, field in sends:
+        await refused(send, 422, nul(field))
+    # an escaped backslash before "u0000" is no NUL: an ordinary description
+    r = await client.post("/api/v1/tickets", json=report(description="C:\\u0000 to nie NUL"))
+    assert r.status_code == 201, r.text
