@@ -35,7 +35,7 @@ async def ticket_json(
         row = await scope.reporter_contacts().get_or_none(id=ticket.reporter_contact_id)  # type: ignore[attr-defined]
         if row is not None and row.erased_at is None:
             contact = {"name": row.name, "email": row.email, "phone": row.phone}
-    running = ticket.closed_at is None and ticket.sla_paused_at is None  # see `overdue_at`
+    running = ticket.closed_at is None and ticket.sla_paused_at is None  # as in ticket_list._overdue
     return {
         "number": ticket.number,
         "version": ticket.version,

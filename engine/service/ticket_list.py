@@ -28,7 +28,7 @@ What a page holds:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -245,4 +245,4 @@ def _after(s: _Statement, cursor: Cursor) -> None:
         s.where(f"(t.due_at > {value} OR (t.due_at = {value} AND t.id > {row}) OR t.due_at IS NULL)")
 
 
-__all__: Sequence[str] = ("ListFilters", "page", "visible_units")
+__all__ = ["ListFilters", "page", "visible_units"]
