@@ -3,14 +3,17 @@
 The tickets are played through the service layer by the demo's staff
 accounts (`serve_commands.DEMO_STAFF`, created when missing, password
 `DEMO_PASSWORD`). Deterministic in `--seed`; running it again adds nothing.
-Run `komunikator db upgrade` first. Exit codes: 0 done, 1 seeding failed,
-2 the command line is wrong (unknown tenant, a tenant without demo staff).
+The plan depends on the seed and on the moment it is made for (`--now`,
+default: the current time): `komunikator seed SLUG --seed S --now T`
+reproduces exactly the tickets of any earlier run. Run `komunikator db
+upgrade` first. Exit codes: 0 done, 1 seeding failed, 2 the command line is
+wrong (unknown tenant, a tenant without demo staff, a malformed moment).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -18,7 +21,8 @@ import typer
 from komunikator.cli.db_commands import UrlOption
 from komunikator.cli.serve_commands import DEMO_PASSWORD, DEMO_STAFF, _registry
 from komunikator.engine.media.storage import LocalStorage, Storage
-from komunikator.engine.service.seed import SeedError, SeedReport, StaffMember, seed_tenant
+from komunikator.engine.service.seed import SeedReport, StaffMember, seed_tenant
+from komunikator.engine.service.seed_play import SeedError
 from komunikator.engine.store.runner import StoreRunner
 from komunikator.engine.store.scope import TenantScope, ensure_tenant
 from komunikator.engine.tenants import TenantRegistry
@@ -58,6 +62,53 @@ def describe(report: SeedReport) -> list[str]:
     return lines
 
 
+def parse_moment(text: str | None) -> datetime | None:
+    """`--now`: an ISO 8601 moment (`2026-12-04T21:28:00Z`, `2026-12-04 22:28+01:00`); without an offset, UTC."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("z", "Z"))
+    except ValueError:
+        typer.echo(f"--now: {text!r} is not a moment; write it as 2026-12-04T21:28:00Z", err=True)
+        raise typer.Exit(2) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+NowOption = Annotated[str | None, typer.Option(
+    "--now", help="plan as if it were this moment (ISO 8601, e.g. 2026-12-04T21:28:00Z; default: now)",
+    show_default=False)]
+
+
+REPORT_IT = ("unless the database was seeded by another version, this is a bug of the demo's seeder: "
+             "please report it with that command")
+
+
+def failure_lines(error: SeedError, extra: str = "") -> list[str]:
+    """What to tell the user when seeding stopped: the cause, and the command that plans the same tickets again."""
+    lines = [f"seeding failed: {error}"]
+    command = error.reproduce(extra)
+    if command is not None:
+        lines += [f"the same tickets are planned again by: {command}",
+                  REPORT_IT]
+    return lines
+
+
+def problem_lines(report: SeedReport, extra: str = "") -> list[str]:
+    """The plans a run left out because the rehearsal refused them, and how to plan them again."""
+    if not report.problems:
+        return []
+    lines = [f"{report.slug}: {len(report.problems)} planned ticket(s) were left out, the plan was invalid:"]
+    lines += [f"  {problem}" for problem in report.problems[:10]]
+    if len(report.problems) > 10:
+        lines.append(f"  … and {len(report.problems) - 10} more")
+    lines += [f"the same tickets are planned again by: {report.reproduce(extra)}", REPORT_IT]
+    return lines
+
+
+def _extra(photos: bool, url: str | None) -> str:
+    return ("" if photos else " --no-photos") + (f" --url {url}" if url else "")
+
+
 @seed_app.command()
 def seed(
     tenants: Annotated[list[str], typer.Argument(help="tenant slugs to seed", show_default=False)],
@@ -67,22 +118,30 @@ def seed(
                                                                           "past months")] = 6,
     photos: Annotated[bool, typer.Option("--photos/--no-photos", help="attach generated photos (stored under "
                                                                       "$KOMUNIKATOR_MEDIA_DIR)")] = True,
+    now: NowOption = None,
     url: UrlOption = None,
 ) -> None:
     """Seed cities with realistic tickets in every state, through the service layer."""
     registry = _registry()
     _check(registry, tenants)
+    end = parse_moment(now)
     storage = LocalStorage.from_env() if photos else None
     try:
         with StoreRunner(url) as runner:
             reports = runner.run(seed_cities(registry, tenants, count=tickets, seed=seed_value, months=months,
-                                             storage=storage))
+                                             storage=storage, end=end))
     except SeedError as error:
-        typer.echo(f"seeding failed: {error}", err=True)
+        for line in failure_lines(error, _extra(photos, url)):
+            typer.echo(line, err=True)
         raise typer.Exit(1) from None
     for report in reports:
         for line in describe(report):
             typer.echo(line)
+    problems = [line for report in reports for line in problem_lines(report, _extra(photos, url))]
+    for line in problems:
+        typer.echo(line, err=True)
+    if problems:
+        raise typer.Exit(1)
 
 
 def _check(registry: TenantRegistry, slugs: Sequence[str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -109,13 +110,30 @@ async def _seed_staff(registry: TenantRegistry) -> list[str]:
     return created
 
 
-async def _seed_tickets(registry: TenantRegistry, count: int | None) -> dict[str, SeedReport]:
-    """Seed both cities' demo tickets (`komunikator seed`); nothing is added on a restart."""
-    from komunikator.cli.seed_commands import seed_cities
-    from komunikator.engine.media.storage import LocalStorage
+async def _seed_tickets(registry: TenantRegistry, count: int | None, end: datetime) -> tuple[
+        dict[str, SeedReport], list[str]]:
+    """Seed each city's demo tickets (`komunikator seed`); nothing is added on a restart.
 
-    slugs = [slug for slug in sorted(DEMO_STAFF) if slug in registry.tenants]
-    return {r.slug: r for r in await seed_cities(registry, slugs, count=count, storage=LocalStorage.from_env())}
+    A city whose seeding fails keeps the tickets seeded before the failure and
+    the demo goes on: the reports of the cities that worked, and warning lines.
+    """
+    from komunikator.cli.seed_commands import failure_lines, problem_lines, seed_cities
+    from komunikator.engine.media.storage import LocalStorage
+    from komunikator.engine.service.seed_play import SeedError
+
+    reports: dict[str, SeedReport] = {}
+    warnings: list[str] = []
+    for slug in [slug for slug in sorted(DEMO_STAFF) if slug in registry.tenants]:
+        try:
+            for report in await seed_cities(registry, [slug], count=count, storage=LocalStorage.from_env(), end=end):
+                reports[report.slug] = report
+                warnings += problem_lines(report)
+        except SeedError as error:
+            warnings += [*failure_lines(error),
+                         f"{slug}: {error.created} ticket(s) were seeded before the failure; the demo serves them"]
+        except Exception as error:  # noqa: BLE001 - the demo serves whatever happened; the cause is printed
+            warnings.append(f"seeding failed: {slug}: {type(error).__name__}: {error}")
+    return reports, warnings
 
 
 @serve_app.command()
@@ -127,9 +145,15 @@ def demo(
     ),
     tickets: Annotated[int | None, typer.Option("--tickets", min=0, help="demo tickets per city on the first "
                                                 "start (default: 200 Zgierz, 60 Nieporęt)")] = None,
+    now: Annotated[str | None, typer.Option("--now", help="seed as if it were this moment (ISO 8601, e.g. "
+                                            "2026-12-04T21:28:00Z; default: now)", show_default=False)] = None,
 ) -> None:
     """Run the demo: migrate a SQLite file, create both cities' staff and tickets, serve the API."""
+    from komunikator.cli.seed_commands import parse_moment
+    from komunikator.engine.service.seed_play import moment_text
+
     registry = _registry()
+    end = parse_moment(now) or datetime.now(UTC)
     database.parent.mkdir(parents=True, exist_ok=True)
     url = f"sqlite://{database}"
     # the demo's photos live beside its database, apart from a real installation's (var/media):
@@ -141,7 +165,7 @@ def demo(
     with StoreRunner(url) as runner:
         runner.run(_seed_staff(registry))
         typer.echo("seeding the demo cities' tickets (first start only) …")
-        seeded = runner.run(_seed_tickets(registry, tickets))
+        seeded, warnings = runner.run(_seed_tickets(registry, tickets, end))
     base = f"http://{{slug}}.localhost:{port}"
     typer.echo("")
     typer.echo(f"Komunikator demo (SQLite: {database})")
@@ -153,6 +177,12 @@ def demo(
             typer.echo(f"    {report.total} tickets ({report.created} seeded now in {report.seconds:.1f} s)")
         for local, _name, memberships in DEMO_STAFF.get(slug, []):
             typer.echo(f"    {local}@{slug}.localhost  ({', '.join(memberships)})")
+    if warnings:
+        typer.echo("\nWARNING: the demo's seeding did not go as planned; the demo serves what was seeded", err=True)
+        for line in warnings:
+            typer.echo(f"WARNING: {line}", err=True)
+        typer.echo(f"WARNING: to try the same moment on a fresh file: komunikator demo --now {moment_text(end)} "
+                   "--database var/retry.sqlite3", err=True)
     typer.echo(f"\n  password for every demo account: {DEMO_PASSWORD}")
     typer.echo("  log in: POST /api/v1/auth/login {\"email\": …, \"password\": …}; *.localhost opens in any browser")
     typer.echo("  (outside a browser send the Host header, e.g. curl -H 'Host: zgierz.localhost' "

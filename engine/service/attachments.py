@@ -221,6 +221,16 @@ async def add(
         raise
 
 
+def check_photo_count(tenant: CompiledTenant, category: str, count: int) -> None:
+    """Refuse `count` photos with a report of `category` where the category or the city does not take them."""
+    if count and tenant.categories[category].spec.photo == "none":
+        raise invalid(f"category {category!r} takes no photos", "photos", "photos_not_accepted")
+    limit = tenant.config.max_attachments
+    if count > limit:
+        raise ServiceError(422, "too_many_attachments", f"a report holds at most {limit} photos", field="photos",
+                           details={"max_attachments": limit})
+
+
 async def submit_with_photos(
     scope: TenantScope, tenant: CompiledTenant, sub: PhotoSubmission, photos: Sequence[Upload], *,
     storage: Storage, channel: intake.Channel, actor: UserView, reporter_user_id: int | None, now: datetime,
@@ -233,13 +243,7 @@ async def submit_with_photos(
     failure after the blobs were written deletes them again.
     """
     intake.validate_submission(tenant, sub, channel, reporter_user_id is not None)
-    category = tenant.categories[sub.category]
-    if photos and category.spec.photo == "none":
-        raise invalid(f"category {sub.category!r} takes no photos", "photos", "photos_not_accepted")
-    limit = tenant.config.max_attachments
-    if len(photos) > limit:
-        raise ServiceError(422, "too_many_attachments", f"a report holds at most {limit} photos", field="photos",
-                           details={"max_attachments": limit})
+    check_photo_count(tenant, sub.category, len(photos))
     processed = [await prepare(p, limits or MediaLimits(), f"photos.{i}") for i, p in enumerate(photos)]
     sub.with_photos(photos)
     written: list[str] = []

@@ -103,6 +103,20 @@ def validate_submission(tenant: CompiledTenant, sub: Submission, channel: Channe
                       "contact_required")
 
 
+def initial_view(tenant: CompiledTenant, sub: Submission, ticket_id: str, reporter_user_id: int | None,
+                 now: datetime) -> TicketView:
+    """The engine's view of a ticket just made from `sub` (before its process starts)."""
+    category = tenant.categories[sub.category]
+    process = tenant.processes[category.process]
+    return TicketView(
+        id=ticket_id, category=category.name, process=process.name, state=process.entry,
+        responsible_unit=category.unit, priority=category.spec.priority,
+        reporter_id=str(reporter_user_id) if reporter_user_id else None,
+        reporter_has_contact=sub.reporter is not None and bool(sub.reporter.email or sub.reporter.phone),
+        attributes=dict(sub.attributes), state_entered_at=now,
+    )
+
+
 def _summary(tenant: CompiledTenant) -> dict[str, Any]:
     return {
         "processes": {name: sorted(p.states) for name, p in tenant.processes.items()},
@@ -166,13 +180,7 @@ async def submit(
                  "reporter_contact": contact.id if contact else None},
                 now,
             )
-            view = TicketView(
-                id=provisional, category=category.name, process=process.name, state=process.entry,
-                responsible_unit=category.unit, priority=category.spec.priority,
-                reporter_id=str(reporter_user_id) if reporter_user_id else None,
-                reporter_has_contact=bool(contact and (contact.email or contact.phone)),
-                attributes=dict(sub.attributes), state_entered_at=now,
-            )
+            view = initial_view(tenant, sub, provisional, reporter_user_id, now)
             outcome = start(tenant, view, actor, now)
             notifications: list[tuple[Notify, str, int]] = []
             await apply_outcome(scope, tenant, ticket, view, outcome, actor, now, ticket.version, bump=False,

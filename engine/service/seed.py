@@ -33,12 +33,12 @@ from tortoise.transactions import in_transaction
 
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.media.storage import Storage
-from komunikator.engine.runtime import allowed_actions
-from komunikator.engine.runtime.access import edits_tickets, handles, records_for_external
-from komunikator.engine.runtime.views import TaskView, UserView
+from komunikator.engine.runtime.views import TicketView, UserView
 from komunikator.engine.service import accounts, attachments, intake, tickets, views
 from komunikator.engine.service import seed_content as content
-from komunikator.engine.service.seed_plan import Step, TicketPlan, plan_tickets
+from komunikator.engine.service.seed_plan import TicketPlan, plan_tickets
+from komunikator.engine.service.seed_play import Cast, SeedError, StoryPlayer, reproduce_command
+from komunikator.engine.service.seed_rehearsal import Problem, rehearse
 from komunikator.engine.store import db
 from komunikator.engine.store.models import Ticket
 from komunikator.engine.store.scope import TenantScope
@@ -48,14 +48,6 @@ StaffMember = tuple[str, str, Sequence[str]]
 #: Tickets per city when no count is given.
 DEFAULT_COUNTS: Mapping[str, int] = {"zgierz": 200, "nieporet": 60}
 DEFAULT_COUNT = 100
-#: The anonymous resident of the public form (as in the API).
-ANONYMOUS = UserView("anonymous", (), "resident", "anonymous")
-
-
-class SeedError(RuntimeError):
-    """A plan could not be played (a missing handler, a refused step): the seeder's bug or a tenant it cannot seed."""
-
-
 @dataclass
 class SeedReport:
     """What one run did for one tenant."""
@@ -66,6 +58,10 @@ class SeedReport:
     skipped: int = 0
     photos: int = 0
     seconds: float = 0.0
+    seed: int | str = 1
+    now: datetime | None = None  # the moment the plans were made for
+    #: plans the rehearsal refused, left out (a bug of the planner: never expected)
+    problems: list[Problem] = field(default_factory=list)
     #: process → state → tickets (all of the tenant's tickets, seeded or not)
     states: dict[str, dict[str, int]] = field(default_factory=dict)
 
@@ -73,6 +69,10 @@ class SeedReport:
     def total(self) -> int:
         """The tenant's tickets after the run."""
         return sum(sum(s.values()) for s in self.states.values())
+
+    def reproduce(self, extra: str = "") -> str:
+        """The command that plans this run's tickets again."""
+        return reproduce_command(self.slug, self.seed, self.now or datetime.now(UTC), extra)
 
 
 def key_for(slug: str, seed: int | str, index: int) -> str:
@@ -130,43 +130,6 @@ async def ensure_residents(scope: TenantScope) -> list[UserView]:
     return out
 
 
-@dataclass(frozen=True)
-class Cast:
-    """Who does what in one tenant: the dispatcher, each unit's handler, the residents."""
-
-    tenant: CompiledTenant
-    dispatcher: UserView
-    staff: tuple[UserView, ...]
-    residents: tuple[UserView, ...]
-
-    @classmethod
-    def of(cls, tenant: CompiledTenant, staff: Sequence[UserView], residents: Sequence[UserView]) -> Cast:
-        """Pick the dispatcher (the first staff member who edits tickets)."""
-        dispatcher = next((u for u in staff if edits_tickets(tenant, u)), None)
-        if dispatcher is None:
-            raise SeedError(f"{tenant.slug}: no staff member edits tickets (a dispatcher is needed)")
-        return cls(tenant, dispatcher, tuple(staff), tuple(residents))
-
-    def handler(self, unit: str) -> UserView | None:
-        """Who takes the unit's tasks: a member of the unit itself before one of a unit above it."""
-        able = [u for u in self.staff if handles(self.tenant, u, unit)]
-        own = [u for u in able if any(m.unit == unit for m in u.memberships)]
-        return (own or able)[0] if able else None
-
-    def worker_for(self, task: TaskView) -> UserView:
-        """Who completes or withdraws a task: its unit's handler, or the dispatcher for a unit without accounts."""
-        user = self.handler(task.unit)
-        if user is not None:
-            return user
-        if records_for_external(self.tenant, self.dispatcher, task):
-            return self.dispatcher
-        raise SeedError(f"{self.tenant.slug}: nobody handles tasks of unit {task.unit!r}; add a staff member")
-
-    def handled_units(self) -> frozenset[str]:
-        """Units whose tasks someone can take."""
-        return frozenset(u for u in self.tenant.units if self.handler(u) is not None)
-
-
 # -- photos ---------------------------------------------------------------------------------------
 
 
@@ -203,43 +166,24 @@ def photo_bytes(rng: random.Random, group: str | None, width: int = 480, height:
 # -- playing a plan -------------------------------------------------------------------------------
 
 
-class _Story:
-    """Plays one plan against the service layer (`ticket` is the row as the last call left it)."""
+class ServiceStage:
+    """The seeder's stage (`seed_play.Stage`): every step is the service call the API would make."""
 
-    def __init__(self, scope: TenantScope, tenant: CompiledTenant, cast: Cast, numbers: dict[int, str],
-                 seed: int | str, storage: Storage | None) -> None:
-        self.scope, self.tenant, self.cast, self.numbers = scope, tenant, cast, numbers
-        self.seed, self.storage = seed, storage
+    def __init__(self, scope: TenantScope, tenant: CompiledTenant, seed: int | str, storage: Storage | None) -> None:
+        self.scope, self.tenant, self.seed, self.storage = scope, tenant, seed, storage
         self.photos = 0
         self.ticket: Ticket | None = None
 
-    async def play(self, plan: TicketPlan) -> str:
-        self.ticket = await self._submit(plan)
-        for step in plan.steps:
-            await getattr(self, f"_{step.kind}")(plan, step)
-        return self.number
-
-    @property
     def number(self) -> str:
-        assert self.ticket is not None  # noqa: S101 - set by play()
+        assert self.ticket is not None  # noqa: S101 - set by submit()
         return str(self.ticket.number)
 
-    async def _active(self) -> list[TaskView]:
-        """The current step's active tasks (one query; the ticket row is already known)."""
-        assert self.ticket is not None  # noqa: S101 - set by play()
-        rows = await self.scope.tasks().filter(ticket_id=self.ticket.id, step=self.ticket.step).order_by("id")
-        return [t for t in map(views.task_view, rows) if t.active]
+    async def view(self) -> TicketView:
+        assert self.ticket is not None  # noqa: S101 - set by submit()
+        return await views.ticket_view(self.scope, self.ticket)
 
-    async def _first_active(self) -> TaskView:
-        active = await self._active()
-        if not active:
-            raise SeedError(f"{self.number}: no active task")
-        return active[0]
-
-    async def _submit(self, plan: TicketPlan) -> Ticket:
+    async def submit(self, plan: TicketPlan, actor: UserView, reporter: UserView | None) -> None:
         sub = intake.Submission(**plan.submission)
-        reporter = self.cast.residents[plan.resident] if plan.resident is not None else None
-        actor = self.cast.dispatcher if plan.channel == "staff" else reporter or ANONYMOUS
         reporter_id = int(reporter.id) if reporter is not None else None
 
         async def render(ticket: Ticket) -> dict[str, Any]:
@@ -261,104 +205,26 @@ class _Story:
             ticket, _ = await intake.submit(self.scope, self.tenant, sub, **common)
         if ticket is None:
             raise SeedError(f"ticket {key} was submitted meanwhile")
-        return ticket
+        self.ticket = ticket
 
-    async def _act(self, action: str, user: UserView, inputs: dict[str, Any], now: datetime) -> None:
-        self.ticket = await tickets.act(self.scope, self.tenant, self.number, action, user, inputs, now)
+    async def act(self, action: str, user: UserView, inputs: dict[str, Any], now: datetime) -> None:
+        self.ticket = await tickets.act(self.scope, self.tenant, self.number(), action, user, inputs, now)
 
-    async def _task(self, task: TaskView, action: str, user: UserView, inputs: dict[str, Any],
-                    now: datetime) -> None:
-        self.ticket = await tickets.act_on_task(self.scope, self.tenant, self.number, task.key, action, user, inputs,
+    async def act_on_task(self, key: str, action: str, user: UserView, inputs: dict[str, Any], now: datetime,
+                          to_user: UserView | None = None) -> None:
+        if to_user is not None:
+            inputs = {**inputs, "to_user": to_user.id}
+        self.ticket = await tickets.act_on_task(self.scope, self.tenant, self.number(), key, action, user, inputs,
                                                 now)
 
-    async def _who_may(self, action: str, now: datetime) -> UserView:
-        assert self.ticket is not None  # noqa: S101 - set by play()
-        view = await views.ticket_view(self.scope, self.ticket)
-        candidates = [self.cast.handler(t.unit) for t in view.current_tasks() if t.active] + [self.cast.dispatcher]
-        for user in candidates:
-            if user is not None and any(a.name == action for a in allowed_actions(self.tenant, view, user, now)):
-                return user
-        raise SeedError(f"{self.number}: nobody may {action!r} in state {view.state!r}")
+    async def edit_address(self, address: str, user: UserView, now: datetime) -> None:
+        self.ticket = await tickets.edit(self.scope, self.tenant, self.number(), tickets.TicketEdit(address=address),
+                                         user, now)
 
-    # the step kinds (seed_plan.Step.kind)
-
-    async def _verify(self, plan: TicketPlan, step: Step) -> None:
-        inputs = {"internal_comment": step.text} if step.text else {}
-        await self._act("verify", self.cast.dispatcher, inputs, step.at)
-
-    async def _take(self, plan: TicketPlan, step: Step) -> None:
-        for task in await self._active():
-            user = self.cast.handler(task.unit)
-            if task.state == "open" and user is not None:
-                await self._task(task, "take", user, {}, step.at)
-
-    async def _complete(self, plan: TicketPlan, step: Step) -> None:
-        active = await self._active()
-        for task in active[:1] if step.target == "one" else active:
-            await self._task(task, "complete", self.cast.worker_for(task), {}, step.at)
-
-    async def _delegate(self, plan: TicketPlan, step: Step) -> None:
-        task = await self._first_active()
-        user = self.cast.handler(task.unit) or self.cast.dispatcher
-        inputs: dict[str, Any] = {"reason": step.text, "to_unit": step.target}
-        target = self.cast.handler(step.target or "")
-        if step.person and target is not None and any(m.unit == step.target for m in target.memberships):
-            inputs = {"reason": step.text, "to_user": target.id}
-        await self._task(task, "delegate", user, inputs, step.at)
-
-    async def _withdraw(self, plan: TicketPlan, step: Step) -> None:
-        task = await self._first_active()
-        await self._task(task, "withdraw", self.cast.worker_for(task), {"reason": step.text}, step.at)
-
-    async def _ask(self, plan: TicketPlan, step: Step) -> None:
-        await self._act("ask_resident", await self._who_may("ask_resident", step.at), {"public_comment": step.text},
-                        step.at)
-
-    async def _answer(self, plan: TicketPlan, step: Step) -> None:
-        if plan.resident is None:
-            raise SeedError(f"{self.number}: only a reporter with an account answers")
-        resident = self.cast.residents[plan.resident]
-        await self._act("resident_answered", resident, {"public_comment": step.text}, step.at)
-
-    async def _resume(self, plan: TicketPlan, step: Step) -> None:
-        await self._act("resume", await self._who_may("resume", step.at), {"internal_comment": step.text}, step.at)
-
-    async def _reject(self, plan: TicketPlan, step: Step) -> None:
-        await self._act("reject", self.cast.dispatcher, {"public_comment": step.text}, step.at)
-
-    async def _reopen(self, plan: TicketPlan, step: Step) -> None:
-        await self._act("reopen", self.cast.dispatcher, {"public_comment": step.text}, step.at)
-
-    async def _duplicate(self, plan: TicketPlan, step: Step) -> None:
-        master = self.numbers.get(step.ref) if step.ref is not None else None
-        if master is None:
-            raise SeedError(f"{self.number}: its master ticket was not seeded")
-        await self._act("mark_duplicate", self.cast.dispatcher,
-                        {"duplicate_of": master, "internal_comment": f"Duplikat zgłoszenia {master}."}, step.at)
-
-    async def _reclassify(self, plan: TicketPlan, step: Step) -> None:
-        name = self.tenant.categories[step.target or ""].spec.name.get("pl", step.target)
-        await self._act("reclassify", self.cast.dispatcher,
-                        {"category": step.target, "internal_comment": f"Zmiana kategorii na: {name}."}, step.at)
-
-    async def _priority(self, plan: TicketPlan, step: Step) -> None:
-        await self._act("set_priority", self.cast.dispatcher, {"priority": step.target}, step.at)
-
-    async def _edit(self, plan: TicketPlan, step: Step) -> None:
-        self.ticket = await tickets.edit(self.scope, self.tenant, self.number, tickets.TicketEdit(address=step.text),
-                                         self.cast.dispatcher, step.at)
-
-    async def _comment(self, plan: TicketPlan, step: Step) -> None:
-        visibility: tickets.Visibility = step.target or "internal"  # type: ignore[assignment]
-        target_unit = None
-        user = self.cast.dispatcher
-        if visibility == "to_unit":
-            target_unit = (await self._first_active()).unit
-        elif visibility in ("internal", "public"):
-            active = await self._active()
-            user = (self.cast.handler(active[0].unit) if active else None) or user
-        await tickets.add_comment(self.scope, self.tenant, self.number, user, step.text or "",
-                                  visibility, step.at, target_unit=target_unit)
+    async def comment(self, user: UserView, body: str, visibility: str, now: datetime,
+                      target_unit: str | None) -> None:
+        await tickets.add_comment(self.scope, self.tenant, self.number(), user, body,
+                                  visibility, now, target_unit=target_unit)  # type: ignore[arg-type]
 
 
 async def _seeded_numbers(scope: TenantScope, slug: str, seed: int | str) -> dict[int, str]:
@@ -405,24 +271,31 @@ async def seed_tenant(
     end = (end or datetime.now(UTC)).astimezone(UTC)
     cast = Cast.of(tenant, await ensure_staff(scope, tenant, staff, password), await ensure_residents(scope))
     plans = plan_tickets(tenant, count, seed, end, months, cast.handled_units(), len(cast.residents))
+    # The rehearsal plays every plan without a database; a plan it refuses (the planner's bug) is left out
+    # and reported, so the city still gets every ticket that can be seeded.
+    problems = await rehearse(tenant, cast, plans, end)
+    left_out = {p.index for p in problems}
     numbers = await _seeded_numbers(scope, tenant.slug, seed)
-    report = SeedReport(tenant.slug, planned=len(plans))
-    story = _Story(scope, tenant, cast, numbers, seed, storage)
+    report = SeedReport(tenant.slug, planned=len(plans), seed=seed, now=end, problems=problems)
+    stage = ServiceStage(scope, tenant, seed, storage)
+    player = StoryPlayer(tenant, cast, stage, numbers)
     for plan in sorted(plans, key=lambda p: (p.created, p.index)):
         if plan.index in numbers:
             report.skipped += 1
+            continue
+        if plan.index in left_out:
             continue
         try:
             async with in_transaction(db.CONNECTION):
                 last = await scope.outbox().order_by("-id").first()
                 last_row = last.id if last is not None else None
-                numbers[plan.index] = await story.play(plan)
+                numbers[plan.index] = await player.play(plan)
                 await _file_as_history(scope, last_row)
         except Exception as exc:
             raise SeedError(f"{tenant.slug}: ticket {plan.index} ({plan.scenario}, {plan.submission['category']}) "
-                            f"failed: {exc}") from exc
+                            f"failed: {exc}", slug=tenant.slug, seed=seed, now=end, created=report.created) from exc
         report.created += 1
-    report.photos = story.photos
+    report.photos = stage.photos
     report.states = await count_states(scope)
     report.seconds = time.perf_counter() - started
     return report

@@ -175,12 +175,15 @@ def _attribute(rng: random.Random, name: str, spec: Attribute, created: datetime
     return text[: spec.max_length] if spec.max_length else text
 
 
-def _attributes(rng: random.Random, category: CompiledCategory, channel: str, created: datetime) -> dict[str, Any]:
+def _attributes(rng: random.Random, category: CompiledCategory, channel: str, created: datetime,
+                also_required: CompiledCategory | None = None) -> dict[str, Any]:
+    """Answers to `category`'s questions: every required one (of `also_required` too), some optional ones."""
+    required = {n for n, s in also_required.spec.attributes.items() if s.required} if also_required else set()
     out = {}
     for name, spec in category.spec.attributes.items():
         if spec.staff_only and channel != "staff":
             continue
-        if spec.required or rng.random() < 0.6:
+        if spec.required or name in required or rng.random() < 0.6:
             out[name] = _attribute(rng, name, spec, created)
     return out
 
@@ -324,15 +327,24 @@ class Planner:
         rng = self.rng
         category = draft.category
         scenario = draft.scenario
-        channel = "staff" if "public" not in category.spec.intake or rng.random() < 0.15 else "public"
-        needs_reporter = "ask_resident" in scenario.needs or not category.spec.anonymous
+        submitted = category  # a reclassified report was filed under a sibling by mistake
+        if draft.master is None and scenario.name == "reclassified":
+            wrong = _sibling(rng, self.tenant, category)
+            if wrong is None:
+                scenario = BY_NAME["resolved"]
+            else:
+                submitted = self.tenant.categories[wrong]
+        # the report must fit both categories: the one filed and the one it ends in
+        both = (category, submitted)
+        channels = [c for c in ("public", "staff") if all(c in k.spec.intake for k in both)]
+        channel = "staff" if "public" not in channels or ("staff" in channels and rng.random() < 0.15) else "public"
+        needs_reporter = "ask_resident" in scenario.needs or not all(k.spec.anonymous for k in both)
         resident = None
         if channel == "public" and self.residents and rng.random() < (0.5 if scenario.name == "answered" else 0.1):
             resident = rng.randrange(self.residents)
         reporter = None
         if resident is None and (needs_reporter or rng.random() < 0.55):
             reporter = _person(rng, phone_only=channel == "staff" and rng.random() < 0.5)
-        submitted = category
         raw_steps: list[tuple[float, str, dict[str, Any]]] = []
         if draft.master is not None:
             master = drafts[draft.master]
@@ -340,12 +352,6 @@ class Planner:
         else:
             reachable = reporter is not None or resident is not None
             ctx = StoryBuilder(rng, self.tenant.slug, category, self.units, reachable, resident is not None)
-            if scenario.name == "reclassified":
-                wrong = _sibling(rng, self.tenant, category)
-                if wrong is None:
-                    scenario = BY_NAME["resolved"]
-                else:
-                    submitted = self.tenant.categories[wrong]
             scenario.build(ctx)
             raw_steps = ctx.steps
             for position, (_gap, kind, options) in enumerate(raw_steps):
@@ -362,7 +368,7 @@ class Planner:
         submission: dict[str, Any] = {
             "category": submitted.name,
             "description": _description(rng, category),
-            "attributes": _attributes(rng, submitted, channel, draft.created),
+            "attributes": _attributes(rng, submitted, channel, draft.created, also_required=category),
             "address": address,
         }
         if not (channel == "staff" and address and rng.random() < 0.4):  # phone calls: sometimes no map pin
@@ -370,10 +376,12 @@ class Planner:
         if reporter is not None:
             submission["reporter"] = reporter
         photos = 0
-        if category.spec.photo == "required":
+        rules = {k.spec.photo for k in both}
+        if "required" in rules:
             photos = rng.choice((1, 1, 2))
-        elif category.spec.photo == "optional" and channel == "public" and rng.random() < 0.3:
+        elif rules == {"optional"} and channel == "public" and rng.random() < 0.3:
             photos = rng.choice((1, 1, 1, 2))
+        photos = min(photos, self.tenant.config.max_attachments)
         steps = _timeline(draft.created, raw_steps, self.end, self.zone, rng)
         name = "duplicate" if draft.master is not None else scenario.name
         return TicketPlan(draft.index, name, category.process, draft.created, channel, submission, resident,

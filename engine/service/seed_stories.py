@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from komunikator.engine.compiled import CompiledCategory, CompiledTenant
+from komunikator.engine.schema.categories import Attribute
 from komunikator.engine.service import seed_content as content
 
 
@@ -269,12 +270,38 @@ def has_sibling(tenant: CompiledTenant, category: CompiledCategory) -> bool:
 
 
 def siblings(tenant: CompiledTenant, category: CompiledCategory) -> list[str]:
-    """Categories a resident might pick by mistake for `category`: same group and process."""
+    """Categories a resident might pick by mistake for `category`: same group and process, and a report
+    that fits one fits the other (see `interchangeable`), so reclassifying it leaves a valid ticket."""
     return sorted(
         c.name for c in tenant.categories.values()
         if c.name != category.name and c.spec.group == category.spec.group and c.process == category.process
-        and not any(a.required for a in c.spec.attributes.values())
+        and interchangeable(c, category)
     )
+
+
+def interchangeable(a: CompiledCategory, b: CompiledCategory) -> bool:
+    """Whether one report can satisfy both categories' rules.
+
+    They share a channel; neither takes photos where the other requires them;
+    every attribute both ask about takes the same answers, and every required
+    attribute of either is asked by both. (Contact: the planner asks for it
+    when either category needs it.)
+    """
+    if not set(a.spec.intake) & set(b.spec.intake):
+        return False
+    if {a.spec.photo, b.spec.photo} == {"none", "required"}:
+        return False
+    ours, theirs = a.spec.attributes, b.spec.attributes
+    if any(not _same_answers(ours[n], theirs[n]) for n in ours.keys() & theirs.keys()):
+        return False
+    required = {n for n, s in ours.items() if s.required} | {n for n, s in theirs.items() if s.required}
+    return required <= (ours.keys() & theirs.keys())
+
+
+def _same_answers(a: Attribute, b: Attribute) -> bool:
+    """Two attributes accept the same values (labels may differ)."""
+    return (a.type, sorted(a.values or {}), a.min, a.max, a.max_length, a.staff_only) == (
+        b.type, sorted(b.values or {}), b.min, b.max, b.max_length, b.staff_only)
 
 
 def _reclassifiable(tenant: CompiledTenant, process: str) -> bool:

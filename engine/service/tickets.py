@@ -163,17 +163,40 @@ class TicketEdit(BaseModel):
     attributes: dict[str, Any] | None = None
 
 
+def check_edit(tenant: CompiledTenant, ticket: TicketView, user: UserView) -> None:
+    """Refuse an edit the user may not make (403) or the ticket no longer takes (409); pure."""
+    if not edits_tickets(tenant, user):
+        raise ServiceError(403, "forbidden", "editing a ticket needs a role that edits tickets")
+    if tenant.processes[ticket.process].states[ticket.state].final:
+        raise ServiceError(409, "not_available", "a closed ticket cannot be edited")
+
+
+def check_comment(tenant: CompiledTenant, ticket: TicketView, user: UserView, body: str, visibility: str,
+                  target_unit: str | None, task_key: str | None = None) -> None:
+    """Refuse a comment the service would not store (403 or 422); pure."""
+    if user.kind != "staff":
+        raise ServiceError(403, "forbidden", "only staff comment through this endpoint")
+    if not body.strip():
+        raise invalid("the comment is empty", "body")
+    if visibility == "to_unit":
+        if target_unit is None:
+            raise invalid("a message to a unit needs `target_unit`", "target_unit", "missing_input")
+        if target_unit not in tenant.units:
+            raise invalid(f"unknown unit {target_unit!r}", "target_unit")
+    elif target_unit is not None:
+        raise invalid("target_unit goes only with visibility to_unit", "target_unit")
+    if task_key is not None and ticket.task(task_key) is None:
+        raise invalid(f"the ticket has no task {task_key!r}", "task")
+
+
 async def edit(
     scope: TenantScope, tenant: CompiledTenant, number: str, changes: TicketEdit, user: UserView,
     now: datetime, expected_version: int | None = None,
 ) -> Ticket:
     """Change a ticket's own fields; the timeline records before → after."""
-    ticket, _view = await load_visible(scope, tenant, number, user)
+    ticket, view = await load_visible(scope, tenant, number, user)
     version = _check_version(ticket, expected_version)
-    if not edits_tickets(tenant, user):
-        raise ServiceError(403, "forbidden", "editing a ticket needs a role that edits tickets")
-    if tenant.processes[ticket.process].states[ticket.state].final:
-        raise ServiceError(409, "not_available", "a closed ticket cannot be edited")
+    check_edit(tenant, view, user)
     given = changes.model_dump(exclude_unset=True)
     if not given:
         raise invalid("nothing to change")
@@ -232,19 +255,7 @@ async def add_comment(
 ) -> Comment:
     """A note (internal), a public update, a message to the reporter or to a unit."""
     ticket, view = await load_visible(scope, tenant, number, user)
-    if user.kind != "staff":
-        raise ServiceError(403, "forbidden", "only staff comment through this endpoint")
-    if not body.strip():
-        raise invalid("the comment is empty", "body")
-    if visibility == "to_unit":
-        if target_unit is None:
-            raise invalid("a message to a unit needs `target_unit`", "target_unit", "missing_input")
-        if target_unit not in tenant.units:
-            raise invalid(f"unknown unit {target_unit!r}", "target_unit")
-    elif target_unit is not None:
-        raise invalid("target_unit goes only with visibility to_unit", "target_unit")
-    if task_key is not None and view.task(task_key) is None:
-        raise invalid(f"the ticket has no task {task_key!r}", "task")
+    check_comment(tenant, view, user, body, visibility, target_unit, task_key)
     async with in_transaction(db.CONNECTION):
         comment = await _store_comment(scope, ticket, user, body.strip(), visibility, target_unit, task_key, now)
         if visibility == "public":

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from komunikator.engine.schema.tenant import Point
 from komunikator.engine.service import intake
@@ -76,3 +79,111 @@ def test_a_small_city_still_plays_every_story_of_every_process(slug: str) -> Non
         for scenario in scenarios_for(tenant, process):
             assert (process, scenario.name) in played
         assert (process, "duplicate") in played
+
+
+# -- every plan is valid: rehearsed without a database over seeds and moments of a whole year ----------
+
+#: Moments that once broke or could break a plan: the issue's failing moment, both DST changes in
+#: Europe/Warsaw, just after local midnight, just before office hours, weekends and public holidays.
+AWKWARD_MOMENTS = (
+    datetime(2026, 12, 4, 21, 28, tzinfo=UTC),  # `komunikator demo` failed here (seed 1)
+    datetime(2026, 3, 29, 0, 59, 59, tzinfo=UTC), datetime(2026, 3, 29, 1, 0, 1, tzinfo=UTC),  # spring forward
+    datetime(2026, 10, 25, 0, 30, tzinfo=UTC), datetime(2026, 10, 25, 1, 30, tzinfo=UTC),  # fall back
+    datetime(2026, 12, 4, 23, 0, 30, tzinfo=UTC),  # 00:00:30 in Warsaw
+    datetime(2026, 7, 14, 5, 29, tzinfo=UTC),  # 07:29 in Warsaw, a minute before the office opens
+    datetime(2026, 12, 6, 12, 0, tzinfo=UTC), datetime(2026, 12, 5, 2, 0, tzinfo=UTC),  # Sunday, Saturday night
+    datetime(2026, 12, 24, 23, 0, tzinfo=UTC), datetime(2026, 12, 25, 11, 0, tzinfo=UTC),  # Christmas
+    datetime(2026, 12, 31, 23, 0, 1, tzinfo=UTC), datetime(2027, 1, 6, 8, 0, tzinfo=UTC),  # New Year, Epiphany
+    datetime(2026, 4, 6, 6, 0, tzinfo=UTC), datetime(2026, 5, 3, 10, 0, tzinfo=UTC),  # Easter Monday, 3 May
+    datetime(2026, 11, 11, 22, 59, 59, tzinfo=UTC), datetime(2026, 8, 15, 12, 0, tzinfo=UTC),
+)
+YEAR_START = datetime(2026, 1, 1, tzinfo=UTC)
+SHIPPED = ("zgierz", "nieporet")
+
+
+@cache
+def cast(slug: str):
+    from komunikator.cli.seed_commands import demo_staff
+    from komunikator.engine.service.seed_content import RESIDENTS
+    from komunikator.engine.service.seed_rehearsal import rehearsal_cast
+
+    return rehearsal_cast(registry().tenants[slug], demo_staff(slug), len(RESIDENTS))
+
+
+def problems(slug: str, seed: int, now: datetime) -> list[str]:
+    """What the rehearsal finds wrong with the demo's plan for `slug` (default count) at `now`."""
+    from komunikator.engine.service.seed import DEFAULT_COUNT, DEFAULT_COUNTS
+    from komunikator.engine.service.seed_rehearsal import rehearse
+
+    tenant = registry().tenants[slug]
+    players = cast(slug)
+    plans = plan_tickets(tenant, DEFAULT_COUNTS.get(slug, DEFAULT_COUNT), seed, now, 6, players.handled_units(),
+                         len(players.residents))
+    return [str(p) for p in asyncio.run(rehearse(tenant, players, plans, now))]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    slug=st.sampled_from(SHIPPED),
+    seed=st.integers(1, 50),
+    now=st.one_of(
+        st.sampled_from(AWKWARD_MOMENTS),
+        st.integers(0, 366 * 24 * 3600 - 1).map(lambda s: YEAR_START + timedelta(seconds=s)),
+    ),
+)
+def test_every_plan_rehearses_cleanly_at_any_moment(slug: str, seed: int, now: datetime) -> None:
+    assert problems(slug, seed, now) == [], f"komunikator seed {slug} --seed {seed} --now {now.isoformat()}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("slug", SHIPPED)
+def test_seeds_1_to_50_over_a_whole_year(slug: str) -> None:
+    """Each seed at a moment of its own, the fifty spread over the year (every hour of the day turns up)."""
+    found = {}
+    for seed in range(1, 51):
+        now = YEAR_START + timedelta(days=seed * 7.3, hours=seed * 5 % 24, minutes=seed * 13 % 60)
+        if wrong := problems(slug, seed, now):
+            found[(seed, now.isoformat())] = wrong[:3]
+    assert found == {}
+
+
+@pytest.mark.parametrize("slug", SHIPPED)
+@pytest.mark.parametrize("now", AWKWARD_MOMENTS[:7], ids=lambda t: t.strftime("%Y%m%dT%H%M%S"))
+def test_seed_1_at_awkward_moments(slug: str, now: datetime) -> None:
+    assert problems(slug, 1, now) == []
+
+
+def test_a_reclassified_report_fits_the_category_it_ends_in() -> None:
+    """The issue's case: a report filed as injured_animal (contact required) must carry the reporter's contact."""
+    from komunikator.engine.service.seed_rehearsal import check_report, target_submission
+
+    tenant = registry().tenants["zgierz"]
+    players = cast("zgierz")
+    seen = 0
+    for seed in range(1, 30):
+        for plan in plan_tickets(tenant, 200, seed, AWKWARD_MOMENTS[0], 6, players.handled_units(),
+                                 len(players.residents)):
+            for step in plan.steps:
+                if step.kind == "reclassify":
+                    seen += 1
+                    filed = intake.Submission(**plan.submission)
+                    check_report(tenant, plan, filed)  # raises if not
+                    check_report(tenant, plan, target_submission(plan, step.target or "", tenant))
+    assert seen > 50
+
+
+def test_the_rehearsal_catches_what_the_service_would_refuse() -> None:
+    """A plan broken on purpose (the old bug: contact missing for a category that needs it) is reported."""
+    from dataclasses import replace
+
+    from komunikator.engine.service.seed_rehearsal import rehearse
+
+    tenant = registry().tenants["zgierz"]
+    players = cast("zgierz")
+    plans = plan_tickets(tenant, 60, 1, END, 6, players.handled_units(), len(players.residents))
+    victim = next(p for p in plans if not tenant.categories[p.submission["category"]].spec.anonymous
+                  and p.resident is None)
+    broken = replace(victim, submission={k: v for k, v in victim.submission.items() if k != "reporter"})
+    found = asyncio.run(rehearse(tenant, players, [broken if p is victim else p for p in plans], END))
+    assert [(p.index, p.at) for p in found][:1] == [(victim.index, "submit")]
+    assert "contact_required" in str(found[0])

@@ -141,3 +141,26 @@ async def test_the_seeded_past_is_not_mailed_but_what_happens_next_is(db: str) -
     assert ticket is not None
     fresh = await scope.outbox().filter(ticket_id=ticket.id)
     assert fresh and {r.status for r in fresh} == {"pending"}
+
+
+#: The moment `komunikator demo` failed (seed 1, ticket 90, reclassified into a category needing contact),
+#: both DST changes and Christmas Eve's midnight in Warsaw.
+AWKWARD = (
+    datetime(2026, 12, 4, 21, 28, tzinfo=UTC),
+    datetime(2026, 3, 29, 1, 0, 1, tzinfo=UTC),
+    datetime(2026, 10, 25, 1, 30, tzinfo=UTC),
+    datetime(2026, 12, 24, 23, 0, 30, tzinfo=UTC),
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("now", AWKWARD, ids=lambda t: t.strftime("%Y%m%dT%H%M%S"))
+async def test_the_demo_seeds_at_awkward_moments(db: str, now: datetime) -> None:
+    """The whole default city (200 tickets) at the issue's moment, 100 at the others: every plan is played."""
+    tenant = registry().tenants["zgierz"]
+    scope = TenantScope((await ensure_tenant("zgierz")).id)
+    count = 200 if now == AWKWARD[0] else 100
+    report = await seed_tenant(scope, tenant, demo_staff("zgierz"), count=count, seed=1, end=now)
+    assert report.problems == []
+    assert (report.created, report.total) == (count, count)
+    assert all(e.at < now for e in await scope.audit_events().all())
