@@ -37,11 +37,11 @@ from typing import Any
 from ruamel.yaml import YAML
 from tenant_generator import Generated, Sizes, generate
 
-from komunikator.engine.compiler import TenantCompiler, check_tenant
+from komunikator.engine.config.builtins import default_registry
+from komunikator.engine.config.compiler import TenantCompiler, check_tenant
+from komunikator.engine.config.overlay import overlay
+from komunikator.engine.config.sources import load_folder
 from komunikator.engine.errors import ErrorList
-from komunikator.engine.overlay import overlay
-from komunikator.engine.registry import default_registry
-from komunikator.engine.sources import load_folder
 
 REPO = Path(__file__).resolve().parent.parent
 #: The targets set by the issue.

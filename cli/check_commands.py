@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from komunikator.engine.compiler import check_library, check_tenant, load_library
+from komunikator.engine.config.compiler import check_library, check_tenant, load_library
 from komunikator.engine.errors import ErrorList
 from komunikator.engine.settings import Settings
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from komunikator.engine.reference import REFERENCE_PATH, reference_diff, write_reference
+from komunikator.engine.config.schema_docs import REFERENCE_PATH, reference_diff, write_reference
 
 docs_app = typer.Typer(name="docs", help="Generate the project's documentation.", no_args_is_help=True)
 

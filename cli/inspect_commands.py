@@ -9,10 +9,10 @@ from typing import Annotated
 import typer
 
 from komunikator.engine.compiled import CompiledTenant
-from komunikator.engine.compiler import check_tenant
-from komunikator.engine.explain import explain as explain_tenant
-from komunikator.engine.machines import mermaid
-from komunikator.engine.references import unknown
+from komunikator.engine.config.compiler import check_tenant
+from komunikator.engine.config.explain import explain as explain_tenant
+from komunikator.engine.config.machines import mermaid
+from komunikator.engine.config.reference_checks import unknown
 from komunikator.engine.settings import Settings
 
 #: Unnamed, so its commands join the top level of `komunikator`.

@@ -1,7 +1,7 @@
-"""`komunikator seed TENANT…`: fill cities with realistic demo tickets (engine/service/seed.py).
+"""`komunikator seed TENANT…`: fill cities with realistic demo tickets (cli/demo/seed.py).
 
 The tickets are played through the service layer by the demo's staff
-accounts (`serve_commands.DEMO_STAFF`, created when missing, password
+accounts (`demo/staff.py`, created when missing, password
 `DEMO_PASSWORD`). Deterministic in `--seed`; running it again adds nothing.
 The plan depends on the seed and on the moment it is made for (`--now`,
 default: the current time): `komunikator seed SLUG --seed S --now T`
@@ -19,10 +19,11 @@ from typing import Annotated
 import typer
 
 from komunikator.cli.db_commands import UrlOption
-from komunikator.cli.serve_commands import DEMO_PASSWORD, DEMO_STAFF, _registry
+from komunikator.cli.demo.play import SeedError
+from komunikator.cli.demo.seed import SeedReport, StaffMember, seed_tenant
+from komunikator.cli.demo.staff import DEMO_PASSWORD, DEMO_STAFF
+from komunikator.cli.registry import load_registry
 from komunikator.engine.media.storage import LocalStorage, Storage
-from komunikator.engine.service.seed import SeedReport, StaffMember, seed_tenant
-from komunikator.engine.service.seed_play import SeedError
 from komunikator.engine.store.runner import StoreRunner
 from komunikator.engine.store.scope import TenantScope, ensure_tenant
 from komunikator.engine.tenants import TenantRegistry
@@ -122,7 +123,7 @@ def seed(
     url: UrlOption = None,
 ) -> None:
     """Seed cities with realistic tickets in every state, through the service layer."""
-    registry = _registry()
+    registry = load_registry()
     _check(registry, tenants)
     end = parse_moment(now)
     storage = LocalStorage.from_env() if photos else None
@@ -150,5 +151,5 @@ def _check(registry: TenantRegistry, slugs: Sequence[str]) -> None:
             typer.echo(f"unknown tenant {slug!r}; known tenants: {', '.join(sorted(registry.tenants))}", err=True)
             raise typer.Exit(2)
         if slug not in DEMO_STAFF:
-            typer.echo(f"tenant {slug!r} has no demo staff to act as (serve_commands.DEMO_STAFF)", err=True)
+            typer.echo(f"tenant {slug!r} has no demo staff to act as (cli/demo/staff.py)", err=True)
             raise typer.Exit(2)

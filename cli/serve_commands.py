@@ -9,28 +9,19 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from komunikator.engine.errors import ConfigInvalid
-from komunikator.engine.settings import Settings
+from komunikator.cli.demo.staff import DEMO_PASSWORD, DEMO_STAFF
+from komunikator.cli.registry import load_registry
 from komunikator.engine.store import db
 from komunikator.engine.store.runner import StoreRunner
 from komunikator.engine.tenants import TenantRegistry
 
 if TYPE_CHECKING:
-    from komunikator.engine.service.seed import SeedReport
+    from komunikator.cli.demo.seed import SeedReport
 
 serve_app = typer.Typer()
 
 HostOpt = Annotated[str, typer.Option("--host", help="address to listen on")]
 PortOpt = Annotated[int, typer.Option("--port", "-p", min=1, max=65535, help="port to listen on")]
-
-
-def _registry() -> TenantRegistry:
-    try:
-        return TenantRegistry.load(Settings.from_env())
-    except ConfigInvalid as exc:
-        typer.echo(exc.errors.render(), err=True)
-        typer.echo("the configuration has errors; fix them (komunikator check) and start again", err=True)
-        raise typer.Exit(1) from None
 
 
 def _run(registry: TenantRegistry, database_url: str, host: str, port: int, workers: int = 1) -> None:
@@ -59,31 +50,10 @@ def serve(
     if workers > 1 and db.dialect(url) == "sqlite":
         typer.echo("SQLite serves one process only: use --workers 1, or PostgreSQL for more", err=True)
         raise typer.Exit(2)
-    registry = _registry()
+    registry = load_registry()
     _run(registry, url, host, port, workers)
 
 
-#: Demo staff: (e-mail local part, display name, [unit:role …]) per tenant. Password: DEMO_PASSWORD.
-DEMO_STAFF: dict[str, list[tuple[str, str, list[str]]]] = {
-    "zgierz": [
-        ("dyspozytor", "Anna Dyspozytorka (BOM)", ["bom:dispatcher"]),
-        ("drogi", "Piotr Drogowiec (ZDM)", ["drogi:worker"]),
-        ("zielen", "Ewa Zielińska (Zieleń)", ["zielen:worker"]),
-        ("kierownik.gk", "Marek Kierownik (WGK)", ["gospodarka_komunalna:unit_head"]),
-        ("srodowisko", "Olga Ekolog (WOŚ)", ["srodowisko:worker"]),
-        ("oswietlenie", "Jan Elektryk (Wydział Inwestycji)", ["inwestycje:worker"]),
-        ("pgk", "Tomasz Brygadzista (PGK)", ["pgk:external"]),
-        ("prezydent", "Prezydent Miasta", ["bom:management"]),
-        ("admin", "Administrator", ["bom:admin"]),
-    ],
-    "nieporet": [
-        ("urzednik", "Katarzyna Urzędniczka", ["urzad:dispatcher", "urzad:worker"]),
-        ("zuk", "Adam Konserwator (ZUK)", ["zuk:worker"]),
-        ("wojt", "Wójt Gminy", ["urzad:management"]),
-        ("admin", "Administrator", ["urzad:admin"]),
-    ],
-}
-DEMO_PASSWORD = "demo1234"  # noqa: S105 - the demo's published password
 
 
 async def _seed_staff(registry: TenantRegistry) -> list[str]:
@@ -117,9 +87,9 @@ async def _seed_tickets(registry: TenantRegistry, count: int | None, end: dateti
     A city whose seeding fails keeps the tickets seeded before the failure and
     the demo goes on: the reports of the cities that worked, and warning lines.
     """
+    from komunikator.cli.demo.play import SeedError
     from komunikator.cli.seed_commands import failure_lines, problem_lines, seed_cities
     from komunikator.engine.media.storage import LocalStorage
-    from komunikator.engine.service.seed_play import SeedError
 
     reports: dict[str, SeedReport] = {}
     warnings: list[str] = []
@@ -149,10 +119,10 @@ def demo(
                                             "2026-12-04T21:28:00Z; default: now)", show_default=False)] = None,
 ) -> None:
     """Run the demo: migrate a SQLite file, create both cities' staff and tickets, serve the API."""
+    from komunikator.cli.demo.play import moment_text
     from komunikator.cli.seed_commands import parse_moment
-    from komunikator.engine.service.seed_play import moment_text
 
-    registry = _registry()
+    registry = load_registry()
     end = parse_moment(now) or datetime.now(UTC)
     database.parent.mkdir(parents=True, exist_ok=True)
     url = f"sqlite://{database}"

@@ -18,7 +18,7 @@ from tortoise.transactions import in_transaction
 
 from komunikator.cli.db_commands import UrlOption
 from komunikator.engine.compiled import CompiledTenant
-from komunikator.engine.compiler import check_tenant
+from komunikator.engine.config.compiler import check_tenant
 from komunikator.engine.service import accounts
 from komunikator.engine.service.errors import ServiceError
 from komunikator.engine.settings import Settings

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from komunikator.engine.compiled import CompiledTenant
-from komunikator.engine.compiler import check_tenant, load_library
+from komunikator.engine.config.compiler import check_tenant, load_library
+from komunikator.engine.config.registry import Registry
 from komunikator.engine.errors import ConfigInvalid, ErrorList
-from komunikator.engine.registry import Registry
 from komunikator.engine.settings import Settings
 
 

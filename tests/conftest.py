@@ -1,8 +1,8 @@
-"""Shared test setup: the store's database fixtures (see komunikator/engine/store/testing.py)."""
+"""Shared test setup: the store's database fixtures (tests/db_fixtures.py)."""
 
 import pytest
 
-pytest_plugins = ["komunikator.engine.store.testing"]
+pytest_plugins = ["db_fixtures"]
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from komunikator.engine.runtime.views import UserView
 from komunikator.engine.schema.base import text_for
 from komunikator.engine.service import attachments, intake, reading, tickets
 from komunikator.engine.service.errors import ServiceError
-from komunikator.engine.service.views import ticket_view
+from komunikator.engine.service.row_views import ticket_view
 from komunikator.engine.store.models import Ticket
 from komunikator.web.actors import OptionalActor, StaffActor
 from komunikator.web.api_attachments import (

@@ -11,10 +11,13 @@ from fastapi import Depends, FastAPI
 from komunikator.engine.delivery.embedded import EmbeddedRunner, jobs_mode
 from komunikator.engine.settings import Settings
 from komunikator.engine.store import db
-from komunikator.engine.store.scope import ensure_tenant
 from komunikator.engine.tenants import TenantRegistry
 from komunikator.web import errors
+from komunikator.web.api import router
+from komunikator.web.api_attachments import router as attachments_router
+from komunikator.web.auth import auth_router
 from komunikator.web.deps import refuse_nul_characters
+from komunikator.web.tenancy import register_tenants
 
 
 def utc_now() -> datetime:
@@ -64,19 +67,7 @@ def create_app(
     app.state.tenant_ids = {}
     app.state.clock = clock
     errors.install(app)
-    from komunikator.web.api import router  # the routes import the app's dependencies
-    from komunikator.web.api_attachments import router as attachments_router
-    from komunikator.web.auth import auth_router
-
     app.include_router(auth_router)
     app.include_router(router)
     app.include_router(attachments_router)
     return app
-
-
-async def register_tenants(app: FastAPI) -> None:
-    """Make sure every compiled tenant has its row; remember the ids."""
-    registry: TenantRegistry = app.state.tenants
-    for slug, tenant in registry.tenants.items():
-        row = await ensure_tenant(slug, tenant.config.name.get("pl") or tenant.config.name.get("*") or slug)
-        app.state.tenant_ids[slug] = row.id

@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from komunikator.engine.runtime.views import UserView
 from komunikator.engine.service import accounts
 from komunikator.engine.service.errors import ServiceError
-from komunikator.engine.service.views import user_view
+from komunikator.engine.service.row_views import user_view
 from komunikator.engine.store.models import ApiToken, User
 from komunikator.engine.store.scope import TenantScope
 from komunikator.web.deps import DbId, Now, Scope

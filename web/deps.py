@@ -12,15 +12,13 @@ from fastapi import Depends, Header, Path, Request
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.store.scope import TenantScope
 from komunikator.web.errors import ApiError
-from komunikator.web.tenancy import current_tenant
+from komunikator.web.tenancy import current_tenant, register_tenants
 
 
 async def tenant_scope(request: Request, tenant: Annotated[CompiledTenant, Depends(current_tenant)]) -> TenantScope:
     """The store scope of the request's tenant."""
     ids: dict[str, int] = request.app.state.tenant_ids
     if tenant.slug not in ids:
-        from komunikator.web.app import register_tenants
-
         await register_tenants(request.app)
     return TenantScope(request.app.state.tenant_ids[tenant.slug])
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 
 from komunikator.engine.compiled import CompiledTenant
+from komunikator.engine.store.scope import ensure_tenant
 from komunikator.engine.tenants import TenantRegistry
 from komunikator.web.errors import ApiError
 
@@ -26,3 +27,11 @@ def current_tenant(request: Request) -> CompiledTenant:
 
 
 Tenant = Annotated[CompiledTenant, Depends(current_tenant)]
+
+
+async def register_tenants(app: FastAPI) -> None:
+    """Make sure every compiled tenant has its row; remember the ids."""
+    registry: TenantRegistry = app.state.tenants
+    for slug, tenant in registry.tenants.items():
+        row = await ensure_tenant(slug, tenant.config.name.get("pl") or tenant.config.name.get("*") or slug)
+        app.state.tenant_ids[slug] = row.id

@@ -32,7 +32,7 @@ from komunikator.engine.delivery.render import format_when, tenant_host
 from komunikator.engine.runtime.access import edits_tickets, handles
 from komunikator.engine.runtime.views import ACTIVE_TASK_STATES, UserView
 from komunikator.engine.schema.base import text_for
-from komunikator.engine.service import views
+from komunikator.engine.service import row_views as views
 from komunikator.engine.store.models import OutboxMessage
 from komunikator.engine.store.scope import TenantScope, tenant_by_slug
 from komunikator.engine.tenants import TenantRegistry

@@ -38,7 +38,7 @@ from komunikator.engine.runtime.actions import fire_timer
 from komunikator.engine.runtime.moves import Change, calendar_for
 from komunikator.engine.runtime.outcome import Refusal
 from komunikator.engine.runtime.views import ACTIVE_TASK_STATES, SYSTEM
-from komunikator.engine.service import views
+from komunikator.engine.service import row_views as views
 from komunikator.engine.service.apply import apply_outcome, audit, notification_payload
 from komunikator.engine.store import db
 from komunikator.engine.store.errors import StaleVersion

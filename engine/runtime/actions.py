@@ -12,9 +12,9 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from komunikator.engine import machines
 from komunikator.engine.compiled import CompiledTenant, CompiledTransition
-from komunikator.engine.process_compiler import HOP_LIMIT
+from komunikator.engine.config import machines
+from komunikator.engine.config.process_compiler import HOP_LIMIT
 from komunikator.engine.runtime import effects as fx
 from komunikator.engine.runtime.access import actor_allows, edits_tickets
 from komunikator.engine.runtime.calendar import WorkCalendar

@@ -22,8 +22,8 @@ from komunikator.engine.service.accounts import check_locale
 from komunikator.engine.service.apply import apply_outcome, audit, write_outbox
 from komunikator.engine.service.errors import ServiceError, database_gone, invalid, unavailable
 from komunikator.engine.service.faults import checkpoint
+from komunikator.engine.service.row_views import pack_attribute
 from komunikator.engine.service.search import index_new_ticket
-from komunikator.engine.service.views import pack_attribute
 from komunikator.engine.store import db
 from komunikator.engine.store.models import IdempotencyKey, ReporterContact, Ticket, TicketAttribute
 from komunikator.engine.store.numbering import next_ticket_number

@@ -34,7 +34,7 @@ from typing import Any, Literal
 
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.service.errors import invalid
-from komunikator.engine.service.views import unpack_attribute
+from komunikator.engine.service.row_views import unpack_attribute
 from komunikator.engine.store.models import Comment, Ticket, TicketAttribute, TicketSearch
 from komunikator.engine.store.scope import TenantScope
 

@@ -20,7 +20,7 @@ from komunikator.engine.runtime.access import edits_tickets, sees_ticket
 from komunikator.engine.runtime.outcome import Refusal
 from komunikator.engine.runtime.views import TicketView, UserView
 from komunikator.engine.schema.tenant import Point
-from komunikator.engine.service import views
+from komunikator.engine.service import row_views as views
 from komunikator.engine.service.apply import apply_outcome, audit
 from komunikator.engine.service.errors import ServiceError, invalid, not_found, refused
 from komunikator.engine.service.search import index_ticket

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from komunikator.cli import user_commands
 from komunikator.cli.app import app
-from komunikator.engine.compiler import check_tenant
+from komunikator.engine.config.compiler import check_tenant
 from komunikator.engine.service import accounts
 from komunikator.engine.service.errors import ServiceError
 from komunikator.engine.store.db import DATABASE_URL_ENV

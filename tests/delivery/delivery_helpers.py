@@ -155,7 +155,7 @@ async def add_row(
 async def dispatcher(scope: TenantScope, tenant: CompiledTenant) -> UserView:
     """Anna Nowak, Zgierz's dispatcher (BOM), as the engine sees her."""
     from komunikator.engine.service import accounts
-    from komunikator.engine.service.views import user_view
+    from komunikator.engine.service.row_views import user_view
 
     user = await accounts.create_user(scope, "anna@zgierz.pl", "Anna Nowak")
     await accounts.grant(scope, tenant, user, "bom", "dispatcher")

@@ -10,7 +10,7 @@ from komunikator.engine.delivery.channels import close_channels
 from komunikator.engine.delivery.jobs import deliver_pending
 from komunikator.engine.delivery.recipients import RecipientResolver, UnknownReference
 from komunikator.engine.service import accounts, tickets
-from komunikator.engine.service.views import user_view
+from komunikator.engine.service.row_views import user_view
 from komunikator.engine.store.models import Follower, ReporterContact, Task, Ticket, User
 from komunikator.engine.store.scope import TenantScope, ensure_tenant
 

@@ -25,11 +25,11 @@ from pathlib import Path
 
 import pytest
 
-from komunikator.engine.builtins import BUILTIN_CONDITIONS, BUILTIN_EFFECTS
-from komunikator.engine.compiler import check_library, check_tenant
+from komunikator.engine.config.builtins import BUILTIN_CONDITIONS, BUILTIN_EFFECTS
+from komunikator.engine.config.compiler import check_library, check_tenant
+from komunikator.engine.config.registry import Registry
+from komunikator.engine.config.schema_docs import REFERENCE_PATH, reference_diff
 from komunikator.engine.errors import ErrorList
-from komunikator.engine.reference import REFERENCE_PATH, reference_diff
-from komunikator.engine.registry import Registry
 from komunikator.engine.settings import REPO_ROOT
 
 DOCS = REPO_ROOT / "docs"

@@ -7,7 +7,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from komunikator.engine.compiled import CompiledTenant
-from komunikator.engine.compiler import compile_tenant
+from komunikator.engine.config.compiler import compile_tenant
 from komunikator.engine.runtime import Membership, Outcome, Refusal, TicketView, UserView
 
 FIXTURES = Path(__file__).parent / "fixtures" / "runtime"

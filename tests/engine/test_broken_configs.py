@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from komunikator.engine.builtins import BUILTIN_CONDITIONS, BUILTIN_EFFECTS
-from komunikator.engine.compiler import check_tenant
-from komunikator.engine.registry import Registry
+from komunikator.engine.config.builtins import BUILTIN_CONDITIONS, BUILTIN_EFFECTS
+from komunikator.engine.config.compiler import check_tenant
+from komunikator.engine.config.registry import Registry
 
 BROKEN = Path(__file__).parent / "fixtures" / "broken"
 LIBRARY = (BROKEN / "_library").resolve()

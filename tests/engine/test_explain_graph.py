@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 
 from komunikator.cli.app import app
 from komunikator.engine.compiled import CompiledTenant
-from komunikator.engine.compiler import check_tenant
-from komunikator.engine.explain import explain, table
-from komunikator.engine.machines import mermaid
+from komunikator.engine.config.compiler import check_tenant
+from komunikator.engine.config.explain import explain, table
+from komunikator.engine.config.machines import mermaid
 from komunikator.engine.settings import REPO_ROOT, Settings
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"

@@ -10,8 +10,8 @@ import pytest
 from transitions import Machine
 
 from komunikator.engine.compiled import CompiledProcess, CompiledTenant
-from komunikator.engine.compiler import check_tenant
-from komunikator.engine.machines import destination, machine_for, triggers_from
+from komunikator.engine.config.compiler import check_tenant
+from komunikator.engine.config.machines import destination, machine_for, triggers_from
 from komunikator.engine.settings import REPO_ROOT, Settings
 
 SKETCH_CANDIDATES = (REPO_ROOT / "tests" / "fixtures" / "tenants" / "sketch", REPO_ROOT / "tenants" / "sketch")
@@ -114,4 +114,4 @@ def test_only_machines_module_imports_transitions() -> None:
         for path in (REPO_ROOT / folder).rglob("*.py")
         if pattern.search(path.read_text(encoding="utf-8"))
     ]
-    assert offenders == ["engine/machines.py"]
+    assert offenders == ["engine/config/machines.py"]

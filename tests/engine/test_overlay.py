@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from komunikator.engine.builtins import BUILTIN_CONDITIONS, BUILTIN_EFFECTS
-from komunikator.engine.compiler import check_tenant
+from komunikator.engine.config.builtins import BUILTIN_CONDITIONS, BUILTIN_EFFECTS
+from komunikator.engine.config.compiler import check_tenant
+from komunikator.engine.config.loader import Tree
+from komunikator.engine.config.overlay import overlay
+from komunikator.engine.config.registry import Registry
+from komunikator.engine.config.sources import load_folder
 from komunikator.engine.errors import ErrorList
-from komunikator.engine.overlay import overlay
-from komunikator.engine.registry import Registry
-from komunikator.engine.sources import load_folder
-from komunikator.engine.yaml_loader import Tree
 
 REGISTRY = Registry.build(BUILTIN_CONDITIONS, BUILTIN_EFFECTS)
 

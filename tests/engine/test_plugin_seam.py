@@ -16,18 +16,17 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
-from komunikator.engine.builtins import BUILTIN_CONDITIONS, BUILTIN_EFFECTS
 from komunikator.engine.compiled import CompiledTenant
-from komunikator.engine.compiler import check_tenant
-from komunikator.engine.explain import explain
-from komunikator.engine.registry import (
+from komunikator.engine.config.builtins import BUILTIN_CONDITIONS, BUILTIN_EFFECTS, default_registry
+from komunikator.engine.config.compiler import check_tenant
+from komunikator.engine.config.explain import explain
+from komunikator.engine.config.registry import (
     ENTRY_POINT_GROUP,
     ConditionDef,
     EffectDef,
     Plugin,
     Registry,
     RegistryError,
-    default_registry,
     discover_plugins,
 )
 
@@ -265,7 +264,7 @@ def test_registry_refuses_duplicates() -> None:
 # -- discovery through entry points -----------------------------------------------
 
 PLUGIN_MODULE = '''
-from komunikator.engine.registry import ConditionDef, Plugin
+from komunikator.engine.config.registry import ConditionDef, Plugin
 
 def make_plugin():
     return Plugin("seam_demo", "found through an entry point",

@@ -16,9 +16,10 @@ from hypothesis import strategies as st
 from runtime_helpers import local
 
 from komunikator.engine.compiled import CompiledTenant
-from komunikator.engine.compiler import TenantCompiler
+from komunikator.engine.config.builtins import default_registry
+from komunikator.engine.config.compiler import TenantCompiler
+from komunikator.engine.config.loader import Tree
 from komunikator.engine.errors import ErrorList
-from komunikator.engine.registry import default_registry
 from komunikator.engine.runtime import (
     Membership,
     Outcome,
@@ -33,7 +34,6 @@ from komunikator.engine.runtime import (
     settle,
 )
 from komunikator.engine.runtime.actions import BUILTIN_ACTIONS
-from komunikator.engine.yaml_loader import Tree
 
 UNITS = ("office", "roads", "green", "guard")
 ROLES = ("dispatcher", "worker", "unit_head")

@@ -19,11 +19,11 @@ import pytest
 from jinja2 import meta, nodes
 
 from komunikator.engine.compiled import BoundCall, CompiledProcess, CompiledTenant
-from komunikator.engine.compiler import check_library, check_tenant
+from komunikator.engine.config.compiler import check_library, check_tenant
+from komunikator.engine.config.loader import load_file
+from komunikator.engine.config.sources import load_folder
 from komunikator.engine.errors import ErrorList
 from komunikator.engine.schema.categories import Category
-from komunikator.engine.sources import load_folder
-from komunikator.engine.yaml_loader import load_file
 
 REPO = Path(__file__).resolve().parents[2]
 DEFINITIONS = REPO / "definitions"

@@ -8,7 +8,7 @@ from functools import cache
 from runtime_helpers import local, new_ticket, ok, resident, staff
 
 from komunikator.engine.compiled import CompiledTenant
-from komunikator.engine.compiler import compile_tenant
+from komunikator.engine.config.compiler import compile_tenant
 from komunikator.engine.runtime import Refusal, allowed_actions, allowed_task_actions, fire, fire_task, start
 from komunikator.engine.runtime import effects as fx
 from komunikator.engine.runtime.access import sees_ticket

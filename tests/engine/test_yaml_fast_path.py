@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from komunikator.engine import yaml_loader
+from komunikator.engine.config import loader as yaml_loader
 from komunikator.engine.errors import ErrorList
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from komunikator.engine import yaml_loader
-from komunikator.engine.errors import ErrorList, Position
-from komunikator.engine.yaml_loader import (
+from komunikator.engine.config import loader as yaml_loader
+from komunikator.engine.config.loader import (
     MAX_DEPTH,
     MAX_NODES,
     Tree,
@@ -17,6 +16,7 @@ from komunikator.engine.yaml_loader import (
     load_text,
     yaml_files,
 )
+from komunikator.engine.errors import ErrorList, Position
 
 
 def load(text: str) -> tuple[Tree | None, ErrorList]:

@@ -26,7 +26,8 @@ from aiosmtpd.controller import Controller
 
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.runtime.views import UserView
-from komunikator.engine.service import accounts, intake, tickets, views
+from komunikator.engine.service import accounts, intake, tickets
+from komunikator.engine.service import row_views as views
 from komunikator.engine.settings import Settings
 from komunikator.engine.store.models import ReporterContact, Ticket, User
 from komunikator.engine.store.scope import TenantScope, ensure_tenant

@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
+from komunikator.cli.demo.seed import seed_tenant
 from komunikator.cli.seed_commands import demo_staff
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.runtime.access import sees_ticket
 from komunikator.engine.runtime.views import Membership, TicketView, UserView
 from komunikator.engine.service import ticket_list
-from komunikator.engine.service.seed import seed_tenant
-from komunikator.engine.service.views import ticket_view
+from komunikator.engine.service.row_views import ticket_view
 from komunikator.engine.settings import Settings
 from komunikator.engine.store.models import Ticket
 from komunikator.engine.store.scope import TenantScope, ensure_tenant

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from komunikator.cli.demo.plan import plan_tickets, scenarios_for
 from komunikator.engine.schema.tenant import Point
 from komunikator.engine.service import intake
-from komunikator.engine.service.seed_plan import plan_tickets, scenarios_for
 from komunikator.engine.settings import Settings
 from komunikator.engine.tenants import TenantRegistry
 
@@ -103,17 +103,17 @@ SHIPPED = ("zgierz", "nieporet")
 
 @cache
 def cast(slug: str):
+    from komunikator.cli.demo.content import RESIDENTS
+    from komunikator.cli.demo.rehearsal import rehearsal_cast
     from komunikator.cli.seed_commands import demo_staff
-    from komunikator.engine.service.seed_content import RESIDENTS
-    from komunikator.engine.service.seed_rehearsal import rehearsal_cast
 
     return rehearsal_cast(registry().tenants[slug], demo_staff(slug), len(RESIDENTS))
 
 
 def problems(slug: str, seed: int, now: datetime) -> list[str]:
     """What the rehearsal finds wrong with the demo's plan for `slug` (default count) at `now`."""
-    from komunikator.engine.service.seed import DEFAULT_COUNT, DEFAULT_COUNTS
-    from komunikator.engine.service.seed_rehearsal import rehearse
+    from komunikator.cli.demo.rehearsal import rehearse
+    from komunikator.cli.demo.seed import DEFAULT_COUNT, DEFAULT_COUNTS
 
     tenant = registry().tenants[slug]
     players = cast(slug)
@@ -155,7 +155,7 @@ def test_seed_1_at_awkward_moments(slug: str, now: datetime) -> None:
 
 def test_a_reclassified_report_fits_the_category_it_ends_in() -> None:
     """The issue's case: a report filed as injured_animal (contact required) must carry the reporter's contact."""
-    from komunikator.engine.service.seed_rehearsal import check_report, target_submission
+    from komunikator.cli.demo.rehearsal import check_report, target_submission
 
     tenant = registry().tenants["zgierz"]
     players = cast("zgierz")
@@ -176,7 +176,7 @@ def test_the_rehearsal_catches_what_the_service_would_refuse() -> None:
     """A plan broken on purpose (the old bug: contact missing for a category that needs it) is reported."""
     from dataclasses import replace
 
-    from komunikator.engine.service.seed_rehearsal import rehearse
+    from komunikator.cli.demo.rehearsal import rehearse
 
     tenant = registry().tenants["zgierz"]
     players = cast("zgierz")

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from komunikator.cli.demo.seed import SeedReport, seed_tenant
 from komunikator.cli.seed_commands import demo_staff
 from komunikator.engine.media.storage import LocalStorage
-from komunikator.engine.service.seed import SeedReport, seed_tenant
 from komunikator.engine.settings import Settings
 from komunikator.engine.store.models import Attachment
 from komunikator.engine.store.scope import TenantScope, ensure_tenant
@@ -124,9 +124,9 @@ async def test_histories_are_consistent(db: str, slug: str) -> None:
 
 async def test_the_seeded_past_is_not_mailed_but_what_happens_next_is(db: str) -> None:
     """Seeded stories' notifications are filed as history; a report made afterwards waits to be delivered."""
+    from komunikator.cli.demo.seed import HISTORY_NOTE
     from komunikator.engine.runtime.views import UserView
     from komunikator.engine.service.intake import ReporterIn, Submission, submit
-    from komunikator.engine.service.seed import HISTORY_NOTE
 
     scope, _ = await _seed("zgierz")
     history = await scope.outbox().all()

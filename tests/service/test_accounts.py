@@ -10,10 +10,10 @@ import pytest
 from argon2 import PasswordHasher
 
 from komunikator.engine.compiled import CompiledTenant
-from komunikator.engine.compiler import compile_tenant
+from komunikator.engine.config.compiler import compile_tenant
 from komunikator.engine.service import accounts
 from komunikator.engine.service.errors import ServiceError
-from komunikator.engine.service.views import user_view
+from komunikator.engine.service.row_views import user_view
 from komunikator.engine.settings import Settings
 from komunikator.engine.store.models import User
 from komunikator.engine.store.scope import TenantScope, create_tenant

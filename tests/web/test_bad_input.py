@@ -20,7 +20,7 @@ import pytest
 from route_table import app_routes, fill, path_params
 from web_helpers import Api, Clock, registry, report
 
-from komunikator.engine.compiler import check_tenant
+from komunikator.engine.config.compiler import check_tenant
 from komunikator.engine.settings import Settings
 from komunikator.engine.store import models
 from komunikator.engine.store.scope import TenantScope, ensure_tenant

@@ -25,7 +25,7 @@ from PIL import Image
 from route_table import app_routes, fill, path_params
 from web_helpers import Api, Clock, registry, report
 
-from komunikator.engine.compiler import check_tenant
+from komunikator.engine.config.compiler import check_tenant
 from komunikator.engine.media.storage import LocalStorage
 from komunikator.engine.settings import Settings
 from komunikator.engine.store import models

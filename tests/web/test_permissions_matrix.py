@@ -31,7 +31,8 @@ from komunikator.engine.runtime.actions import BUILTIN_ACTIONS
 from komunikator.engine.runtime.outcome import Refusal
 from komunikator.engine.runtime.tasks import TASK_ACTIONS
 from komunikator.engine.runtime.views import TicketView, UserView
-from komunikator.engine.service import intake, tickets, views
+from komunikator.engine.service import intake, tickets
+from komunikator.engine.service import row_views as views
 from komunikator.engine.store.scope import TenantScope, ensure_tenant
 
 ZG = "zgierz"

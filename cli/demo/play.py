@@ -4,7 +4,7 @@
 dispatcher verifies, a unit's handler takes and completes its tasks, a
 resident with an account answers — and asks its `Stage` to do it. The
 seeder's stage (`seed.ServiceStage`) calls the service layer exactly as the
-API does; the rehearsal's stage (`seed_rehearsal.RuntimeStage`) calls the
+API does; the rehearsal's stage (`rehearsal.RuntimeStage`) calls the
 engine's pure runtime and the service's own pure checks, without a database,
 so a plan's validity can be tested over thousands of (seed, moment) pairs in
 seconds.
@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from komunikator.cli.demo.plan import Step, TicketPlan
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.runtime import allowed_actions
 from komunikator.engine.runtime.access import edits_tickets, handles, records_for_external
 from komunikator.engine.runtime.views import TaskView, TicketView, UserView
-from komunikator.engine.service.seed_plan import Step, TicketPlan
 
 #: The anonymous resident of the public form (as in the API).
 ANONYMOUS = UserView("anonymous", (), "resident", "anonymous")
@@ -157,7 +157,7 @@ class StoryPlayer:
                 return user
         raise SeedError(f"{self.stage.number()}: nobody may {action!r} in state {view.state!r}")
 
-    # the step kinds (seed_plan.Step.kind)
+    # the step kinds (plan.Step.kind)
 
     async def _verify(self, plan: TicketPlan, step: Step) -> None:
         inputs = {"internal_comment": step.text} if step.text else {}

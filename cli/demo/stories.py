@@ -1,6 +1,6 @@
 """The stories of demo tickets: what happens to a report after it is submitted.
 
-A scenario is a list of (gap in hours, kind, options) steps that `seed_plan`
+A scenario is a list of (gap in hours, kind, options) steps that `plan`
 dates and `seed.py` plays through the service layer. Each scenario belongs to
 a process family — `simple` (one unit, a waiting state) or `multi` (parallel
 tasks, then acceptance) — and says how likely it is for young, recent and old
@@ -14,9 +14,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from komunikator.cli.demo import content
 from komunikator.engine.compiled import CompiledCategory, CompiledTenant
 from komunikator.engine.schema.categories import Attribute
-from komunikator.engine.service import seed_content as content
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from komunikator.engine.config.loader import Tree, load_file, yaml_files
 from komunikator.engine.errors import ErrorList
-from komunikator.engine.yaml_loader import Tree, load_file, yaml_files
 
 
 def load_folder(folder: Path, errors: ErrorList) -> Tree:

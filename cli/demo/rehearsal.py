@@ -22,6 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from komunikator.cli.demo.plan import TicketPlan
+from komunikator.cli.demo.play import Cast, SeedError, StoryPlayer
+from komunikator.cli.demo.stories import BY_NAME
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.runtime import fire, fire_task, start
 from komunikator.engine.runtime.access import sees_ticket
@@ -30,9 +33,6 @@ from komunikator.engine.runtime.views import Membership, TicketView, UserView
 from komunikator.engine.service import intake, tickets
 from komunikator.engine.service.attachments import check_photo_count
 from komunikator.engine.service.errors import ServiceError
-from komunikator.engine.service.seed_plan import TicketPlan
-from komunikator.engine.service.seed_play import Cast, SeedError, StoryPlayer
-from komunikator.engine.service.seed_stories import BY_NAME
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def check_report(tenant: CompiledTenant, plan: TicketPlan, sub: intake.Submissio
 
 
 class RuntimeStage:
-    """A `seed_play.Stage` over the pure runtime: one plan's ticket as a `TicketView`."""
+    """A `play.Stage` over the pure runtime: one plan's ticket as a `TicketView`."""
 
     def __init__(self, tenant: CompiledTenant, duplicates: set[str]) -> None:
         self.tenant = tenant

@@ -18,20 +18,21 @@ import jinja2
 from pydantic import BaseModel, ValidationError
 
 from komunikator.engine.compiled import CompiledCategory, CompiledProcess, CompiledTenant
+from komunikator.engine.config.builtins import default_registry
+from komunikator.engine.config.loader import Path_, Tree
+from komunikator.engine.config.overlay import overlay
+from komunikator.engine.config.process_compiler import ProcessCompiler, definition_hash
+from komunikator.engine.config.reference_checks import RefChecker, unknown
+from komunikator.engine.config.registry import Registry
+from komunikator.engine.config.sources import load_folder
+from komunikator.engine.config.validation import Validated, check_name, validate_model
 from komunikator.engine.errors import ConfigInvalid, ErrorList, Position, dotted
-from komunikator.engine.overlay import overlay
-from komunikator.engine.process_compiler import ProcessCompiler, definition_hash
-from komunikator.engine.references import RefChecker, unknown
-from komunikator.engine.registry import Registry, default_registry
 from komunikator.engine.schema.categories import Category
 from komunikator.engine.schema.document import ENTRY_SECTIONS, LIBRARY_SECTIONS, SINGLE_SECTIONS
 from komunikator.engine.schema.messages import NotificationRule, Template
 from komunikator.engine.schema.org import Unit
 from komunikator.engine.schema.processes import Process
 from komunikator.engine.schema.tenant import TenantConfig
-from komunikator.engine.sources import load_folder
-from komunikator.engine.validation import Validated, check_name, validate_model
-from komunikator.engine.yaml_loader import Path_, Tree
 
 
 def compile_tenant(

@@ -21,9 +21,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from komunikator.engine.config.loader import Path_, Tree
 from komunikator.engine.errors import ErrorList, Position
 from komunikator.engine.schema.document import LIBRARY_SECTIONS
-from komunikator.engine.yaml_loader import Path_, Tree
 
 #: Library sections a tenant inherits entirely; categories are picked by name.
 INHERITED = tuple(s for s in LIBRARY_SECTIONS if s != "categories")

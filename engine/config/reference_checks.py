@@ -9,10 +9,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from komunikator.engine.config.loader import Path_, Tree
+from komunikator.engine.config.validation import Validated
 from komunikator.engine.errors import ErrorList
 from komunikator.engine.schema.refs import ActorRef, DueRef, Recipient, UnitTarget
-from komunikator.engine.validation import Validated
-from komunikator.engine.yaml_loader import Path_, Tree
 
 
 def unknown(kind: str, name: object, known: Iterable[str]) -> str:

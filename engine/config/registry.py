@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from importlib.metadata import entry_points
 from types import MappingProxyType
 from typing import Any
@@ -138,11 +137,3 @@ def discover_plugins() -> list[Plugin]:
             raise RegistryError(f"entry point {ep.name!r} does not provide a Plugin")
         found.append(plugin)
     return found
-
-
-@cache
-def default_registry() -> Registry:
-    """Built-in conditions and effects plus every installed plugin (built once)."""
-    from komunikator.engine.builtins import BUILTIN_CONDITIONS, BUILTIN_EFFECTS
-
-    return Registry.build(BUILTIN_CONDITIONS, BUILTIN_EFFECTS, discover_plugins())

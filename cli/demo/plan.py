@@ -21,10 +21,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from komunikator.engine.compiled import CompiledCategory, CompiledTenant
-from komunikator.engine.schema.categories import Attribute
-from komunikator.engine.service import seed_content as content
-from komunikator.engine.service.seed_stories import (
+from komunikator.cli.demo import content
+from komunikator.cli.demo.stories import (
     BY_NAME,
     Scenario,
     StoryBuilder,
@@ -33,6 +31,8 @@ from komunikator.engine.service.seed_stories import (
     scenarios_for,
     siblings,
 )
+from komunikator.engine.compiled import CompiledCategory, CompiledTenant
+from komunikator.engine.schema.categories import Attribute
 
 #: Share of tickets that are duplicates of an earlier one.
 DUPLICATE_SHARE = 0.06
@@ -71,7 +71,7 @@ class TicketPlan:
     created: datetime
     channel: str  # public | staff
     submission: Mapping[str, Any]  # intake.Submission fields
-    resident: int | None = None  # index into seed_content.RESIDENTS: the reporter has an account
+    resident: int | None = None  # index into content.RESIDENTS: the reporter has an account
     photos: int = 0
     steps: tuple[Step, ...] = ()
 

@@ -1,6 +1,6 @@
 """Seed a demo city: a few hundred realistic tickets, driven through the service layer.
 
-`seed_tenant` plans the tickets (`seed_plan.py`: deterministic in the seed)
+`seed_tenant` plans the tickets (`plan.py`: deterministic in the seed)
 and plays each plan's story with the same calls the API makes —
 `intake.submit` (or `attachments.submit_with_photos`), `tickets.act`,
 `tickets.act_on_task`, `tickets.edit`, `tickets.add_comment`,
@@ -31,14 +31,15 @@ from typing import Any
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from komunikator.cli.demo import content
+from komunikator.cli.demo.plan import TicketPlan, plan_tickets
+from komunikator.cli.demo.play import Cast, SeedError, StoryPlayer, reproduce_command
+from komunikator.cli.demo.rehearsal import Problem, rehearse
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.media.storage import Storage
 from komunikator.engine.runtime.views import TicketView, UserView
-from komunikator.engine.service import accounts, attachments, intake, tickets, views
-from komunikator.engine.service import seed_content as content
-from komunikator.engine.service.seed_plan import TicketPlan, plan_tickets
-from komunikator.engine.service.seed_play import Cast, SeedError, StoryPlayer, reproduce_command
-from komunikator.engine.service.seed_rehearsal import Problem, rehearse
+from komunikator.engine.service import accounts, attachments, intake, tickets
+from komunikator.engine.service import row_views as views
 from komunikator.engine.store import db
 from komunikator.engine.store.models import Ticket
 from komunikator.engine.store.scope import TenantScope
@@ -167,7 +168,7 @@ def photo_bytes(rng: random.Random, group: str | None, width: int = 480, height:
 
 
 class ServiceStage:
-    """The seeder's stage (`seed_play.Stage`): every step is the service call the API would make."""
+    """The seeder's stage (`play.Stage`): every step is the service call the API would make."""
 
     def __init__(self, scope: TenantScope, tenant: CompiledTenant, seed: int | str, storage: Storage | None) -> None:
         self.scope, self.tenant, self.seed, self.storage = scope, tenant, seed, storage

@@ -6,11 +6,12 @@ The argument models live here; what the runtime does with them lives in
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
-from komunikator.engine.registry import ConditionDef, EffectDef
+from komunikator.engine.config.registry import ConditionDef, EffectDef, Registry, discover_plugins
 from komunikator.engine.schema.base import DurationField, Id, LocalizedText, Strict
 from komunikator.engine.schema.categories import Priority
 from komunikator.engine.schema.messages import Channel
@@ -92,4 +93,12 @@ BUILTIN_EFFECTS: tuple[EffectDef, ...] = (
     EffectDef("set_priority", "change the ticket's priority", SetPriorityArgs, "priority"),
 )
 
-__all__ = ["BUILTIN_CONDITIONS", "BUILTIN_EFFECTS", "DurationField", "Id"]
+
+
+@cache
+def default_registry() -> Registry:
+    """Built-in conditions and effects plus every installed plugin (built once)."""
+    return Registry.build(BUILTIN_CONDITIONS, BUILTIN_EFFECTS, discover_plugins())
+
+
+__all__ = ["BUILTIN_CONDITIONS", "BUILTIN_EFFECTS", "DurationField", "Id", "default_registry"]

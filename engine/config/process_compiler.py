@@ -9,12 +9,12 @@ from types import MappingProxyType
 from typing import Any
 
 from komunikator.engine.compiled import BoundCall, CompiledProcess, CompiledState, CompiledTimer, CompiledTransition
+from komunikator.engine.config.loader import Path_, Tree
+from komunikator.engine.config.reference_checks import RefChecker, unknown
+from komunikator.engine.config.registry import ConditionDef, EffectDef, Registry
+from komunikator.engine.config.validation import validate_model
 from komunikator.engine.errors import ErrorList
-from komunikator.engine.references import RefChecker, unknown
-from komunikator.engine.registry import ConditionDef, EffectDef, Registry
 from komunikator.engine.schema.processes import Call, Process
-from komunikator.engine.validation import validate_model
-from komunikator.engine.yaml_loader import Path_, Tree
 
 #: How often automatic transitions may chain in one settle (also the runtime's limit).
 HOP_LIMIT = 20

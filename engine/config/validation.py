@@ -17,9 +17,9 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
+from komunikator.engine.config.loader import Path_, Tree
 from komunikator.engine.errors import ErrorList
 from komunikator.engine.schema.base import Id
-from komunikator.engine.yaml_loader import Path_, Tree
 
 _ID: TypeAdapter[str] = TypeAdapter(Id)
 
