@@ -6,6 +6,7 @@ in one transaction.
 
 from komunikator.engine.runtime.actions import allowed_actions, fire, fire_timer, settle, start
 from komunikator.engine.runtime.calendar import WorkCalendar
+from komunikator.engine.runtime.capabilities import Capabilities, TaskCapabilities, capabilities
 from komunikator.engine.runtime.moves import calendar_for
 from komunikator.engine.runtime.outcome import Action, Outcome, Refusal, TaskAction
 from komunikator.engine.runtime.tasks import allowed_task_actions, fire_task
@@ -14,10 +15,12 @@ from komunikator.engine.runtime.views import SYSTEM, Membership, TaskView, Ticke
 __all__ = [
     "SYSTEM",
     "Action",
+    "Capabilities",
     "Membership",
     "Outcome",
     "Refusal",
     "TaskAction",
+    "TaskCapabilities",
     "TaskView",
     "TicketView",
     "UserView",
@@ -25,6 +28,7 @@ __all__ = [
     "allowed_actions",
     "allowed_task_actions",
     "calendar_for",
+    "capabilities",
     "fire",
     "fire_task",
     "fire_timer",

@@ -23,8 +23,29 @@ class Unit(Strict):
     phone: str | None = None
 
 
+#: The kinds of comment staff write: a note, a public update, a message to the reporter, to a unit.
+CommentKind = Literal["internal", "public", "to_reporter", "to_unit"]
+COMMENT_KINDS: tuple[CommentKind, ...] = ("internal", "public", "to_reporter", "to_unit")
+
+
+class CommentRights(Strict):
+    """Which comment kinds a role may add: while the ticket is open, and once it is closed."""
+
+    open: list[CommentKind] = Field(
+        default_factory=list, description="kinds the role may add while the ticket is open"
+    )
+    closed: list[CommentKind] = Field(
+        default_factory=list, description="kinds the role may add to a closed ticket (usually none, or internal)"
+    )
+
+
 class Role(Strict):
-    """A role a person holds in a unit (a membership is user × unit × role)."""
+    """A role a person holds in a unit (a membership is user × unit × role).
+
+    What a member reads of a ticket is data too, safe by default: a role
+    shows the reporter's contact, the office's internal comments, other
+    units' tasks and the full history only if it says so.
+    """
 
     name: LocalizedText
     sees: Literal["all", "unit", "tasks"] = Field(
@@ -38,4 +59,23 @@ class Role(Strict):
     )
     handles_tasks: bool = Field(
         False, description="may take, complete, delegate and withdraw tasks of the member's units"
+    )
+    sees_reporter_contact: bool = Field(
+        False, description="reads the reporter's name, e-mail and phone"
+    )
+    sees_internal_comments: bool = Field(
+        False,
+        description="reads internal notes and messages to the reporter or to other units (without it: public "
+        "comments, its own, and those on or to its units' tasks)",
+    )
+    sees_other_tasks: bool = Field(
+        False, description="reads the tasks of units other than the member's own (and their history)"
+    )
+    sees_full_history: bool = Field(
+        False,
+        description="reads every history entry (without it: state changes, its units' tasks and the comments "
+        "it may read; no reasons or edits)",
+    )
+    comments: CommentRights = Field(
+        default_factory=CommentRights, description="which comment kinds the role may add, on open and closed tickets"
     )
