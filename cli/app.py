@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 
 from komunikator.cli.db_commands import db_app
+from komunikator.cli.jobs_commands import jobs_app
 from komunikator.cli.light import full_light_app
 from komunikator.cli.media_commands import media_app
 from komunikator.cli.outbox_commands import outbox_app
@@ -26,6 +27,19 @@ app.add_typer(user_app)  # create, list, grant, revoke, reset-password, token
 app.add_typer(outbox_app)  # status, retry, purge
 app.add_typer(worker_app)  # worker, beat
 app.add_typer(media_app)  # gc
+app.add_typer(jobs_app, name="jobs")  # list, run
+
+
+def _add_plugin_commands() -> None:
+    """Each installed plugin's own commands: `komunikator <plugin> …`."""
+    from komunikator.engine.config.builtins import default_registry
+
+    for plugin in default_registry().plugins.values():
+        if plugin.cli is not None:
+            app.add_typer(plugin.cli(), name=plugin.name, help=plugin.description)
+
+
+_add_plugin_commands()
 
 
 def main() -> None:

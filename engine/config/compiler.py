@@ -113,7 +113,7 @@ class TenantCompiler:
         self.errors = errors
         self.tree, self.origin = overlay(library, tenant, errors)
         self.validated = Validated()
-        self.refs = RefChecker(self.validated, self.tree, errors)
+        self.refs = RefChecker(self.validated, self.tree, errors, registry=registry)
 
     def err(self, path: Path_, message: str, *, key: bool = False) -> None:
         self.errors.add(self.tree.where(path, key=key), path, message)
@@ -122,6 +122,7 @@ class TenantCompiler:
 
     def run(self) -> CompiledTenant | None:
         config = self._validate()
+        self.refs.enabled = frozenset(config.plugins) if config is not None else None
         # a broken tenant section must not hide the other sections' mistakes
         plugin_settings = self._plugins(config) if config is not None else {}
         units = self._units()
@@ -340,10 +341,8 @@ class TenantCompiler:
             rule = cast(NotificationRule, model)
             path = ("notifications", name)
             self.refs.ref("templates", "template", rule.template, (*path, "template"))
+            self.refs.registered("event", rule.on, self.registry.events, (*path, "on"))
             for i, recipient in enumerate(rule.to):
-                if recipient.role:
-                    self.refs.ref("roles", "role", recipient.role, (*path, "to", i))
-                if recipient.unit:
-                    self.refs.ref("units", "unit", recipient.unit, (*path, "to", i))
+                self.refs.recipient(recipient, (*path, "to", i))
             for i, category in enumerate(rule.categories or []):
                 self.refs.ref("categories", "category", category, (*path, "categories", i))

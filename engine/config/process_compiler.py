@@ -137,7 +137,7 @@ class ProcessCompiler:
                 self.bind(e, (*tpath, "effects", i), self.registry.effects, "effect", name)
                 for i, e in enumerate(t.effects)
             ]
-            if any(e.name == "create_task" for e in t.effects):
+            if any(e is not None and getattr(e.definition, "creates_tasks", False) for e in effects):
                 creating.setdefault(t.to, tname)
             if t.automatic:
                 for i, source in enumerate(t.from_):
@@ -182,8 +182,8 @@ class ProcessCompiler:
             )
 
         timers = []
-        for i, timer in enumerate(spec.timers):
-            tpath = (*base, "timers", i)
+        for tname, timer in spec.timers.items():
+            tpath = (*base, "timers", tname)
             state_ref(timer.state, (*tpath, "state"))
             if timer.fire is not None:
                 fired = spec.transitions.get(timer.fire)
@@ -196,8 +196,14 @@ class ProcessCompiler:
                 for j, e in enumerate(timer.effects)
             ]
             timers.append(
-                CompiledTimer(i, timer.state, timer.after, timer.fire, tuple(b for b in bound if b is not None))
+                CompiledTimer(tname, timer.state, timer.after, timer.fire, tuple(b for b in bound if b is not None))
             )
+
+        for old, new in spec.state_map.items():
+            mpath = (*base, "state_map", old)
+            if old in states:
+                self.err(mpath, f"state {old!r} still exists; `state_map` is for states that were removed", key=True)
+            state_ref(new, mpath)
 
         if len(self.errors) == before:
             self._check_graph(name, spec, entry)
@@ -217,6 +223,7 @@ class ProcessCompiler:
             timers=tuple(timers),
             version=definition_hash(spec.model_dump(mode="json", by_alias=True)),
             origin=origin,
+            state_map=MappingProxyType(dict(spec.state_map)),
         )
 
     def _check_graph(self, name: str, spec: Process, entry: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +36,9 @@ class RefChecker:
     errors: ErrorList
     #: SLA names used through `category.sla.NAME`, per process
     slas_used: dict[str, set[str]] = field(default_factory=dict)
+    #: the registry (plugins' events, recipient forms, permissions) and the plugins the tenant enabled
+    registry: Any = None
+    enabled: frozenset[str] | None = None
 
     def has(self, section: str, name: str) -> bool:
         return self.validated.exists(section, name)
@@ -49,6 +52,29 @@ class RefChecker:
             return True
         self.errors.add(self.tree.where(path), path, unknown(kind, name, self.names(section)))
         return False
+
+    def registered(self, kind: str, name: str | None, table: Mapping[str, Any], path: Path_) -> bool:
+        """Report `name` at `path` unless the registry has it and, if a plugin's, the tenant enabled the plugin."""
+        if name is None or self.registry is None:
+            return True
+        if name not in table:
+            self.errors.add(self.tree.where(path), path, unknown(kind, name, table))
+            return False
+        owner = self.registry.owner(name)
+        if owner is not None and self.enabled is not None and owner not in self.enabled:
+            self.errors.add(self.tree.where(path), path, f"{kind} {name!r} comes from plugin {owner!r}, which is "
+                            "not enabled; add it to `plugins:` in the tenant section")
+            return False
+        return True
+
+    def recipient(self, value: Recipient, path: Path_) -> None:
+        """Check the role, unit or plugin form a recipient names."""
+        if value.role:
+            self.ref("roles", "role", value.role, path)
+        if value.unit:
+            self.ref("units", "unit", value.unit, path)
+        if value.kind == "plugin" and self.registry is not None:
+            self.registered("recipient form", value.form, self.registry.recipients, path)
 
     def actor(self, actor: ActorRef, path: Path_) -> None:
         if actor.role is not None:
@@ -72,10 +98,7 @@ class RefChecker:
         elif isinstance(value, UnitTarget):
             self.ref("units", "unit", value.unit, path)
         elif isinstance(value, Recipient):
-            if value.role:
-                self.ref("roles", "role", value.role, path)
-            if value.unit:
-                self.ref("units", "unit", value.unit, path)
+            self.recipient(value, path)
         elif isinstance(value, DueRef):
             if value.sla is not None:
                 if value.sla not in ("verify", "resolve"):

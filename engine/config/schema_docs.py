@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from komunikator.engine.config.builtins import BUILTIN_CONDITIONS, BUILTIN_EFFECTS
+from komunikator.engine.config.builtins import BUILTIN_CONDITIONS, BUILTIN_EFFECTS, BUILTIN_EVENTS
 from komunikator.engine.config.registry import ConditionDef, EffectDef
 from komunikator.engine.schema import base, refs
 from komunikator.engine.schema.document import DIRECTIVES, ENTRY_SECTIONS, LIBRARY_SECTIONS, SINGLE_SECTIONS
@@ -44,6 +44,7 @@ def render_reference() -> str:
         out.section(section, model, documented)
     out.calls("Named conditions", "condition", BUILTIN_CONDITIONS, "when", documented)
     out.calls("Named effects", "effect", BUILTIN_EFFECTS, "effects", documented)
+    out.events()
     out.reference_forms()
     out.durations()
     return "\n".join(out.lines).rstrip("\n") + "\n"
@@ -379,6 +380,15 @@ class _Writer:
                 self.add(f"A single value fills `{d.shorthand}`: `{{{d.name}: VALUE}}` means"
                          f" `{{{d.name}: {{{d.shorthand}: VALUE}}}}`.", "")
             self.models(d.args, None, documented, level="####")
+
+    def events(self) -> None:
+        self.add(
+            '<a id="events"></a>', "", "## Events", "",
+            "What `on:` of a notification rule names. A plugin adds its own, named `PLUGIN.EVENT`"
+            " (see docs/plugins.md); the compiler refuses an event no one emits.", "",
+            "| event | when |", "| --- | --- |",
+            *(f"| `{e.name}` | {_cell(e.doc)} |" for e in BUILTIN_EVENTS), "",
+        )
 
     def reference_forms(self) -> None:
         table = [line.strip() for line in (refs.__doc__ or "").splitlines() if line.strip().startswith("|")]

@@ -10,10 +10,10 @@ app's lifespan starts and stops:
     await runner.stop()     # before the database is closed
 
 Every `interval` seconds, and at once when woken, the runner delivers the
-outbox (batch after batch while there is a backlog, for at most
-`timers_every` seconds at a time); due timers and overdue escalations run every `timers_every`
-seconds, digests every `digests_every`, and photo files no attachment names
-are deleted every `media_gc_every` (`blob_gc`). Whoever commits outbox rows may call
+outbox (batch after batch while there is a backlog, for at most the timers'
+period at a time); every other job of the registry (`komunikator.engine.jobs`:
+timers and escalations, digests, the photo collector, the plugins' jobs)
+runs when its period has passed. Whoever commits outbox rows may call
 the module's `wake()` (the web API does, through `bell.ring()`) so delivery
 does not wait for the next tick; waking is optional — the tick alone
 delivers everything, a little later. A job that raises is logged and the
@@ -32,16 +32,14 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Literal
 
+from komunikator.engine.config.registry import JobDef
 from komunikator.engine.delivery.channels import close_channels
-from komunikator.engine.delivery.digest import send_digests
-from komunikator.engine.delivery.jobs import default_channels, deliver_pending
-from komunikator.engine.delivery.timers import fire_due_timers
-from komunikator.engine.media.storage import LocalStorage
-from komunikator.engine.service.blob_gc import collect_orphans
+from komunikator.engine.delivery.jobs import default_channels
+from komunikator.engine.jobs import JobContext, all_jobs
 from komunikator.engine.store import db
 from komunikator.engine.tenants import TenantRegistry
 
@@ -50,8 +48,8 @@ log = logging.getLogger(__name__)
 JOBS_ENV = "KOMUNIKATOR_JOBS"
 JobsMode = Literal["embedded", "celery", "off"]
 _MODES: tuple[JobsMode, ...] = ("embedded", "celery", "off")
-#: Outbox rows claimed at a time.
-DELIVERY_BATCH = 100
+#: The job every round runs (and `wake()` asks for).
+DELIVER = "deliver"
 
 #: The runner started last in this process (what `wake()` wakes).
 _current: EmbeddedRunner | None = None
@@ -84,7 +82,7 @@ def _utc_now() -> datetime:
 
 
 class EmbeddedRunner:
-    """Runs the delivery, timer and digest jobs on the current event loop until stopped."""
+    """Runs the registry's jobs (`komunikator.engine.jobs`) on the current event loop until stopped."""
 
     def __init__(
         self,
@@ -92,16 +90,12 @@ class EmbeddedRunner:
         *,
         clock: Callable[[], datetime] = _utc_now,
         interval: float = 3.0,
-        timers_every: float = 30.0,
-        digests_every: float = 300.0,
-        media_gc_every: float = 3600.0,
+        jobs: Mapping[str, JobDef] | None = None,
     ) -> None:
         self.registry = registry
         self.clock = clock
         self.interval = interval
-        self.timers_every = timers_every
-        self.digests_every = digests_every
-        self.media_gc_every = media_gc_every
+        self.jobs = dict(jobs if jobs is not None else all_jobs())
         self.rounds = 0  # completed rounds, for tests and diagnostics
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -160,15 +154,11 @@ class EmbeddedRunner:
         await self._close_channels()
 
     async def run_once(self, *, everything: bool = True) -> None:
-        """One round: deliver; timers and digests too when `everything` or their period has passed."""
-        await self._guarded("deliver", self._deliver)
-        for name, every, job in (
-            ("timers", self.timers_every, self._timers),
-            ("digests", self.digests_every, self._digests),
-            ("media_gc", self.media_gc_every, self._media_gc),
-        ):
+        """One round: `deliver` always (woken rounds exist for it); every other job when `everything`
+        or when its period (`JobDef.every`) has passed since it last ran."""
+        for name, job in self.jobs.items():
             last = self._last_run.get(name)
-            if everything or last is None or time.monotonic() - last >= every:
+            if name == DELIVER or everything or last is None or time.monotonic() - last >= job.every:
                 self._last_run[name] = time.monotonic()
                 await self._guarded(name, job)
         self.rounds += 1
@@ -187,33 +177,19 @@ class EmbeddedRunner:
             woken.clear()
         log.info("embedded job runner stopped")
 
-    async def _guarded(self, name: str, job: Callable[[], Awaitable[object]]) -> None:
+    async def _guarded(self, name: str, job: JobDef) -> None:
+        # a backlog is drained for at most the timers' period, so timers still run on time
+        budget = self.jobs["timers"].every if "timers" in self.jobs else 30.0
+        context = JobContext(self.registry, self.clock(), worker="embedded", budget=budget)
         try:
-            await job()
+            await job.run(context)
         except asyncio.CancelledError:
             raise
         except Exception:  # a failing job must never end the loop
             log.exception("embedded job %r failed; it runs again on the next round", name)
-
-    async def _deliver(self) -> None:
-        started = time.monotonic()
-        while not self._stopping:  # drain a backlog batch by batch, yielding to timers now and then
-            report = await deliver_pending(self.registry, now=self.clock(), limit=DELIVERY_BATCH, worker="embedded")
-            if report.claimed < DELIVERY_BATCH or time.monotonic() - started > self.timers_every:
-                return
 
     async def _close_channels(self) -> None:
         try:
             await close_channels(default_channels())  # say QUIT: the connection belongs to this loop
         except Exception:
             log.exception("closing the delivery channels failed")
-
-    async def _timers(self) -> None:
-        await fire_due_timers(self.registry, now=self.clock())
-
-    async def _digests(self) -> None:
-        await send_digests(self.registry, now=self.clock())
-
-    async def _media_gc(self) -> None:
-        # the files' ages are the machine's: the real time, not the (test) clock
-        await collect_orphans(LocalStorage.from_env(), datetime.now(UTC))

@@ -1,10 +1,11 @@
 """The Celery app: production's job runner (`komunikator worker`, `komunikator beat`).
 
-Celery only rings the bell. The tasks `deliver`, `timers`, `digests` and
-`media_gc` call the job functions (`jobs.deliver_pending`,
-`timers.fire_due_timers`, `digest.send_digests`, `blob_gc.collect_orphans`),
-which find their work in the database: the outbox rows and their leases,
-armed timers, digests not yet written, photo files no row names. A lost or
+Celery only rings the bell. Every job of the registry
+(`komunikator.engine.jobs`: `deliver`, `timers`, `digests`, `media_gc` and
+the plugins' jobs) is a task `komunikator.<job>` the beat rings at the job's
+period; the job functions find their work in the database: the outbox rows
+and their leases, armed timers, digests not yet written, photo files no row
+names. A lost or
 duplicated task costs nothing, so Celery's own redelivery is not relied on
 (tasks are acknowledged on receipt); the beat rings every few seconds.
 
@@ -31,7 +32,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -40,11 +41,8 @@ from urllib.parse import urlsplit, urlunsplit
 from celery import Celery
 from celery.signals import worker_process_init, worker_process_shutdown, worker_shutdown
 
-from komunikator.engine.delivery.digest import send_digests
-from komunikator.engine.delivery.jobs import deliver_pending
-from komunikator.engine.delivery.timers import fire_due_timers
-from komunikator.engine.media.storage import LocalStorage
-from komunikator.engine.service.blob_gc import collect_orphans
+from komunikator.engine.config.registry import JobDef
+from komunikator.engine.jobs import JobContext, all_jobs
 from komunikator.engine.settings import Settings
 from komunikator.engine.store.runner import StoreRunner
 from komunikator.engine.tenants import TenantRegistry
@@ -58,12 +56,14 @@ DEFAULT_QUEUE = "komunikator"
 LEASE_ENV = "KOMUNIKATOR_DELIVERY_LEASE"
 BATCH_ENV = "KOMUNIKATOR_DELIVERY_BATCH"
 
-DELIVER = "komunikator.deliver"
-TIMERS = "komunikator.timers"
-DIGESTS = "komunikator.digests"
-MEDIA_GC = "komunikator.media_gc"
-#: How often the beat rings each task (seconds).
-SCHEDULE = {DELIVER: 10.0, TIMERS: 30.0, DIGESTS: 300.0, MEDIA_GC: 3600.0}
+
+
+def task_name(job: str) -> str:
+    """The Celery task that runs a job of the registry (`deliver` → `komunikator.deliver`)."""
+    return f"komunikator.{job}"
+
+
+DELIVER = task_name("deliver")
 #: A bell rung after a commit that nobody answered within this many seconds is dropped.
 BELL_EXPIRES = 60.0
 #: One `deliver` task drains the outbox for at most this long, then leaves the rest to the next bell.
@@ -119,8 +119,8 @@ def make_app(broker: str | None = None, queue: str | None = None) -> Celery:
         enable_utc=True,
         timezone="UTC",
         beat_schedule={
-            name.removeprefix("komunikator."): {"task": name, "schedule": every, "options": {"expires": every}}
-            for name, every in SCHEDULE.items()
+            job.name: {"task": task_name(job.name), "schedule": job.every, "options": {"expires": job.every}}
+            for job in all_jobs().values()
         },
     )
     return app
@@ -180,41 +180,21 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-# -- the tasks ---------------------------------------------------------------------------------
+# -- the tasks: one per job of the registry -----------------------------------------------------
 
 
-@app.task(name=DELIVER)
-def deliver() -> int:
-    """Deliver pending outbox rows until none is left (or `DRAIN_SECONDS` pass); the number sent."""
-    runner, registry = _open()
-    lease = timedelta(seconds=_env_number(LEASE_ENV, 300))
-    batch = int(_env_number(BATCH_ENV, 100))
-    started = time.monotonic()
-    sent = 0
-    while True:
-        report = runner.run(deliver_pending(registry, now=_now(), limit=batch, lease=lease,
-                                            worker=_process["worker"]))
-        sent += report.sent
-        if report.claimed < batch or time.monotonic() - started > DRAIN_SECONDS:
-            return sent
+def _task_for(job: JobDef) -> Callable[[], int]:
+    def run() -> int:
+        runner, registry = _open()
+        context = JobContext(registry, _now(), worker=_process["worker"], budget=DRAIN_SECONDS,
+                             lease=timedelta(seconds=_env_number(LEASE_ENV, 300)),
+                             batch=int(_env_number(BATCH_ENV, 100)))
+        return runner.run(job.run(context))
+
+    run.__name__ = run.__qualname__ = job.name.replace(".", "_")
+    run.__doc__ = job.doc
+    return run
 
 
-@app.task(name=TIMERS)
-def timers() -> int:
-    """Fire due timers and escalate overdue work; how many."""
-    runner, registry = _open()
-    return runner.run(fire_due_timers(registry, now=_now()))
-
-
-@app.task(name=DIGESTS)
-def digests() -> int:
-    """Write the staff digests due now; how many."""
-    runner, registry = _open()
-    return runner.run(send_digests(registry, now=_now()))
-
-
-@app.task(name=MEDIA_GC)
-def media_gc() -> int:
-    """Delete photo files no attachment names (older than `blob_gc.GRACE`); how many."""
-    runner, _registry = _open()
-    return runner.run(collect_orphans(LocalStorage.from_env(), _now())).deleted
+#: Celery task per job (`komunikator.<job>`), what `komunikator jobs list` shows.
+TASKS = {job.name: app.task(name=task_name(job.name))(_task_for(job)) for job in all_jobs().values()}

@@ -56,20 +56,9 @@ def attribute_equals(ctx: ConditionContext, args: Any) -> bool:
     return bool(ctx.ticket.attributes.get(args.attribute) == args.value)
 
 
-EVALUATORS = {
-    "all_tasks_done": all_tasks_done,
-    "no_open_tasks": no_open_tasks,
-    "resolved_within": resolved_within,
-    "priority_in": priority_in,
-    "reporter_has_contact": reporter_has_contact,
-    "attribute_equals": attribute_equals,
-}
-
-
 def holds(call: BoundCall, ctx: ConditionContext) -> bool:
-    """Evaluate one bound condition (built-in or from a plugin)."""
-    definition = call.definition
-    evaluate = getattr(definition, "evaluate", None) or EVALUATORS.get(call.name)
+    """Evaluate one bound condition by its registered definition (built-in or from a plugin)."""
+    evaluate = getattr(call.definition, "evaluate", None)
     if evaluate is None:
         raise LookupError(f"condition {call.name!r} has no evaluator")
     return bool(evaluate(ctx, call.args))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -117,9 +117,9 @@ class Notify:
 
 @dataclass(frozen=True)
 class SetTimer:
-    """Arm timer `index` of the process to fire at `at`."""
+    """Arm the process's timer `name` to fire at `at`."""
 
-    index: int
+    name: str
     state: str
     at: datetime
 
@@ -144,10 +144,11 @@ class Audit:
 
 @dataclass(frozen=True)
 class PluginEffect:
-    """An effect contributed by a plugin, applied by the plugin's own handler."""
+    """An effect contributed by a plugin, applied in the store by its `EffectDef.apply` (`definition`)."""
 
     name: str
     args: Any
+    definition: Any = field(default=None, compare=False, repr=False)
 
 
 Effect = (

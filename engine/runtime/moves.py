@@ -33,6 +33,9 @@ class Change:
     now: datetime
     calendar: WorkCalendar
     effects: list[fx.Effect] = field(default_factory=list)
+    #: while effects run: whether a `create_task` already opened a new step, and what fired them
+    step_opened: bool = False
+    source: str = ""
 
     @property
     def process(self) -> CompiledProcess:
@@ -94,46 +97,22 @@ class Change:
     # -- effects ----------------------------------------------------------------
 
     def run_effects(self, calls: tuple[BoundCall, ...], source: str) -> None:
-        """Expand a transition's or timer's effects, in declaration order."""
-        new_step = False
+        """Expand a transition's or timer's effects, in declaration order, each by its registered definition.
+
+        An effect with an `expand` updates this change and may return effect
+        records to emit; one without (a plugin's, applied in the store) is
+        emitted as a `PluginEffect` its `apply` handler receives.
+        """
+        self.step_opened, self.source = False, source
         for call in calls:
-            args = call.args
-            if call.name == "create_task":
-                if not new_step:
-                    self.ticket = replace(self.ticket, step=self.ticket.step + 1)
-                    new_step = True
-                unit = args.unit.unit or self.ticket.responsible_unit  # type: ignore[union-attr]
-                task = TaskView(
-                    key=self.ticket.next_task_key(),
-                    step=self.ticket.step,
-                    created_in=self.ticket.state,
-                    unit=unit,
-                    due_at=self.due(args.due),  # type: ignore[union-attr]
-                )
-                self.ticket = self.ticket.with_task(task)
-                title = dict(args.title) if args.title else None  # type: ignore[union-attr]
-                self.emit(fx.CreateTask(task.key, unit, task.step, task.created_in, task.due_at, title))
-                self.event("task_assigned", task.key)
-            elif call.name == "notify":
-                channels = tuple(args.channels) if args.channels else ("email",)  # type: ignore[union-attr]
-                self.emit(fx.Notify(tuple(args.to), args.template, channels, source))  # type: ignore[union-attr]
-            elif call.name == "set_due":
-                due = self.due(args.due)  # type: ignore[union-attr]
-                self.ticket = replace(self.ticket, due_at=due)
-                self.emit(fx.SetTicketDue(due))
-            elif call.name == "cancel_tasks":
-                self.cancel_active(args.reason or "cancelled by the process", step_only=True)  # type: ignore[union-attr]
-            elif call.name == "set_priority":
-                if args.priority != self.ticket.priority:  # type: ignore[union-attr]
-                    self.emit(fx.SetPriority(self.ticket.priority, args.priority))  # type: ignore[union-attr]
-                    self.ticket = replace(self.ticket, priority=args.priority)  # type: ignore[union-attr]
-            else:
-                expand = getattr(call.definition, "expand", None)
-                if expand is not None:
-                    for effect in expand(self, args):
-                        self.emit(effect)
-                else:
-                    self.emit(fx.PluginEffect(call.name, args))
+            definition = call.definition
+            if definition is None:
+                raise LookupError(f"effect {call.name!r} was compiled without its definition")
+            if definition.expand is None:
+                self.emit(fx.PluginEffect(call.name, call.args, definition))
+                continue
+            for effect in definition.expand(self, call.args) or ():
+                self.emit(effect)
 
     # -- moving between states --------------------------------------------------
 
@@ -165,7 +144,7 @@ class Change:
         for timer in self.process.timers:
             if timer.state == state:
                 at = self.calendar.add(self.now, timer.after.amount, timer.after.unit)
-                self.emit(fx.SetTimer(timer.index, state, at))
+                self.emit(fx.SetTimer(timer.name, state, at))
 
     def clear_timers(self, state: str) -> None:
         """Disarm the timers of the current process that watch `state` (it is being left)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, StringConstraints
 
 from komunikator.engine.schema.base import Id, LocalizedText, Strict
 from komunikator.engine.schema.refs import RecipientField
@@ -12,19 +12,12 @@ from komunikator.engine.schema.refs import RecipientField
 Channel = Literal["email", "push", "inbox"]
 DEFAULT_CHANNELS: tuple[Channel, ...] = ("email",)
 
-#: Events the engine emits that notification rules can listen to.
-EventName = Literal[
-    "ticket_created",
-    "ticket_state_changed",
-    "ticket_public_status_changed",
-    "ticket_overdue",
-    "task_assigned",
-    "task_delegated",
-    "task_withdrawn",
-    "task_overdue",
-    "comment_public",
-    "message_to_reporter",
-    "message_to_unit",
+#: An event notification rules listen to: one of the engine's (`ticket_created`, … — the registry's
+#: `BUILTIN_EVENTS`) or a plugin's (`lost_and_found.item_expiring`); the compiler checks it exists.
+EventName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$"),
+    Field(description="an event: ticket_created, ticket_state_changed, … or a plugin's PLUGIN.EVENT"),
 ]
 
 

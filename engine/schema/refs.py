@@ -8,7 +8,7 @@ the compiler (that the unit, role or SLA exists).
 | --- | --- |
 | who may fire a transition (`by`) | `ROLE` (in any unit), `ROLE@task_unit`, `ROLE@responsible_unit` (and its child units), `ROLE@unit:UNIT`, `reporter` |
 | where a task goes (`create_task.unit`) | `category.unit` (the ticket's responsible unit), `unit:UNIT` |
-| who is notified (`notify.to`) | `reporter`, `followers`, `assignee`, `task_unit`, `category.unit`, `unit:UNIT`, `role:ROLE`, `role:ROLE@unit:UNIT`, `role:ROLE@responsible_unit` |
+| who is notified (`notify.to`) | `reporter`, `followers`, `assignee`, `task_unit`, `category.unit`, `unit:UNIT`, `role:ROLE`, `role:ROLE@unit:UNIT`, `role:ROLE@responsible_unit`, a plugin's `PLUGIN.FORM[:ARGUMENT]` |
 | a deadline (`due`) | a duration (`5 business days`) or `category.sla.NAME` |
 """
 
@@ -91,7 +91,7 @@ def parse_unit_target(value: Any) -> UnitTarget:
 
 
 RecipientKind = Literal[
-    "reporter", "followers", "assignee", "task_unit", "responsible_unit", "unit", "role"
+    "reporter", "followers", "assignee", "task_unit", "responsible_unit", "unit", "role", "plugin"
 ]
 
 
@@ -104,8 +104,13 @@ class Recipient:
     unit: str | None = None
     #: for `role:` recipients: "any", "unit" or "responsible_unit"
     scope: str | None = None
+    #: for a plugin's recipient form: its name (`lost_and_found.keepers`) and the text after a colon
+    form: str | None = None
+    argument: str | None = None
 
     def __str__(self) -> str:
+        if self.kind == "plugin":
+            return f"{self.form}:{self.argument}" if self.argument is not None else str(self.form)
         if self.kind == "unit":
             return f"unit:{self.unit}"
         if self.kind == "responsible_unit":
@@ -120,6 +125,7 @@ class Recipient:
 
 
 _RECIPIENT_RE = re.compile(rf"^role:({_ID})(?:@(responsible_unit|unit:({_ID})))?$")
+_PLUGIN_RECIPIENT_RE = re.compile(rf"^({_ID}\.{_ID})(?::([^\s:]+))?$")
 
 
 def parse_recipient(value: Any) -> Recipient:
@@ -139,9 +145,13 @@ def parse_recipient(value: Any) -> Recipient:
             if match.group(3):
                 return Recipient("role", role=match.group(1), unit=match.group(3), scope="unit")
             return Recipient("role", role=match.group(1), scope=match.group(2) or "any")
+        match = _PLUGIN_RECIPIENT_RE.match(value)
+        if match:
+            return Recipient("plugin", form=match.group(1), argument=match.group(2))
     raise ValueError(
         f"{value!r} is not a recipient: write reporter, followers, assignee, task_unit, "
-        "category.unit, unit:UNIT, role:ROLE, role:ROLE@unit:UNIT or role:ROLE@responsible_unit"
+        "category.unit, unit:UNIT, role:ROLE, role:ROLE@unit:UNIT, role:ROLE@responsible_unit "
+        "or a plugin's PLUGIN.FORM[:ARGUMENT]"
     )
 
 
@@ -187,7 +197,7 @@ UnitTargetField = _ref_type(parse_unit_target, "category.unit or unit:UNIT", Uni
 RecipientField = _ref_type(
     parse_recipient,
     "reporter, followers, assignee, task_unit, category.unit, unit:UNIT, role:ROLE, "
-    "role:ROLE@unit:UNIT or role:ROLE@responsible_unit",
+    "role:ROLE@unit:UNIT, role:ROLE@responsible_unit or a plugin's PLUGIN.FORM[:ARGUMENT]",
     Recipient,
 )
 DueField = _ref_type(parse_due, "a duration (`5 business days`) or category.sla.NAME", DueRef)

@@ -8,8 +8,9 @@ notifications. Delivery happens after commit (the outbox is the queue).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, assert_never
 
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.runtime import effects as fx
@@ -100,59 +101,86 @@ async def apply_outcome(
     tasks: dict[str, Task] = {t.key: t for t in await scope.tasks().filter(ticket_id=ticket.id)}
     messages = 0
     for effect in outcome.effects:
-        if isinstance(effect, fx.CreateTask):
-            task = await scope.create(
-                Task, ticket=ticket, key=effect.key, step=effect.step, created_in=effect.created_in,
-                unit=effect.unit, state="open", due_at=effect.due_at, title=effect.title,
-                created_at=now,
-            )
-            tasks[task.key] = task
-            await scope.create(TaskAssignment, task=task, action="create", to_unit=effect.unit,
-                               actor_id=_user_id(actor.id), at=now)
-            await audit(scope, ticket, actor, "task_create", {},
-                        {"task": effect.key, "unit": effect.unit, "due_at": effect.due_at}, now)
-        elif isinstance(effect, fx.UpdateTask):
-            task = tasks[effect.key]
-            old_unit, old_assignee = task.unit, task.assignee_id  # type: ignore[attr-defined]
-            task.state, task.unit = effect.state, effect.unit
-            task.assignee_id = _user_id(effect.assignee)
-            await task.save(update_fields=["state", "unit", "assignee_id", "updated_at"])
-            await scope.create(
-                TaskAssignment, task=task, action=effect.action, from_unit=old_unit, to_unit=effect.unit,
-                from_assignee_id=old_assignee, to_assignee_id=_user_id(effect.assignee), reason=effect.reason,
-                actor_id=_user_id(actor.id), at=now,
-            )
-            if effect.action == "cancel":
-                await audit(scope, ticket, actor, "task_cancel", {"task": effect.key}, {"state": "cancelled"}, now,
-                            effect.reason)
-        elif isinstance(effect, fx.SetTaskDue):
-            task = tasks[effect.key]
-            task.due_at = effect.due_at
-            await task.save(update_fields=["due_at", "updated_at"])
-        elif isinstance(effect, fx.Notify):
-            for channel in effect.channels:
-                messages += 1
-                if defer_outbox is not None:
-                    defer_outbox.append((effect, channel, messages))
-                else:
-                    await write_outbox(scope, tenant, ticket, effect, channel, messages, public_comment)
-        elif isinstance(effect, fx.SetTimer):
-            await scope.create(Timer, ticket=ticket, timer_index=effect.index, state=effect.state,
-                               fire_at=effect.at)
-        elif isinstance(effect, fx.ClearTimers):
-            await scope.timers().filter(ticket_id=ticket.id, state=effect.state, status="armed").update(
-                status="cancelled", cancelled_at=now
-            )
-        elif isinstance(effect, fx.MergeInto) and master is not None:
-            await _merge_into(scope, ticket, master)
-        elif isinstance(effect, fx.Audit):
-            await audit(scope, ticket, actor, effect.action, effect.before, effect.after, now, effect.reason)
-        elif isinstance(effect, fx.ResumeSla):
-            await audit(scope, ticket, actor, "sla_resume", {"paused_at": effect.paused_at},
-                        {"working_days_added": effect.working_days}, now)
-        elif isinstance(effect, fx.PluginEffect):
-            await audit(scope, ticket, actor, f"plugin:{effect.name}", {}, {"args": repr(effect.args)}, now)
+        match effect:
+            case fx.CreateTask():
+                task = await scope.create(
+                    Task, ticket=ticket, key=effect.key, step=effect.step, created_in=effect.created_in,
+                    unit=effect.unit, state="open", due_at=effect.due_at, title=effect.title,
+                    created_at=now,
+                )
+                tasks[task.key] = task
+                await scope.create(TaskAssignment, task=task, action="create", to_unit=effect.unit,
+                                   actor_id=_user_id(actor.id), at=now)
+                await audit(scope, ticket, actor, "task_create", {},
+                            {"task": effect.key, "unit": effect.unit, "due_at": effect.due_at}, now)
+            case fx.UpdateTask():
+                task = tasks[effect.key]
+                old_unit, old_assignee = task.unit, task.assignee_id  # type: ignore[attr-defined]
+                task.state, task.unit = effect.state, effect.unit
+                task.assignee_id = _user_id(effect.assignee)
+                await task.save(update_fields=["state", "unit", "assignee_id", "updated_at"])
+                await scope.create(
+                    TaskAssignment, task=task, action=effect.action, from_unit=old_unit, to_unit=effect.unit,
+                    from_assignee_id=old_assignee, to_assignee_id=_user_id(effect.assignee), reason=effect.reason,
+                    actor_id=_user_id(actor.id), at=now,
+                )
+                if effect.action == "cancel":
+                    await audit(scope, ticket, actor, "task_cancel", {"task": effect.key}, {"state": "cancelled"}, now,
+                                effect.reason)
+            case fx.SetTaskDue():
+                task = tasks[effect.key]
+                task.due_at = effect.due_at
+                await task.save(update_fields=["due_at", "updated_at"])
+            case fx.Notify():
+                for channel in effect.channels:
+                    messages += 1
+                    if defer_outbox is not None:
+                        defer_outbox.append((effect, channel, messages))
+                    else:
+                        await write_outbox(scope, tenant, ticket, effect, channel, messages, public_comment)
+            case fx.SetTimer():
+                await scope.create(Timer, ticket=ticket, timer_name=effect.name, state=effect.state,
+                                   fire_at=effect.at)
+            case fx.ClearTimers():
+                await scope.timers().filter(ticket_id=ticket.id, state=effect.state, status="armed").update(
+                    status="cancelled", cancelled_at=now
+                )
+            case fx.MergeInto() if master is not None:
+                await _merge_into(scope, ticket, master)
+            case fx.Audit():
+                await audit(scope, ticket, actor, effect.action, effect.before, effect.after, now, effect.reason)
+            case fx.ResumeSla():
+                await audit(scope, ticket, actor, "sla_resume", {"paused_at": effect.paused_at},
+                            {"working_days_added": effect.working_days}, now)
+            case fx.PluginEffect():
+                await _apply_plugin_effect(EffectContext(scope, tenant, ticket, actor, now), effect)
+            case fx.MergeInto() | fx.ChangeState() | fx.SetTicketDue() | fx.SetPriority() | fx.PauseSla() \
+                    | fx.Reclassify():
+                pass  # mirrored above from the ticket's view (columns), or recorded by its Audit effect
+            case _:
+                assert_never(effect)
     return ticket
+
+
+@dataclass(frozen=True)
+class EffectContext:
+    """What a plugin's effect handler (`EffectDef.apply`) works with, inside the action's transaction."""
+
+    scope: TenantScope
+    tenant: CompiledTenant
+    ticket: Ticket
+    actor: UserView
+    now: datetime
+
+
+async def _apply_plugin_effect(ctx: EffectContext, effect: fx.PluginEffect) -> None:
+    """Hand a plugin's effect to the plugin's handler, and record it in the ticket's history."""
+    handler = getattr(effect.definition, "apply", None)
+    if handler is None:
+        raise LookupError(f"effect {effect.name!r} has no handler to apply it")
+    await handler(ctx, effect)
+    args = effect.args.model_dump(mode="json") if effect.args is not None else {}
+    await audit(ctx.scope, ctx.ticket, ctx.actor, f"effect:{effect.name}", {}, {"args": args}, ctx.now)
 
 
 async def write_outbox(

@@ -64,19 +64,32 @@ def connection_config(db_url: str) -> str | dict[str, Any]:
 
 
 def tortoise_config(db_url: str | None = None) -> dict[str, Any]:
-    """The Tortoise configuration for `db_url` (default: `database_url()`)."""
+    """The Tortoise configuration for `db_url` (default: `database_url()`): the core app, then each plugin's."""
+    apps: dict[str, Any] = {
+        APP: {"models": [MODELS_MODULE], "default_connection": CONNECTION, "migrations": MIGRATIONS_MODULE},
+    }
+    for name, models, migrations in plugin_apps():
+        apps[name] = {"models": [models], "default_connection": CONNECTION, "migrations": migrations}
     return {
         "connections": {CONNECTION: connection_config(db_url or database_url())},
-        "apps": {
-            APP: {
-                "models": [MODELS_MODULE],
-                "default_connection": CONNECTION,
-                "migrations": MIGRATIONS_MODULE,
-            }
-        },
+        "apps": apps,
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+def plugin_apps() -> list[tuple[str, str, str | None]]:
+    """(app name, models module, migrations module) of every installed plugin that brings tables.
+
+    Each plugin is a Tortoise app of its own, named after it; its migrations
+    depend on the core's (its tables point at `tenants`), so `upgrade`
+    applies the core first. Installed means registered (entry point
+    `komunikator.plugins`): a plugin's tables exist in every database, and a
+    city that has not enabled it simply has no rows there.
+    """
+    from komunikator.engine.config.builtins import default_registry  # the installed plugins, built once
+
+    return [(p.name, p.models, p.migrations) for p in default_registry().plugins.values() if p.models]
 
 
 def __getattr__(name: str) -> Any:
@@ -142,9 +155,9 @@ async def upgrade(db_url: str | None = None) -> list[str]:
     url = _prepare(db_url or database_url())
     applied: list[str] = []
 
-    def progress(event: str, _app: str, name: str) -> None:
+    def progress(event: str, app: str, name: str) -> None:
         if event == "apply_done":
-            applied.append(name)
+            applied.append(name if app == APP else f"{app}.{name}")
 
     await migrate(config=tortoise_config(url), direction="forward", progress=progress)
     await extras.install(connection(), dialect(url))
@@ -160,5 +173,6 @@ async def status(db_url: str | None = None) -> list[MigrationState]:
     await executor.loader.build_graph()
     graph = executor.loader.graph
     done = executor.loader.applied_migrations
-    ordered = [key for leaf in graph.leaf_nodes(APP) for key in graph.forwards_plan(leaf)]
-    return [MigrationState(key.name, key in done) for key in dict.fromkeys(ordered)]
+    ordered = [key for app in config["apps"] for leaf in graph.leaf_nodes(app) for key in graph.forwards_plan(leaf)]
+    return [MigrationState(key.name if key.app_label == APP else f"{key.app_label}.{key.name}", key in done)
+            for key in dict.fromkeys(ordered)]

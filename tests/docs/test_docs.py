@@ -25,9 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from komunikator.engine.config.builtins import BUILTIN_CONDITIONS, BUILTIN_EFFECTS
+from komunikator.engine.config.builtins import builtin_registry
 from komunikator.engine.config.compiler import check_library, check_tenant
-from komunikator.engine.config.registry import Registry
 from komunikator.engine.config.schema_docs import REFERENCE_PATH, reference_diff
 from komunikator.engine.errors import ErrorList
 from komunikator.engine.settings import REPO_ROOT
@@ -36,7 +35,7 @@ DOCS = REPO_ROOT / "docs"
 DOC_FILES = sorted(DOCS.glob("*.md"))
 LINKED_FILES = [*DOC_FILES, *([REPO_ROOT / "README.md"] if (REPO_ROOT / "README.md").is_file() else [])]
 EXPECTED_DOCS = ("implementers.md", "operators.md", "architecture.md", "reference.md")
-REGISTRY = Registry.build(BUILTIN_CONDITIONS, BUILTIN_EFFECTS)
+REGISTRY = builtin_registry()
 
 _FENCE = re.compile(r"^(?P<fence>```+|~~~+)\s*(?P<lang>[\w-]*)(?P<info>.*)$")
 _ATTR = re.compile(r'(\w+)="([^"]*)"')

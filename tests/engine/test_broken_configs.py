@@ -20,9 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from komunikator.engine.config.builtins import BUILTIN_CONDITIONS, BUILTIN_EFFECTS
+from komunikator.engine.config.builtins import builtin_registry
 from komunikator.engine.config.compiler import check_tenant
-from komunikator.engine.config.registry import Registry
 
 BROKEN = Path(__file__).parent / "fixtures" / "broken"
 LIBRARY = (BROKEN / "_library").resolve()
@@ -32,7 +31,7 @@ UPDATE = os.environ.get("UPDATE_SNAPSHOTS") == "1"
 LINE_FORM = re.compile(r"^(?P<file>[^:\s]+\.ya?ml):(?P<line>\d+):(?P<col>\d+): \S.*$")
 
 # The fixtures must not depend on which plugins happen to be installed.
-REGISTRY = Registry.build(BUILTIN_CONDITIONS, BUILTIN_EFFECTS)
+REGISTRY = builtin_registry()
 
 
 def _tenant_and_library(case: Path) -> tuple[Path, Path]:

@@ -7,15 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from komunikator.engine.config.builtins import BUILTIN_CONDITIONS, BUILTIN_EFFECTS
+from komunikator.engine.config.builtins import builtin_registry
 from komunikator.engine.config.compiler import check_tenant
 from komunikator.engine.config.loader import Tree
 from komunikator.engine.config.overlay import overlay
-from komunikator.engine.config.registry import Registry
 from komunikator.engine.config.sources import load_folder
 from komunikator.engine.errors import ErrorList
 
-REGISTRY = Registry.build(BUILTIN_CONDITIONS, BUILTIN_EFFECTS)
+REGISTRY = builtin_registry()
 
 LIBRARY = {
     "roles.yaml": """

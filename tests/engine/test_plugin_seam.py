@@ -8,6 +8,7 @@ template, so each case differs from the valid tenant by one line.
 
 from __future__ import annotations
 
+import re
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -17,13 +18,14 @@ import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
 from komunikator.engine.compiled import CompiledTenant
-from komunikator.engine.config.builtins import BUILTIN_CONDITIONS, BUILTIN_EFFECTS, default_registry
+from komunikator.engine.config.builtins import builtin_registry, default_registry
 from komunikator.engine.config.compiler import check_tenant
 from komunikator.engine.config.explain import explain
 from komunikator.engine.config.registry import (
     ENTRY_POINT_GROUP,
     ConditionDef,
     EffectDef,
+    EventDef,
     Plugin,
     Registry,
     RegistryError,
@@ -53,16 +55,25 @@ class TowArgs(BaseModel):
     urgent: bool = False
 
 
+def in_zone(ctx: object, args: ZoneArgs) -> bool:
+    """The ticket names the zone in its `zone` attribute."""
+    return bool(ctx.ticket.attributes.get("zone") == args.zone)  # type: ignore[attr-defined]
+
+
+async def call_tow_truck(ctx: object, effect: object) -> None:
+    """Applied in the store (tests/engine never apply it)."""
+
+
 PARKING = Plugin(
     name="parking",
     description="paid parking zones",
     section=ParkingSettings,
-    conditions=(ConditionDef("in_zone", "the ticket lies in a parking zone", ZoneArgs, "zone"),),
-    effects=(EffectDef("call_tow_truck", "order a tow truck", TowArgs),),
+    conditions=(ConditionDef("in_zone", "the ticket lies in a parking zone", ZoneArgs, "zone", in_zone),),
+    effects=(EffectDef("call_tow_truck", "order a tow truck", TowArgs, apply=call_tow_truck),),
 )
 
 # Independent of whatever plugins happen to be installed.
-BUILTINS = Registry.build(BUILTIN_CONDITIONS, BUILTIN_EFFECTS)
+BUILTINS = builtin_registry()
 WITH_PARKING = BUILTINS.with_plugins(PARKING)
 
 TEMPLATE = """\
@@ -247,7 +258,7 @@ def test_registry_tables() -> None:
     assert WITH_PARKING.plugin_of(WITH_PARKING.conditions["in_zone"]) == "parking"
     assert WITH_PARKING.plugin_of(WITH_PARKING.conditions["all_tasks_done"]) is None
     # adding another plugin keeps the first one's contributions exactly once
-    other = Plugin("other", conditions=(ConditionDef("sunny", "the sun shines"),))
+    other = Plugin("other", conditions=(ConditionDef("sunny", "the sun shines", evaluate=lambda ctx, args: True),))
     both = WITH_PARKING.with_plugins(other)
     assert sorted(both.plugins) == ["other", "parking"]
     assert "in_zone" in both.conditions and "sunny" in both.conditions
@@ -256,9 +267,38 @@ def test_registry_tables() -> None:
 def test_registry_refuses_duplicates() -> None:
     with pytest.raises(RegistryError, match="plugin 'parking' is registered twice"):
         WITH_PARKING.with_plugins(PARKING)
-    clash = Plugin("clash", effects=(EffectDef("notify", "shadows the built-in"),))
+    clash = Plugin("clash", effects=(EffectDef("notify", "shadows the built-in", apply=call_tow_truck),))
     with pytest.raises(RegistryError, match="effect 'notify' is registered twice"):
         BUILTINS.with_plugins(clash)
+
+
+@pytest.mark.parametrize(
+    ("plugin", "message"),
+    [
+        (Plugin("idle", conditions=(ConditionDef("idle", "no evaluator"),)), "condition 'idle' has no `evaluate`"),
+        (Plugin("idle", effects=(EffectDef("idle", "nothing to do"),)),
+         "effect 'idle' does nothing: give it `expand` or `apply`"),
+        (Plugin("Bad-Name"), "plugin name 'Bad-Name' must be lower case"),
+        (Plugin("idle", events=(EventDef("published", "no prefix"),)),
+         "event 'published' of plugin 'idle' must be named 'idle.<name>'"),
+        (Plugin("idle", permissions={"other.manage": "someone else's"}),
+         "permission 'other.manage' of plugin 'idle' must be named 'idle.<name>'"),
+        (Plugin("idle", events=(EventDef("idle.ticket_created", "a"), EventDef("idle.ticket_created", "b"))),
+         "event 'idle.ticket_created' is registered twice"),
+    ],
+)
+def test_registry_refuses_what_could_not_work(plugin: Plugin, message: str) -> None:
+    """Nothing registered is silently skipped: every condition evaluates, every effect does something."""
+    with pytest.raises(RegistryError, match=re.escape(message)):
+        BUILTINS.with_plugins(plugin)
+
+
+def test_builtins_register_like_plugins() -> None:
+    """Every built-in condition has its evaluator and every built-in effect its expander, in the registry."""
+    assert all(c.evaluate is not None for c in BUILTINS.conditions.values())
+    assert all(e.expand is not None for e in BUILTINS.effects.values())
+    assert [e.name for e in BUILTINS.effects.values() if e.creates_tasks] == ["create_task"]
+    assert "ticket_created" in default_registry().events
 
 
 # -- discovery through entry points -----------------------------------------------
@@ -268,7 +308,7 @@ from komunikator.engine.config.registry import ConditionDef, Plugin
 
 def make_plugin():
     return Plugin("seam_demo", "found through an entry point",
-                  conditions=(ConditionDef("always", "always holds"),))
+                  conditions=(ConditionDef("always", "always holds", evaluate=lambda ctx, args: True),))
 
 NOT_A_PLUGIN = object()
 '''

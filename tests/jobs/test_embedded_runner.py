@@ -12,8 +12,10 @@ import httpx
 import pytest
 from jobs_helpers import SmtpSink, registry
 
+from komunikator.engine.config.registry import JobDef
 from komunikator.engine.delivery import embedded, jobs
 from komunikator.engine.delivery.embedded import EmbeddedRunner, jobs_mode
+from komunikator.engine.jobs import JobContext
 from komunikator.engine.store import db
 from komunikator.engine.store.runner import StoreRunner
 from komunikator.web.app import create_app
@@ -65,22 +67,17 @@ async def test_the_app_on_sqlite_delivers_a_receipt_with_no_redis(
 
 
 class _Probe(EmbeddedRunner):
-    """A runner whose delivery job fails once, then counts its calls; no database."""
+    """A runner whose only job, `deliver`, fails once, then counts its calls; no database."""
 
     def __init__(self) -> None:
-        super().__init__(registry(), interval=60.0)
         self.calls = 0
+        super().__init__(registry(), interval=60.0, jobs={"deliver": JobDef("deliver", "probe", 60.0, self._probe)})
 
-    async def _deliver(self) -> None:
+    async def _probe(self, ctx: JobContext) -> int:
         self.calls += 1
         if self.calls == 1:
             raise RuntimeError("SMTP exploded")
-
-    async def _timers(self) -> None:
-        return
-
-    async def _digests(self) -> None:
-        return
+        return 0
 
 
 async def _until(condition: object, timeout: float) -> float:
