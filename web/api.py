@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from komunikator.engine.delivery import bell
 from komunikator.engine.runtime.access import sees_ticket
+from komunikator.engine.runtime.capabilities import capabilities
 from komunikator.engine.runtime.views import UserView
 from komunikator.engine.schema.base import text_for
 from komunikator.engine.service import attachments, intake, reading, tickets
@@ -314,7 +315,9 @@ async def comment(number: str, body: CommentIn, tenant: Tenant, scope: Scope, ac
 
 
 @router.get("/tickets/{number}/history", tags=["tickets"])
-async def ticket_history(number: str, tenant: Tenant, scope: Scope, actor: StaffActor) -> dict[str, Any]:
-    """Every change, transition, assignment, delegation, withdrawal and comment: who, when, what, why."""
-    ticket, _ = await tickets.load_visible(scope, tenant, number, actor.view)
-    return {"number": ticket.number, "events": await reading.history(scope, ticket)}
+async def ticket_history(number: str, tenant: Tenant, scope: Scope, actor: StaffActor,
+                         now: Now) -> dict[str, Any]:
+    """Every change, transition, assignment, delegation, withdrawal and comment the user's role reads."""
+    ticket, view = await tickets.load_visible(scope, tenant, number, actor.view)
+    caps = capabilities(tenant, view, actor.view, now)
+    return {"number": ticket.number, "events": await reading.history(scope, ticket, caps, actor.view)}

@@ -21,6 +21,7 @@ from komunikator.cli.demo.plan import Step, TicketPlan
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.runtime import allowed_actions
 from komunikator.engine.runtime.access import edits_tickets, handles, records_for_external
+from komunikator.engine.runtime.capabilities import capabilities
 from komunikator.engine.runtime.views import TaskView, TicketView, UserView
 
 #: The anonymous resident of the public form (as in the API).
@@ -235,5 +236,9 @@ class StoryPlayer:
             target_unit = (await self._first_active()).unit
         elif visibility in ("internal", "public"):
             active = await self._active()
-            user = (self.cast.handler(active[0].unit) if active else None) or user
+            handler = self.cast.handler(active[0].unit) if active else None
+            # the unit's handler speaks where its role may (an external firm adds no public comment)
+            if handler is not None and capabilities(self.cast.tenant, await self.stage.view(), handler,
+                                                    step.at).refusal(f"comment:{visibility}") is None:
+                user = handler
         await self.stage.comment(user, step.text or "", visibility, step.at, target_unit)

@@ -125,13 +125,14 @@ class RuntimeStage:
         self._take(fire_task(self.tenant, ticket, key, action, user, inputs, now))
 
     async def edit_address(self, address: str, user: UserView, now: datetime) -> None:
-        tickets.check_edit(self.tenant, self._visible(user), user)
+        tickets.check_edit(self.tenant, self._visible(user), user, now)
         if not address.strip():
             raise _Refused("the corrected address is empty")
 
     async def comment(self, user: UserView, body: str, visibility: str, now: datetime,
                       target_unit: str | None) -> None:
-        tickets.check_comment(self.tenant, self._visible(user), user, body, visibility, target_unit)
+        tickets.check_comment(self.tenant, self._visible(user), user, body, visibility, target_unit,
+                              now=now)
 
 
 def _timeline(plan: TicketPlan, now: datetime) -> str | None:

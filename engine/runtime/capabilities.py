@@ -154,8 +154,10 @@ def capabilities(
 
     kinds: set[CommentKind] = set()
     open_kinds: set[CommentKind] = set()
+    idle: set[CommentKind] = set()  # kinds a unit would have while its task is under way
     for m, role, tasks_only in roles:
         if tasks_only and not any(t.active and covers(tenant, m, t.unit) for t in ticket.tasks):
+            idle.update(role.comments.closed if closed else role.comments.open)
             continue  # an external unit speaks only while its task is under way
         open_kinds.update(role.comments.open)
         kinds.update(role.comments.closed if closed else role.comments.open)
@@ -165,6 +167,9 @@ def capabilities(
         if closed and kind in open_kinds:
             refusals[f"comment:{kind}"] = Refusal("not_available", f"a closed ticket takes no {kind} comment "
                                                                    "from your role")
+        elif kind in idle:
+            refusals[f"comment:{kind}"] = Refusal("not_available", f"your unit adds {kind} comments only while "
+                                                                   "its task is under way")
         else:
             refusals[f"comment:{kind}"] = Refusal("forbidden", f"your role may not add {kind} comments "
                                                                "to this ticket")

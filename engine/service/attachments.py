@@ -32,12 +32,12 @@ from komunikator.engine.media import images
 from komunikator.engine.media.images import ImageRefused, ProcessedImage
 from komunikator.engine.media.settings import MediaLimits
 from komunikator.engine.media.storage import BlobMissing, Storage, new_key, thumb_key
-from komunikator.engine.runtime.access import edits_tickets
-from komunikator.engine.runtime.views import TicketView, UserView
+from komunikator.engine.runtime.capabilities import Capabilities, capabilities
+from komunikator.engine.runtime.views import UserView
 from komunikator.engine.service import intake
 from komunikator.engine.service.apply import audit
 from komunikator.engine.service.errors import ServiceError, database_gone, invalid, unavailable
-from komunikator.engine.service.tickets import load, load_visible
+from komunikator.engine.service.tickets import load, load_visible, require
 from komunikator.engine.store import db
 from komunikator.engine.store.models import Attachment, Comment, Task, Ticket
 from komunikator.engine.store.scope import TenantScope
@@ -173,12 +173,12 @@ async def _room_left(
 
 
 async def _target(
-    scope: TenantScope, ticket: Ticket, view: TicketView, task_key: str | None, comment_id: int | None,
+    scope: TenantScope, ticket: Ticket, caps: Capabilities, task_key: str | None, comment_id: int | None,
 ) -> tuple[Task | None, int | None]:
-    """The task and comment a photo goes on (422 for ones the ticket does not have)."""
+    """The task and comment a photo goes on (422 for ones the ticket does not have, or the user may not read)."""
     task = None
     if task_key is not None:
-        if view.task(task_key) is None:
+        if caps.task(task_key) is None:
             raise invalid(f"the ticket has no task {task_key!r}", "task")
         task = await scope.get(Task, ticket_id=ticket.id, key=task_key)
     if comment_id is not None:
@@ -204,7 +204,9 @@ async def add(
         raise ServiceError(403, "forbidden", "only staff add attachments through this endpoint")
     if visibility not in VISIBILITIES:
         raise invalid(f"visibility is one of {', '.join(VISIBILITIES)}, not {visibility!r}", "visibility")
-    task, comment_id = await _target(scope, ticket, view, task_key, comment_id)
+    caps = capabilities(tenant, view, user, now)
+    require(caps, f"photo:{visibility}")
+    task, comment_id = await _target(scope, ticket, caps, task_key, comment_id)
     image = await prepare(upload, limits or MediaLimits())
     written: list[str] = []
     try:
@@ -279,9 +281,8 @@ async def hide(
     now: datetime,
 ) -> Attachment:
     """Hide a photo from the public (a face, a number plate), with a reason; staff still see it."""
-    ticket, _ = await load_visible(scope, tenant, number, user)
-    if not edits_tickets(tenant, user):
-        raise ServiceError(403, "forbidden", "hiding a photo needs a role that edits tickets")
+    ticket, view = await load_visible(scope, tenant, number, user)
+    require(capabilities(tenant, view, user, now), "hide_photos")
     reason = (reason or "").strip()
     if not reason:
         raise invalid("say why the photo is hidden", "reason")
@@ -304,9 +305,8 @@ async def unhide(
     reason: str | None, now: datetime,
 ) -> Attachment:
     """Show a hidden photo again (to whom its visibility allows)."""
-    ticket, _ = await load_visible(scope, tenant, number, user)
-    if not edits_tickets(tenant, user):
-        raise ServiceError(403, "forbidden", "unhiding a photo needs a role that edits tickets")
+    ticket, view = await load_visible(scope, tenant, number, user)
+    require(capabilities(tenant, view, user, now), "hide_photos")
     reason = (reason or "").strip() or None
     if reason is not None and len(reason) > MAX_REASON:
         raise invalid(f"the reason is longer than {MAX_REASON} characters", "reason")

@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Any
 
 from komunikator.engine.compiled import CompiledTenant
-from komunikator.engine.runtime import allowed_actions, allowed_task_actions
+from komunikator.engine.runtime.capabilities import Capabilities, capabilities
 from komunikator.engine.runtime.views import TicketView, UserView
 from komunikator.engine.schema.base import text_for
 from komunikator.engine.service import search, ticket_list
 from komunikator.engine.service.ticket_list import ListFilters as ListFilters  # the list's filters, here too
+from komunikator.engine.service.visibility import capabilities_json, history_entry
 from komunikator.engine.store.models import Ticket
 from komunikator.engine.store.scope import TenantScope
 
@@ -27,11 +28,16 @@ async def ticket_json(
     scope: TenantScope, tenant: CompiledTenant, ticket: Ticket, view: TicketView, user: UserView, now: datetime,
     locale: str = "pl",
 ) -> dict[str, Any]:
-    """The staff view of a ticket: fields, tasks, and what this user may do now."""
+    """The staff view of a ticket: fields, the tasks the user reads, and what this user may do now.
+
+    What the user reads (the reporter's contact, other units' tasks) and may do is
+    `capabilities`' answer, carried under `capabilities` for the UI's buttons.
+    """
     process = tenant.processes[ticket.process]
     state = process.states[ticket.state]
+    caps = capabilities(tenant, view, user, now)
     contact = None
-    if ticket.reporter_contact_id is not None:  # type: ignore[attr-defined]
+    if caps.reporter_contact and ticket.reporter_contact_id is not None:  # type: ignore[attr-defined]
         row = await scope.reporter_contacts().get_or_none(id=ticket.reporter_contact_id)  # type: ignore[attr-defined]
         if row is not None and row.erased_at is None:
             contact = {"name": row.name, "email": row.email, "phone": row.phone}
@@ -70,25 +76,25 @@ async def ticket_json(
                 "assignee": t.assignee,
                 "due_at": _iso(t.due_at),
                 "overdue": running and t.active and _past(t.due_at, now),
-                "actions": [
-                    {"name": a.name, "requires": list(a.requires)}
-                    for a in allowed_task_actions(tenant, view, t.key, user)
-                ],
+                "actions": [{"name": a.name, "requires": list(a.requires)} for a in shown.actions],
             }
             for t in view.tasks
+            if (shown := caps.task(t.key)) is not None
         ],
         "actions": [
             {"name": a.name, "kind": a.kind, "requires": list(a.requires), "to": a.dest,
              "label": text_for(dict(a.label), locale) if a.label else a.name}
-            for a in allowed_actions(tenant, view, user, now)
+            for a in caps.actions
         ],
+        "capabilities": capabilities_json(caps),
     }
 
 
-async def history(scope: TenantScope, ticket: Ticket) -> list[dict[str, Any]]:
-    """Every change, transition, assignment and comment of a ticket, oldest first."""
+async def history(scope: TenantScope, ticket: Ticket, caps: Capabilities, user: UserView) -> list[dict[str, Any]]:
+    """The changes, transitions, assignments and comments of a ticket `user` may read (`caps`), oldest first."""
     events = await scope.audit_events().filter(ticket_id=ticket.id).order_by("at", "id")
     comments = {c.id: c for c in await scope.comments().filter(ticket_id=ticket.id)}
+    task_units = {t.id: (t.key, t.unit) for t in await scope.tasks().filter(ticket_id=ticket.id)}
     users = {u.id: u for u in await scope.users().filter(
         id__in=[e.actor_user_id for e in events if e.actor_user_id is not None])}  # type: ignore[attr-defined]
     out = []
@@ -104,9 +110,17 @@ async def history(scope: TenantScope, ticket: Ticket) -> list[dict[str, Any]]:
             "reason": event.reason,
         }
         comment_id = (event.after or {}).get("comment") if event.action == "comment" else None
+        about = None
         if comment_id in comments:
-            entry["comment"] = {"body": comments[comment_id].body, "visibility": comments[comment_id].visibility}
-        out.append(entry)
+            row = comments[comment_id]
+            entry["comment"] = {"body": row.body, "visibility": row.visibility}
+            task_id = row.task_id  # type: ignore[attr-defined]
+            about = {"visibility": row.visibility, "target_unit": row.target_unit,
+                     "task_unit": task_units[task_id][1] if task_id in task_units else None}
+        shown = history_entry(caps, entry, comment=about, by_user=actor_id is not None and str(actor_id) == user.id,
+                              task_units=dict(task_units.values()))
+        if shown is not None:
+            out.append(shown)
     return out
 
 

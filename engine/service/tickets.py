@@ -1,14 +1,15 @@
 """Working with existing tickets: read, act, edit, comment, history.
 
 Every function takes the tenant's scope and the acting user's view; what a
-user may see and do is decided by the engine (`sees_ticket`,
-`allowed_actions`, `allowed_task_actions`), never here.
+user may see and do is decided by the engine (`capabilities`, which holds
+`sees_ticket`, `allowed_actions`, `allowed_task_actions`, edits, comment
+kinds and photos), never here: the service requires a capability.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,9 +17,11 @@ from tortoise.transactions import in_transaction
 
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.runtime import fire, fire_task
-from komunikator.engine.runtime.access import edits_tickets, sees_ticket
+from komunikator.engine.runtime.access import sees_ticket
+from komunikator.engine.runtime.capabilities import Capabilities, capabilities
 from komunikator.engine.runtime.outcome import Refusal
 from komunikator.engine.runtime.views import TicketView, UserView
+from komunikator.engine.schema.org import COMMENT_KINDS
 from komunikator.engine.schema.tenant import Point
 from komunikator.engine.service import row_views as views
 from komunikator.engine.service.apply import apply_outcome, audit
@@ -127,7 +130,7 @@ async def act_on_task(
     """Take, complete, delegate or withdraw a task; `inputs["comment"]` is kept as an internal note on it."""
     ticket, view = await load_visible(scope, tenant, number, user)
     version = _check_version(ticket, expected_version)
-    if view.task(key) is None:
+    if capabilities(tenant, view, user, now).task(key) is None:  # missing, or another unit's the user may not read
         raise not_found("task")
     inputs = dict(inputs)
     if inputs.get("to_user") is not None:
@@ -163,19 +166,27 @@ class TicketEdit(BaseModel):
     attributes: dict[str, Any] | None = None
 
 
-def check_edit(tenant: CompiledTenant, ticket: TicketView, user: UserView) -> None:
+def require(caps: Capabilities, what: str) -> None:
+    """Raise the capability's refusal (403 forbidden, 409 not_available) unless `caps` allows `what`."""
+    refusal = caps.refusal(what)
+    if refusal is not None:
+        raise refused(refusal)
+
+
+def check_edit(tenant: CompiledTenant, ticket: TicketView, user: UserView, now: datetime | None = None) -> None:
     """Refuse an edit the user may not make (403) or the ticket no longer takes (409); pure."""
-    if not edits_tickets(tenant, user):
-        raise ServiceError(403, "forbidden", "editing a ticket needs a role that edits tickets")
-    if tenant.processes[ticket.process].states[ticket.state].final:
-        raise ServiceError(409, "not_available", "a closed ticket cannot be edited")
+    require(capabilities(tenant, ticket, user, now or datetime.now(UTC)), "edit")
 
 
 def check_comment(tenant: CompiledTenant, ticket: TicketView, user: UserView, body: str, visibility: str,
-                  target_unit: str | None, task_key: str | None = None) -> None:
-    """Refuse a comment the service would not store (403 or 422); pure."""
+                  target_unit: str | None, task_key: str | None = None, now: datetime | None = None) -> None:
+    """Refuse a comment the service would not store (403, 409 or 422); pure."""
     if user.kind != "staff":
         raise ServiceError(403, "forbidden", "only staff comment through this endpoint")
+    if visibility not in COMMENT_KINDS:
+        raise invalid(f"visibility is one of {', '.join(COMMENT_KINDS)}, not {visibility!r}", "visibility")
+    caps = capabilities(tenant, ticket, user, now or datetime.now(UTC))
+    require(caps, f"comment:{visibility}")
     if not body.strip():
         raise invalid("the comment is empty", "body")
     if visibility == "to_unit":
@@ -185,7 +196,7 @@ def check_comment(tenant: CompiledTenant, ticket: TicketView, user: UserView, bo
             raise invalid(f"unknown unit {target_unit!r}", "target_unit")
     elif target_unit is not None:
         raise invalid("target_unit goes only with visibility to_unit", "target_unit")
-    if task_key is not None and ticket.task(task_key) is None:
+    if task_key is not None and caps.task(task_key) is None:  # a task the user may not read is none
         raise invalid(f"the ticket has no task {task_key!r}", "task")
 
 
@@ -196,7 +207,7 @@ async def edit(
     """Change a ticket's own fields; the timeline records before → after."""
     ticket, view = await load_visible(scope, tenant, number, user)
     version = _check_version(ticket, expected_version)
-    check_edit(tenant, view, user)
+    check_edit(tenant, view, user, now)
     given = changes.model_dump(exclude_unset=True)
     if not given:
         raise invalid("nothing to change")
@@ -255,7 +266,7 @@ async def add_comment(
 ) -> Comment:
     """A note (internal), a public update, a message to the reporter or to a unit."""
     ticket, view = await load_visible(scope, tenant, number, user)
-    check_comment(tenant, view, user, body, visibility, target_unit, task_key)
+    check_comment(tenant, view, user, body, visibility, target_unit, task_key, now)
     async with in_transaction(db.CONNECTION):
         comment = await _store_comment(scope, ticket, user, body.strip(), visibility, target_unit, task_key, now)
         if visibility == "public":

@@ -3,8 +3,9 @@
 For every (process, reachable state, staff member):
 
 - `GET /tickets/{n}` is a 404 exactly when the engine's `sees_ticket` says no,
-  and otherwise offers exactly the engine's `allowed_actions` (and, per task,
-  `allowed_task_actions`);
+  and otherwise offers exactly the engine's `allowed_actions` (and, per task
+  the member reads, `allowed_task_actions`), the tasks being those
+  `capabilities` lets the member read;
 - every action not offered is refused with the engine's own refusal (code and
   message), changing nothing;
 - every action offered succeeds on a fresh ticket in that state, ending where
@@ -28,6 +29,7 @@ from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.runtime import allowed_actions, allowed_task_actions, fire, fire_task
 from komunikator.engine.runtime.access import sees_ticket
 from komunikator.engine.runtime.actions import BUILTIN_ACTIONS
+from komunikator.engine.runtime.capabilities import capabilities
 from komunikator.engine.runtime.outcome import Refusal
 from komunikator.engine.runtime.tasks import TASK_ACTIONS
 from komunikator.engine.runtime.views import TicketView, UserView
@@ -230,7 +232,9 @@ async def test_every_role_and_unit_gets_exactly_what_the_yaml_allows(api: Api) -
                         offered.append((process, state, member, action, None))
                     elif checks.for_everyone(action, None) is None or member in visible[:2]:
                         await checks.refused(member, action)
-                for task, task_json in zip(view.tasks, shown["tasks"], strict=True):
+                readable = [t for t in view.tasks if capabilities(tenant, view, member.view, office.now).task(t.key)]
+                assert [t["key"] for t in shown["tasks"]] == [t.key for t in readable], (process, state, member.label)
+                for task, task_json in zip(readable, shown["tasks"], strict=True):
                     task_allowed = {a.name for a in allowed_task_actions(tenant, view, task.key, member.view)}
                     assert {a["name"] for a in task_json["actions"]} == task_allowed, (process, state, member.label)
                     for action in TASK_ACTIONS:
@@ -289,11 +293,13 @@ def _check_by_hand(seen: dict[tuple[str, str, str], dict[str, Any]]) -> None:
     # the greenery section lies under municipal services: its head sees and handles its tasks
     assert task_actions("multi_unit", "in_progress", "unit_head@gospodarka_komunalna")["zielen"] == {
         "take", "complete", "delegate", "withdraw"}
-    # the company sees only tickets with a task for it, and acts only on that task
+    # the company sees only tickets with a task for it, reads and acts only on that task
     assert ("multi_unit", "new", "external@pgk") not in seen
     assert actions("dumping_cleanup", "in_progress", "external@pgk") == set()
     assert task_actions("dumping_cleanup", "in_progress", "external@pgk") == {
-        "srodowisko": set(), "straz_miejska": set(), "pgk": {"take", "complete", "delegate", "withdraw"}}
+        "pgk": {"take", "complete", "delegate", "withdraw"}}
+    assert {t["unit"] for t in seen[("dumping_cleanup", "in_progress", "dispatcher@bom")]["tasks"]} == {
+        "srodowisko", "straz_miejska", "pgk"}
     # the city guard has no accounts: the dispatcher records its outcome
     assert task_actions("dumping_cleanup", "in_progress", "dispatcher@bom")["straz_miejska"] == {
         "complete", "delegate", "withdraw"}
