@@ -17,6 +17,7 @@ from komunikator.web.api import router
 from komunikator.web.api_attachments import router as attachments_router
 from komunikator.web.auth import auth_router
 from komunikator.web.deps import refuse_nul_characters
+from komunikator.web.staff import install as install_staff_pages
 from komunikator.web.tenancy import register_tenants
 
 
@@ -70,4 +71,5 @@ def create_app(
     app.include_router(auth_router)
     app.include_router(router)
     app.include_router(attachments_router)
+    install_staff_pages(app)  # the staff workspace's pages under /staff (web/staff/)
     return app

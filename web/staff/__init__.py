@@ -1,0 +1,38 @@
+"""The staff workspace in the browser: server-rendered pages under `/staff` on each tenant's host.
+
+`install(app)` adds the pages, the static files and the page-level error handling to the
+FastAPI app. The pages call the same service layer as the API; see `session.py` (who is
+looking), `rendering.py` (templates and headers), `nav.py` (navigation entries) and
+`offers.py` (what the engine offers, the one question about permissions).
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+
+from komunikator.web.staff import assets, auth_pages, inbox_page, security, ticket_page
+from komunikator.web.staff.session import CsrfRefused, LoginRequired, login_url
+
+
+def install(app: FastAPI) -> None:
+    """Add the staff pages to `app`."""
+    app.include_router(assets.router)
+    app.include_router(auth_pages.router)
+    app.include_router(inbox_page.router)
+    app.include_router(ticket_page.router)
+    app.mount("/staff/static", assets.static_files(), name="staff-static")
+
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, exc: LoginRequired) -> Response:
+        if request.headers.get("hx-request") == "true":  # htmx: reload the whole page at the sign-in form
+            return Response(status_code=204, headers={"HX-Redirect": login_url(exc.next_path)})
+        return security.protect(RedirectResponse(login_url(exc.next_path), status_code=303), request)
+
+    @app.exception_handler(CsrfRefused)
+    async def _csrf(request: Request, exc: CsrfRefused) -> Response:
+        body = ("<!DOCTYPE html><html lang=\"pl\"><head><meta charset=\"utf-8\"><title>Błąd / Error</title></head>"
+                "<body><main><h1>Formularz wygasł</h1><p>Odśwież stronę i spróbuj ponownie.</p>"
+                "<p lang=\"en\">The form has expired. Reload the page and try again.</p>"
+                "<p><a href=\"/staff/\">Skrzynka / Inbox</a></p></main></body></html>")
+        return security.protect(Response(body, status_code=403, media_type="text/html"), request)

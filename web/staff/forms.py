@@ -1,0 +1,84 @@
+"""The action forms of the ticket page, generated from what the engine offers (`offers.Offer`).
+
+One form per offered action; its fields are exactly the inputs the action requires
+(`Action.requires`, `TaskAction.requires` with `a|b` alternatives). The form carries the
+ticket's version, so a form drawn before someone else's change is refused (409), not applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from babel.support import Translations
+
+from komunikator.engine.compiled import CompiledTenant
+from komunikator.engine.schema.categories import PRIORITIES
+from komunikator.web.staff import words
+from komunikator.web.staff.i18n import localized
+from komunikator.web.staff.offers import Offer
+
+TEXT_INPUTS = {"public_comment", "internal_comment", "reason", "comment"}
+
+
+@dataclass
+class ActionForm:
+    """One action's form: where it posts, its button, its fields."""
+
+    id: str
+    url: str
+    action: str
+    label: str
+    task: str | None = None
+    fields: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _field(form_id: str, name: str, tenant: CompiledTenant, t: Translations, language: str,
+           staff: list[tuple[str, str]], category: str) -> dict[str, Any]:
+    spec: dict[str, Any] = {"name": name, "key": name, "id": f"{form_id}-{name}",
+                            "label": t.gettext(words.INPUTS.get(name, name)), "type": "text", "value": ""}
+    choose = ("", t.gettext("— choose —"))
+    if name in TEXT_INPUTS:
+        spec["type"] = "textarea"
+    elif name in ("unit", "to_unit"):
+        spec["type"] = "select"
+        units = ((u, localized(unit.name, language)) for u, unit in tenant.units.items())
+        spec["options"] = [choose, *sorted(units, key=lambda o: o[1])]
+    elif name == "to_user":
+        spec["type"] = "select"
+        spec["options"] = [choose, *staff]
+    elif name == "priority":
+        spec["type"] = "select"
+        spec["options"] = [(p, t.gettext(words.PRIORITIES.get(p, p))) for p in PRIORITIES]
+    elif name == "category":
+        spec["type"] = "select"
+        others = ((c, localized(cat.spec.name, language))
+                  for c, cat in tenant.categories.items() if c != category)
+        spec["options"] = [choose, *sorted(others, key=lambda o: o[1])]
+    return spec
+
+
+def build(number: str, offer: Offer, tenant: CompiledTenant, t: Translations, language: str,
+          staff: list[tuple[str, str]], category: str) -> tuple[list[ActionForm], dict[str, list[ActionForm]]]:
+    """The ticket's forms and, per task key, the task's forms."""
+    base = f"/staff/tickets/{number}"
+    ticket_forms = []
+    for action in offer.actions:
+        form_id = f"act-{action.name}"
+        label = (localized(action.label, language) if action.label
+                 else t.gettext(words.BUILTIN_ACTIONS.get(action.name, action.name)))
+        form = ActionForm(form_id, f"{base}/act", action.name, label)
+        form.fields = [_field(form_id, name, tenant, t, language, staff, category) for name in action.requires]
+        ticket_forms.append(form)
+    task_forms: dict[str, list[ActionForm]] = {}
+    for key, actions in offer.tasks.items():
+        forms = []
+        for task_action in actions:
+            form_id = f"task-{key}-{task_action.name}"
+            form = ActionForm(form_id, f"{base}/tasks/{key}", task_action.name,
+                              t.gettext(words.TASK_ACTIONS.get(task_action.name, task_action.name)), key)
+            names = [n for need in task_action.requires for n in need.split("|")]
+            form.fields = [_field(form_id, name, tenant, t, language, staff, category) for name in names]
+            forms.append(form)
+        task_forms[key] = forms
+    return ticket_forms, task_forms

@@ -1,0 +1,52 @@
+/* Staff pages' behaviour: everything here, nothing inline (the CSP forbids it). */
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js-enabled");
+
+  function focusSummary(root) {
+    var summary = root.querySelector("[data-focus-on-load]");
+    if (summary) { summary.focus(); }
+  }
+
+  function disableOnSubmit(root) {
+    root.querySelectorAll("form[data-disable-on-submit]").forEach(function (form) {
+      form.addEventListener("submit", function () {
+        form.querySelectorAll("button[type=submit]").forEach(function (b) {
+          b.setAttribute("aria-disabled", "true");
+          b.classList.add("button--busy");
+          window.setTimeout(function () { b.disabled = true; }, 0);
+        });
+      });
+    });
+  }
+
+  function startMap(root) {
+    var el = root.querySelector("#ticket-map");
+    if (!el || el.dataset.started || typeof L === "undefined") { return; }
+    el.dataset.started = "1";
+    var lat = parseFloat(el.dataset.lat), lon = parseFloat(el.dataset.lon);
+    var map = L.map(el, { scrollWheelZoom: false }).setView([lat, lon], 16);
+    if (el.dataset.tiles) {
+      L.tileLayer(el.dataset.tiles, { attribution: el.dataset.attribution || "", maxZoom: 19 }).addTo(map);
+    } else {
+      el.classList.add("map--no-tiles");
+    }
+    var icon = L.icon({
+      iconUrl: el.dataset.marker, iconRetinaUrl: el.dataset.marker2x, shadowUrl: el.dataset.shadow,
+      iconSize: [25, 41], iconAnchor: [12, 41], shadowSize: [41, 41]
+    });
+    L.marker([lat, lon], { icon: icon, alt: el.dataset.pinLabel, title: el.dataset.pinLabel, keyboard: true }).addTo(map);
+  }
+
+  function start(root) {
+    focusSummary(root);
+    disableOnSubmit(root);
+    startMap(document);
+  }
+
+  if (window.htmx) {
+    htmx.onLoad(start);
+  } else {
+    document.addEventListener("DOMContentLoaded", function () { start(document); });
+  }
+})();

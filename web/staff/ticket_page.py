@@ -1,0 +1,158 @@
+"""The ticket page: fields, SLA clock, map, photos, attributes, tasks, timeline, and the offered actions.
+
+Reads go through `reading.ticket_json`/`reading.history`, writes through `tickets.act` and
+`tickets.act_on_task` — the same service as the API. A refusal is drawn on the page as
+words (`words.REFUSALS`), with the user's inputs kept; a stale version (someone changed the
+ticket meanwhile) redraws the current ticket and asks to repeat the action.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from komunikator.engine.service import accounts, attachments, reading, tickets
+from komunikator.engine.service.errors import ServiceError
+from komunikator.web.staff import forms, offers, timeline, words
+from komunikator.web.staff.i18n import localized, translations
+from komunikator.web.staff.offers import offered
+from komunikator.web.staff.rendering import render, tile_source
+from komunikator.web.staff.session import CheckedStaffPage, Page, StaffPage
+
+router = APIRouter()
+
+
+async def _staff_choices(page: Page) -> list[tuple[str, str]]:
+    users = await accounts.list_users(page.scope)
+    return sorted(((str(u.id), u.display_name or u.email) for u in users if u.kind == "staff" and u.active),
+                  key=lambda pair: pair[1])
+
+
+async def draw(page: Page, number: str, status_code: int = 200, *, failed: str | None = None,
+               errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
+               problem: str | None = None) -> HTMLResponse:
+    """The ticket page; `failed` names the form whose `errors` and `values` are shown again."""
+    assert page.view is not None  # noqa: S101  (StaffPage guarantees it)
+    t = translations(page.language)
+    try:
+        ticket, view = await tickets.load_visible(page.scope, page.tenant, number, page.view)
+    except ServiceError:
+        return await render(page, "error.html", 404, title=t.gettext("Not found"), current=None,
+                            heading=t.gettext("Not found"),
+                            message=t.gettext("There is no report with this number, or it is not for you."))
+    data = await reading.ticket_json(page.scope, page.tenant, ticket, view, page.view, page.now, page.language)
+    offer = offered(page.tenant, view, page.view, page.now)
+    history = await offers.history(page.scope, ticket, offer, page.view)
+    _, photos = await attachments.list_for_staff(page.scope, page.tenant, ticket.number, page.view)
+    staff = await _staff_choices(page)
+    names = dict(staff)
+    ticket_forms, task_forms = forms.build(ticket.number, offer, page.tenant, t, page.language, staff,
+                                           ticket.category)
+    category = page.tenant.categories[ticket.category].spec
+    attributes = [
+        (localized(spec.label, page.language),
+         _attribute_text(spec, data["attributes"].get(name), page.language))
+        for name, spec in category.attributes.items() if name in data["attributes"]
+    ]
+    tile_url, attribution = tile_source(page)
+    for task in data["tasks"]:
+        task["unit_name"] = localized(page.tenant.units[task["unit"]].name, page.language) \
+            if task["unit"] in page.tenant.units else task["unit"]
+        task["assignee_name"] = names.get(str(task["assignee"]), "") if task["assignee"] else ""
+        task["state_text"] = t.gettext(words.TASK_STATES.get(task["state"], task["state"]))
+    summary = []
+    if errors and failed:
+        summary = [(f"{failed}-{name}" if name != "_" else failed, message) for name, message in errors.items()]
+    elif problem:
+        summary = [("actions", problem)]
+    title = f"{ticket.number} – {data['category_name']}"
+    return await render(
+        page, "ticket.html", status_code, title=(t.gettext("Error") + ": " + title) if summary else title,
+        current=None, ticket=data, ticket_forms=ticket_forms, task_forms=task_forms, offer=offer,
+        attributes=attributes, photos=photos, tile_url=tile_url or "", attribution=attribution or "",
+        unit_name=localized(page.tenant.units[ticket.responsible_unit].name, page.language)
+        if ticket.responsible_unit in page.tenant.units else ticket.responsible_unit,
+        priority=t.gettext(words.PRIORITIES.get(ticket.priority, ticket.priority)),
+        timeline=timeline.entries(history, page.tenant, ticket.process, page.language, t, names),
+        failed=failed, form_errors=errors or {}, values=values or {}, summary=summary,
+    )
+
+
+def _attribute_text(spec: Any, value: Any, language: str) -> str:
+    if spec.values and str(value) in spec.values:
+        return localized(dict(spec.values[str(value)]), language)
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    return "" if value is None else str(value)
+
+
+@router.get("/staff/tickets/{number}", response_class=HTMLResponse)
+async def ticket_page(number: str, page: StaffPage) -> Response:
+    """The ticket as this user sees it, with what they may do now."""
+    return await draw(page, number)
+
+
+def _refusal(error: ServiceError, page: Page) -> str:
+    t = translations(page.language)
+    text = words.REFUSALS.get(error.code)
+    return t.gettext(text) if text else t.gettext("The action was refused.")
+
+
+async def _submit(page: Page, number: str, form_id: str, run: Any) -> Response:
+    """Run one write; PRG on success, the page with the refusal drawn otherwise."""
+    form = await page.request.form()
+    values = {k: str(v) for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    try:
+        await run(values)
+    except ServiceError as error:
+        if error.code == "stale_version":
+            # the page now shows the current ticket; the user's inputs stay in the form
+            return await draw(page, number, 409, failed=form_id, values=values,
+                              errors={"_": _refusal(error, page)})
+        if error.status == 404:
+            return await draw(page, number, 404)
+        field = error.field if error.field and error.field in values else "_"
+        return await draw(page, number, error.status if error.status in (403, 409, 422) else 422,
+                          failed=form_id, values=values, errors={field: _refusal(error, page)})
+    return RedirectResponse(f"/staff/tickets/{number}", status_code=303)
+
+
+def _version(values: dict[str, str]) -> int | None:
+    raw = values.get("version", "")
+    return int(raw) if raw.isdigit() and len(raw) < 18 else None
+
+
+@router.post("/staff/tickets/{number}/act", response_class=HTMLResponse)
+async def act(number: str, page: CheckedStaffPage) -> Response:
+    """Fire a transition or a built-in action with the inputs the form carried."""
+    form = await page.request.form()
+    action = str(form.get("action") or "")
+
+    async def run(values: dict[str, str]) -> None:
+        assert page.view is not None  # noqa: S101
+        inputs = {k: v for k, v in values.items() if k not in ("action", "version") and v.strip()}
+        await tickets.act(page.scope, page.tenant, number, action, page.view, inputs, page.now, _version(values))
+
+    return await _submit(page, number, f"act-{action}", run)
+
+
+@router.post("/staff/tickets/{number}/tasks/{key}", response_class=HTMLResponse)
+async def act_on_task(number: str, key: str, page: CheckedStaffPage) -> Response:
+    """Take, complete, hand over or withdraw a task (the inbox's "Take" too: htmx follows the redirect)."""
+    form = await page.request.form()
+    action = str(form.get("action") or "")
+    back = str(form.get("back") or "")
+
+    async def run(values: dict[str, str]) -> None:
+        assert page.view is not None  # noqa: S101
+        inputs: dict[str, Any] = {k: v for k, v in values.items()
+                                  if k not in ("action", "version", "back") and v.strip()}
+        await tickets.act_on_task(page.scope, page.tenant, number, key, action, page.view, inputs, page.now,
+                                  _version(values))
+
+    response = await _submit(page, number, f"task-{key}-{action}", run)
+    if back == "inbox" and response.status_code == 303:
+        return RedirectResponse("/staff/", status_code=303)
+    return response

@@ -1,0 +1,106 @@
+"""The ticket's history (`reading.history`) in a clerk's words: who, when, what changed from → to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from babel.support import Translations
+
+from komunikator.engine.compiled import CompiledTenant
+from komunikator.web.staff import words
+from komunikator.web.staff.i18n import localized
+
+
+@dataclass
+class Entry:
+    """One event of the timeline."""
+
+    at: str
+    heading: str
+    actor: str
+    changes: list[tuple[str, str, str]] = field(default_factory=list)
+    reason: str | None = None
+    comment: str | None = None
+    visibility: str | None = None
+    internal: bool = False
+
+
+class Namer:
+    """Turns the engine's names (states, units, categories, users) into their labels."""
+
+    def __init__(self, tenant: CompiledTenant, process: str, language: str, t: Translations,
+                 users: dict[str, str]) -> None:
+        self.tenant, self.process, self.language, self.t, self.users = tenant, process, language, t, users
+
+    def state(self, name: Any) -> str:
+        for process in (self.tenant.processes.get(self.process), *self.tenant.processes.values()):
+            if process is not None and name in process.states:
+                return localized(process.states[name].label, self.language)
+        return str(name)
+
+    def value(self, key: str, value: Any) -> str:
+        """A field's value as words."""
+        if value is None or value == "":
+            return "—"
+        if key == "state":
+            return self.state(value)
+        if key in ("unit", "responsible_unit") and value in self.tenant.units:
+            return localized(self.tenant.units[value].name, self.language)
+        if key == "category" and value in self.tenant.categories:
+            return localized(self.tenant.categories[value].spec.name, self.language)
+        if key == "process" and value in self.tenant.processes:
+            label = self.tenant.processes[value].label
+            return localized(label, self.language) if label else str(value)
+        if key == "priority" and value in words.PRIORITIES:
+            return self.t.gettext(words.PRIORITIES[value])
+        if key == "assignee":
+            return self.users.get(str(value), str(value))
+        if key == "task.state":
+            return self.t.gettext(words.TASK_STATES.get(str(value), str(value)))
+        return str(value)
+
+    def field(self, key: str) -> str:
+        if key.startswith("attributes."):
+            return key.removeprefix("attributes.")
+        return self.t.gettext(words.FIELDS[key]) if key in words.FIELDS else key
+
+
+def _heading(event: dict[str, Any], tenant: CompiledTenant, process: str, namer: Namer) -> str:
+    action = event["action"]
+    t = namer.t
+    if action in words.EVENTS:
+        return t.gettext(words.EVENTS[action])
+    transition = tenant.processes[process].transitions.get(action) if process in tenant.processes else None
+    if transition is not None and transition.label:
+        return localized(transition.label, namer.language)
+    return t.gettext("Status changed") if "state" in (event.get("after") or {}) else action
+
+
+def entries(history: list[dict[str, Any]], tenant: CompiledTenant, process: str, language: str,
+            t: Translations, users: dict[str, str]) -> list[Entry]:
+    """The timeline, newest first."""
+    namer = Namer(tenant, process, language, t, users)
+    out = []
+    for event in history:
+        actor = event["actor"]
+        who = actor.get("name") or (t.gettext("System") if actor.get("kind") == "system" else t.gettext("Resident"))
+        entry = Entry(event["at"], _heading(event, tenant, process, namer), who, reason=event.get("reason"))
+        before, after = event.get("before") or {}, event.get("after") or {}
+        if event["action"] == "comment":
+            comment = event.get("comment") or {}
+            entry.comment = comment.get("body")
+            visibility = comment.get("visibility") or after.get("visibility")
+            visibility = str(visibility or "")
+            entry.visibility = t.gettext(words.VISIBILITY.get(visibility, visibility))
+            entry.internal = visibility == "internal"
+        elif event["action"] == "submit":
+            entry.changes = [(namer.field("category"), "", namer.value("category", after.get("category")))]
+        else:
+            for key in after:
+                old, new = before.get(key), after.get(key)
+                kind = "task.state" if key == "state" and event["action"] in words.TASK_EVENTS else key
+                if old != new:
+                    entry.changes.append((namer.field(key), namer.value(kind, old), namer.value(kind, new)))
+        out.append(entry)
+    return list(reversed(out))
