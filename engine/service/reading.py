@@ -7,6 +7,7 @@ from typing import Any
 
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.runtime.capabilities import Capabilities, capabilities
+from komunikator.engine.runtime.overdue import task_overdue, ticket_overdue
 from komunikator.engine.runtime.views import TicketView, UserView
 from komunikator.engine.schema.base import text_for
 from komunikator.engine.service import search, ticket_list
@@ -18,10 +19,6 @@ from komunikator.engine.store.scope import TenantScope
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def _past(deadline: datetime | None, now: datetime) -> bool:
-    return deadline is not None and deadline < now
 
 
 async def ticket_json(
@@ -41,7 +38,6 @@ async def ticket_json(
         row = await scope.reporter_contacts().get_or_none(id=ticket.reporter_contact_id)  # type: ignore[attr-defined]
         if row is not None and row.erased_at is None:
             contact = {"name": row.name, "email": row.email, "phone": row.phone}
-    running = ticket.closed_at is None and ticket.sla_paused_at is None  # as in ticket_list._overdue
     return {
         "number": ticket.number,
         "version": ticket.version,
@@ -65,8 +61,7 @@ async def ticket_json(
         "due_at": _iso(ticket.due_at),
         "closed_at": _iso(ticket.closed_at),
         "sla_paused": ticket.sla_paused_at is not None,
-        "overdue": running and (_past(ticket.due_at, now) or any(t.active and _past(t.due_at, now)
-                                                                for t in view.tasks)),
+        "overdue": ticket_overdue(view, now),
         "tasks": [
             {
                 "key": t.key,
@@ -75,7 +70,7 @@ async def ticket_json(
                 "step": t.step,
                 "assignee": t.assignee,
                 "due_at": _iso(t.due_at),
-                "overdue": running and t.active and _past(t.due_at, now),
+                "overdue": task_overdue(view, t, now),
                 "actions": [{"name": a.name, "requires": list(a.requires)} for a in shown.actions],
             }
             for t in view.tasks

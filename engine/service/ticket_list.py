@@ -16,9 +16,9 @@ What a page holds:
   role that sees all; otherwise the tickets of the units the user's roles see,
   and the tickets holding a live task of a unit they work in;
 - **filters**: state, public status, category, priority, responsible unit,
-  overdue — open, the SLA running (a paused one waits for the resident: its
-  clocks and its tasks' stand still), and the ticket's own deadline or an
-  active task's passed;
+  overdue — `runtime.overdue.ticket_overdue` written in SQL: open, the SLA
+  running (a paused one waits for the resident: its clocks and its tasks'
+  stand still), and the ticket's own deadline or an active task's come;
 - **q**: a ticket number finds that ticket; otherwise every word is a prefix,
   all must match (`search.py`); a query without words finds nothing;
 - **keyset pages**: newest first (`created_at DESC, id DESC`) or due soonest
@@ -201,11 +201,14 @@ def _visible(s: _Statement, scopes: tuple[set[str], set[str]] | None) -> None:
 
 
 def _overdue(s: _Statement, now: datetime) -> str:
-    """The overdue condition (two-valued: `NOT` of it finds every other ticket, undated ones included)."""
+    """`runtime.overdue.ticket_overdue` in SQL (two-valued: `NOT` of it finds every other ticket, undated ones too).
+
+    Held equal to the runtime's definition by tests/search/test_overdue_reference.py.
+    """
     moment = s.value(now)
-    own = f"(t.due_at IS NOT NULL AND t.due_at < {moment})"
+    own = f"(t.due_at IS NOT NULL AND t.due_at <= {moment})"
     tasks = (f"t.id IN (SELECT ticket_id FROM tasks WHERE tenant_id = {s.tenant()} "  # noqa: S608 - placeholders only
-             f"AND state IN {s.values(_ACTIVE_TASK_STATES)} AND due_at < {moment})")
+             f"AND state IN {s.values(_ACTIVE_TASK_STATES)} AND due_at <= {moment})")
     return f"(t.closed_at IS NULL AND t.sla_paused_at IS NULL AND ({own} OR {tasks}))"
 
 

@@ -18,6 +18,7 @@ from komunikator.cli.demo.seed import seed_tenant
 from komunikator.cli.seed_commands import demo_staff
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.runtime.access import sees_ticket
+from komunikator.engine.runtime.overdue import ticket_overdue
 from komunikator.engine.runtime.views import Membership, TicketView, UserView
 from komunikator.engine.service import ticket_list
 from komunikator.engine.service.row_views import ticket_view
@@ -38,10 +39,7 @@ def zgierz() -> CompiledTenant:
 
 
 def _overdue(ticket: Ticket, view: TicketView) -> bool:
-    if ticket.closed_at is not None or ticket.sla_paused_at is not None:
-        return False
-    own = ticket.due_at is not None and ticket.due_at < NOW
-    return own or any(t.active and t.due_at is not None and t.due_at < NOW for t in view.tasks)
+    return ticket_overdue(view, NOW)  # the one definition (its SQL twin: tests/search/test_overdue_reference.py)
 
 
 def _expected(rows: list[tuple[Ticket, TicketView]], user: UserView, filters: dict[str, Any], sort: str) -> list[int]:
