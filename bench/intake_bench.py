@@ -73,7 +73,7 @@ BASELINE_SQL = {
              '"reporter_contact_id","tenant_id","ticket_id") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING "id"',
     "tasks": 'SELECT "ticket_id","step","unit","tenant_id","title","updated_at","state","id","created_in","due_at",'
              '"assignee_id","key","created_at" FROM "tasks" WHERE "tenant_id"=$1 AND "ticket_id"=$2',
-    "timer": 'INSERT INTO "timers" ("timer_index","state","status","fire_at","fired_at","cancelled_at","tenant_id",'
+    "timer": 'INSERT INTO "timers" ("timer_name","state","status","fire_at","fired_at","cancelled_at","tenant_id",'
              '"ticket_id") VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING "id"',
     "outbox": 'INSERT INTO "outbox" ("kind","channel","dedupe_key","payload","status","attempts","claimed_until",'
               '"last_error","next_attempt_at","created_at","sent_at","tenant_id","ticket_id") VALUES ($1,$2,$3,$4,'
@@ -134,7 +134,8 @@ class Baseline:
             await con.fetchval(sql["audit"], "user", "submit", "{}", json.dumps(after), None, now, None, None, t,
                                ticket)
             await con.fetch(sql["tasks"], t, ticket)
-            await con.fetchval(sql["timer"], 0, "new", "armed", now + timedelta(days=1), None, None, t, ticket)
+            await con.fetchval(sql["timer"], "remind_dispatcher", "new", "armed", now + timedelta(days=1), None, None,
+                               t, ticket)
             year = now.year
             await con.execute(sql["counter_insert"], t, year)
             value = (await con.fetch(sql["counter_update"], t, year))[0]["value"]

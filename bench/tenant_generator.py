@@ -161,13 +161,13 @@ def _process(index: int, rng: random.Random, internal: list[str], external: list
         "when": {"resolved_within": f"{rng.choice([14, 30, 60])} days"}, "requires": ["public_comment"],
         "effects": tasks(1),
     }
-    timers: list[dict[str, Any]] = [
-        {"state": "new", "after": "1 business day",
-         "effects": [{"notify": {"to": "role:unit_head@unit:dispatch", "template": f"p{index}_waiting"}}]},
-        {"state": steps[-1], "after": f"{rng.randint(20, 40)} days", "fire": "reject"},
-    ]
+    timers: dict[str, dict[str, Any]] = {
+        "remind": {"state": "new", "after": "1 business day",
+                   "effects": [{"notify": {"to": "role:unit_head@unit:dispatch", "template": f"p{index}_waiting"}}]},
+        "give_up": {"state": steps[-1], "after": f"{rng.randint(20, 40)} days", "fire": "reject"},
+    }
     if waiting:
-        timers.append({"state": "waiting", "after": "14 days", "fire": "answered"})
+        timers["resume"] = {"state": "waiting", "after": "14 days", "fire": "answered"}
     return {"name": _text(f"Proces {index}", f"Process {index}"), "states": states,
             "transitions": transitions, "timers": timers}
 

@@ -56,9 +56,9 @@ class CompiledTransition:
 
 @dataclass(frozen=True)
 class CompiledTimer:
-    """Fires `transition` or `effects` when a ticket stays `after` in `state`."""
+    """Fires `transition` or `effects` when a ticket stays `after` in `state`; armed timers refer to `name`."""
 
-    index: int
+    name: str
     state: str
     after: Any  # Duration
     transition: str | None
@@ -81,6 +81,12 @@ class CompiledProcess:
     timers: tuple[CompiledTimer, ...]
     version: str
     origin: tuple[str, ...]
+    #: removed state → the state its open tickets move to (`komunikator db migrate-definitions`)
+    state_map: Mapping[str, str] = field(default_factory=dict)
+
+    def timer(self, name: str) -> CompiledTimer | None:
+        """The timer named `name`, if the process has one."""
+        return next((t for t in self.timers if t.name == name), None)
 
 
 @dataclass(frozen=True)

@@ -194,7 +194,8 @@ def _notify_rows(tenant: CompiledTenant) -> list[list[str]]:
         sources: list[tuple[str, tuple[BoundCall, ...]]] = [
             (f"{process.name}.{t.name}", t.effects) for t in process.transitions.values()
         ]
-        sources += [(f"{process.name} timer ({tm.state}, after {tm.after})", tm.effects) for tm in process.timers]
+        sources += [(f"{process.name} timer {tm.name} ({tm.state}, after {tm.after})", tm.effects)
+                    for tm in process.timers]
         for where, effects in sources:
             for e in effects:
                 if e.name != "notify" or e.args is None:
@@ -227,8 +228,8 @@ def _timers(tenant: CompiledTenant) -> str:
         for timer in process.timers:
             does = [f"fire {timer.transition}"] if timer.transition else []
             does += [call_text(e) for e in timer.effects]
-            rows.append([process.name, timer.state, str(timer.after), "; ".join(does)])
-    return _heading("Timers") + "\n" + table(["process", "state", "after", "does"], rows)
+            rows.append([process.name, timer.name, timer.state, str(timer.after), "; ".join(does)])
+    return _heading("Timers") + "\n" + table(["process", "timer", "state", "after", "does"], rows)
 
 
 def _units(tenant: CompiledTenant, locale: str) -> str:

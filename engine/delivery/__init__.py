@@ -8,9 +8,10 @@ Modules, one job each:
 - `render`      Jinja2 templates per tenant and locale → subject, text, HTML
 - `channels`    where messages go: `SmtpChannel` (the one module that talks SMTP), `InboxChannel`
 - `admin`       what `komunikator outbox status|retry|purge` shows and does
-- `timers`      due process timers and SLA escalations (`fire_due_timers`)
 - `digest`      the staff's daily digest (`send_digests`)
 - `embedded`    the in-process runner of embedded mode
 - `worker`      the Celery app (production)
 - `bell`        ring after a commit, so new rows go out soon
+
+Process timers and SLA escalation live in `komunikator.engine.timers`.
 """

@@ -233,24 +233,3 @@ def start(
     change.event("ticket_created")
     settle_change(change)
     return Outcome(change.ticket, tuple(change.effects))
-
-
-def fire_timer(
-    tenant: CompiledTenant, ticket: TicketView, index: int, now: datetime, calendar: WorkCalendar | None = None
-) -> Outcome | Refusal:
-    """A due timer: fire its transition or effects, if the ticket is still where the timer watches."""
-    process = tenant.processes[ticket.process]
-    if not 0 <= index < len(process.timers):
-        return Refusal("stale_timer", f"process {process.name!r} has no timer {index}")
-    timer = process.timers[index]
-    if ticket.state != timer.state:
-        return Refusal("stale_timer", f"the ticket left state {timer.state!r}")
-    change = Change(tenant, ticket, SYSTEM, now, calendar or calendar_for(tenant))
-    change.run_effects(timer.effects, f"timer:{index}")
-    if timer.transition is not None:
-        transition = process.transitions[timer.transition]
-        ctx = ConditionContext(tenant, change.ticket, now, change.calendar)
-        if all(holds(c, ctx) for c in transition.conditions):
-            change.move(transition.name, transition.dest, transition.effects, f"timer {index}")
-    settle_change(change)
-    return Outcome(change.ticket, tuple(change.effects))

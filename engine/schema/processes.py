@@ -112,7 +112,12 @@ class Transition(Strict):
 
 
 class Timer(Strict):
-    """Something that happens when a ticket stays in a state too long."""
+    """Something that happens when a ticket stays in a state too long.
+
+    Timers are named (`timers: {NAME: …}`): an armed timer refers to its
+    name, so reordering, adding or overriding timers never re-points one
+    already armed on a ticket.
+    """
 
     state: Id
     after: DurationField
@@ -138,7 +143,14 @@ class Process(Strict):
     )
     states: dict[Id, State] = Field(min_length=1)
     transitions: dict[Id, Transition] = Field(default_factory=dict)
-    timers: list[Timer] = Field(default_factory=list)
+    timers: dict[Id, Timer] = Field(
+        default_factory=dict, description="named timers; an armed timer refers to its name"
+    )
+    state_map: dict[Id, Id] = Field(
+        default_factory=dict,
+        description="where open tickets in a removed state go (`OLD: NEW`), "
+        "applied by `komunikator db migrate-definitions`",
+    )
 
     @property
     def entry(self) -> str:

@@ -499,7 +499,9 @@ class Timer(Model):
     ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
         f"{APP}.Ticket", related_name="timers", on_delete=fields.CASCADE
     )
-    timer_index = fields.IntField()  # position in the process's `timers:`
+    timer_name = fields.CharField(max_length=64, default="")  # its key in the process's `timers:`
+    #: before migration 0006 timers were keyed by their position in a list; kept for those rows only
+    timer_index = fields.IntField(null=True)
     state = fields.CharField(max_length=64)  # the ticket state it watches
     status = fields.CharField(max_length=16, default="armed")  # TIMER_STATES
     fire_at = fields.DatetimeField()

@@ -144,7 +144,7 @@ processes:
           - notify: {to: [reporter, role:worker@responsible_unit], template: waiting, channels: [email, push]}
       finish: {from: work, to: done, automatic: true, when: all_tasks_done}
     timers:
-      - {state: work, after: 2 weeks, effects: [{notify: {to: unit:office, template: waiting}}]}
+      nag: {state: work, after: 2 weeks, effects: [{notify: {to: unit:office, template: waiting}}]}
 """
 
 
@@ -188,8 +188,8 @@ def test_explain_permissions_notifications_timers_roles(rich: CompiledTenant) ->
     assert re.search(r"public_change\s+ticket_public_status_changed\s+followers\s+done\s+push, inbox\s+all", text)
     assert re.search(r"guard_only\s+task_assigned\s+task_unit\s+waiting\s+email\s+litter", text)
     assert re.search(r"fix\.start\s+reporter, role:worker@responsible_unit\s+waiting\s+email, push", text)
-    assert re.search(r"fix timer \(work, after 2 weeks\)\s+unit:office\s+waiting\s+default \(email\)", text)
-    assert re.search(r"fix\s+work\s+2 weeks\s+notify\(to=\[unit:office\], template=waiting\)", text)
+    assert re.search(r"fix timer nag \(work, after 2 weeks\)\s+unit:office\s+waiting\s+default \(email\)", text)
+    assert re.search(r"fix\s+nag\s+work\s+2 weeks\s+notify\(to=\[unit:office\], template=waiting\)", text)
     assert re.search(r"dispatcher\s+Dyspozytor\s+all: every ticket\s+edits tickets", text)
     assert "  worker: fix (start@unit:roads)" in text
     assert "  dispatcher: fix (start)" in text

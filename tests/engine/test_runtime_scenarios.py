@@ -269,11 +269,11 @@ def test_timers_are_armed_cleared_and_fired() -> None:
     ticket = ok(fire_task(T, ticket, "T1", "complete", ROADS_WORKER, {}, NOW)).ticket
     outcome = ok(fire_task(T, ticket, "T2", "complete", DISPATCHER, {}, NOW))
     (timer,) = outcome.of_type(fx.SetTimer)
-    assert timer.state == "repair"
-    fired = ok(fire_timer(T, outcome.ticket, timer.index, timer.at))
+    assert (timer.name, timer.state) == ("give_up", "repair")
+    fired = ok(fire_timer(T, outcome.ticket, timer.name, timer.at))
     assert fired.ticket.state == "done"
     assert [a.actor for a in fired.of_type(fx.Audit)] == ["system"]
-    stale = fire_timer(T, fired.ticket, timer.index, timer.at)
+    stale = fire_timer(T, fired.ticket, timer.name, timer.at)
     assert isinstance(stale, Refusal)
     assert stale.code == "stale_timer"
 

@@ -148,7 +148,7 @@ def _notify_calls(process: CompiledProcess) -> Iterator[tuple[str, BoundCall]]:
     for timer in process.timers:
         for effect in timer.effects:
             if effect.name == "notify":
-                yield f"timer {timer.index}", effect
+                yield f"timer {timer.name}", effect
 
 
 def _used_templates(tenant: CompiledTenant) -> dict[str, str]:

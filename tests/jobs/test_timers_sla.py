@@ -11,8 +11,8 @@ from jobs_helpers import SmtpSink, act, bare_ticket, registry, scope_of, staff, 
 
 from komunikator.engine.delivery.channels import SmtpChannel, SmtpSettings
 from komunikator.engine.delivery.jobs import deliver_pending
-from komunikator.engine.delivery.timers import escalate_overdue, fire_due_timers, overdue
 from komunikator.engine.store.models import Timer
+from komunikator.engine.timers import escalate_overdue, fire_due_timers, overdue
 
 pytestmark = pytest.mark.anyio
 
@@ -143,8 +143,8 @@ async def test_a_due_timer_fires_once_on_the_next_working_day_even_with_two_runs
 async def test_a_timer_whose_ticket_left_the_state_is_cancelled(db: str) -> None:
     scope = await scope_of()
     ticket = await bare_ticket(scope, "ZG-2026-000001", FRIDAY_2PM, "jan@example.pl")
-    # index 1 watches `waiting_for_resident`; the ticket is in `new`
-    timer = await scope.create(Timer, ticket_id=ticket.id, timer_index=1, state="waiting_for_resident",
+    # `resume_unanswered` watches `waiting_for_resident`; the ticket is in `new`
+    timer = await scope.create(Timer, ticket_id=ticket.id, timer_name="resume_unanswered", state="waiting_for_resident",
                                fire_at=FRIDAY_2PM)
     assert await fire_due_timers(registry(), now=FRIDAY_2PM) == 0
     timer = await scope.timers().get(id=timer.id)

@@ -6,8 +6,8 @@ call it; tests pass `now`). Per tenant it
 1. fires armed timers whose `fire_at` has passed. One transaction per timer
    flips it `armed → fired` with a conditional UPDATE (the claim: of two
    workers only one sees a row change; on PostgreSQL the second waits for
-   the first's commit and then finds nothing to flip), runs the engine's
-   `fire_timer` on the ticket's view and writes the outcome with the
+   the first's commit and then finds nothing to flip), runs the runtime's
+   `fire_timer` (by the timer's name) on the ticket's view and writes the outcome with the
    ticket's version check. Any failure rolls the claim back with it, so the
    timer stays armed for the next run; a timer whose ticket left the watched
    state (`stale_timer`) is marked cancelled.
@@ -34,8 +34,7 @@ from tortoise.transactions import in_transaction
 
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.runtime import effects as fx
-from komunikator.engine.runtime.actions import fire_timer
-from komunikator.engine.runtime.moves import Change, calendar_for
+from komunikator.engine.runtime import escalate, fire_timer
 from komunikator.engine.runtime.outcome import Refusal
 from komunikator.engine.runtime.views import ACTIVE_TASK_STATES, SYSTEM
 from komunikator.engine.service import row_views as views
@@ -130,7 +129,7 @@ async def _fire_one(scope: TenantScope, tenant: CompiledTenant, timer_id: int, n
         timer = await scope.get(Timer, id=timer_id)
         ticket = await scope.get(Ticket, id=timer.ticket_id)  # type: ignore[attr-defined]
         view = await views.ticket_view(scope, ticket)
-        result = fire_timer(tenant, view, timer.timer_index, now)
+        result = fire_timer(tenant, view, timer.timer_name, now)
         if isinstance(result, Refusal):
             await scope.timers().filter(id=timer_id).update(status="cancelled", fired_at=None, cancelled_at=now)
             log.info("timer %s on %s cancelled: %s", timer_id, ticket.number, result.message)
@@ -201,10 +200,8 @@ async def escalate_overdue(scope: TenantScope, tenant: CompiledTenant, *, now: d
 async def _escalate(scope: TenantScope, tenant: CompiledTenant, item: OverdueItem, now: datetime) -> None:
     ticket = await scope.get(Ticket, id=item.ticket_id)
     view = await views.ticket_view(scope, ticket)
-    change = Change(tenant, view, SYSTEM, now, calendar_for(tenant))
-    change.event(item.event, item.task)
     messages = 0
-    for effect in change.effects:
+    for effect in escalate(tenant, view, item.event, item.task, now).effects:
         if not isinstance(effect, fx.Notify):
             continue
         for channel in effect.channels:
