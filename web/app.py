@@ -8,15 +8,18 @@ from datetime import UTC, datetime
 
 from fastapi import Depends, FastAPI
 
+from komunikator.engine.config.builtins import default_registry
 from komunikator.engine.delivery.embedded import EmbeddedRunner, jobs_mode
 from komunikator.engine.settings import Settings
 from komunikator.engine.store import db
 from komunikator.engine.tenants import TenantRegistry
-from komunikator.web import errors
+from komunikator.web import errors, plugins
 from komunikator.web.api import router
 from komunikator.web.api_attachments import router as attachments_router
 from komunikator.web.auth import auth_router
 from komunikator.web.deps import refuse_nul_characters
+from komunikator.web.headers import SecurityHeaders
+from komunikator.web.limits import BodyLimit
 from komunikator.web.staff import install as install_staff_pages
 from komunikator.web.tenancy import register_tenants
 
@@ -72,4 +75,9 @@ def create_app(
     app.include_router(router)
     app.include_router(attachments_router)
     install_staff_pages(app)  # the staff workspace's pages under /staff (web/staff/)
+    app.include_router(plugins.home_router)
+    plugins.mount(app, default_registry().plugins.values())  # each plugin's API and pages, gated per city
+    # The last added is the outermost: the headers reach every answer, the body limit's 413 too.
+    app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders)
     return app

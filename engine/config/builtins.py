@@ -137,4 +137,7 @@ def default_registry() -> Registry:
     return builtin_registry(*discover_plugins())
 
 
-__all__ = ["BUILTIN_CONDITIONS", "BUILTIN_EFFECTS", "BUILTIN_EVENTS", "DurationField", "Id", "builtin_registry", "default_registry"]
+__all__ = [
+    "BUILTIN_CONDITIONS", "BUILTIN_EFFECTS", "BUILTIN_EVENTS", "DurationField", "Id", "builtin_registry",
+    "default_registry",
+]

@@ -130,6 +130,7 @@ class TenantCompiler:
         categories = self._categories(processes)
         self._templates(config)
         self._notifications()
+        self._permissions()
         if self.errors or config is None:
             return None
         entries = self.validated.entries
@@ -335,6 +336,13 @@ class TenantCompiler:
                 where = Position(where.file, where.line + block + (exc.lineno or 1) - 1,
                                  where.column if not block else 1)
             self.errors.add(where, path, f"template syntax error: {exc.message}")
+
+    def _permissions(self) -> None:
+        """Every plugin permission a role grants exists, and its plugin is enabled."""
+        for name, model in self.validated.entries.get("roles", {}).items():
+            for i, permission in enumerate(getattr(model, "permissions", ())):
+                self.refs.registered("permission", permission, self.registry.permissions,
+                                     ("roles", name, "permissions", i))
 
     def _notifications(self) -> None:
         for name, model in self.validated.entries.get("notifications", {}).items():

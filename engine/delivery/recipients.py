@@ -39,6 +39,17 @@ from komunikator.engine.store.models import Membership, ReporterContact, Task, T
 from komunikator.engine.store.scope import TenantScope
 
 
+@dataclass(frozen=True)
+class ResolveContext:
+    """What a plugin's recipient form (`RecipientDef.resolve`) works with at delivery time."""
+
+    scope: TenantScope
+    tenant: CompiledTenant
+    ticket: Ticket | None
+    task: Task | None
+    resolver: RecipientResolver
+
+
 class UnknownReference(ValueError):
     """A recipient reference that is none of the known forms."""
 
@@ -85,6 +96,8 @@ class RecipientResolver:
         return await self._recipient(recipient, ticket, task)
 
     async def _recipient(self, r: Recipient, ticket: Ticket | None, task: Task | None) -> list[Addressee]:
+        if r.kind == "plugin":
+            return await self._plugin(r, ticket, task)
         if r.kind == "reporter":
             return await self._reporter(ticket) if ticket is not None else []
         if r.kind == "followers":
@@ -107,6 +120,18 @@ class RecipientResolver:
                 return []
             units = set(self.tenant.unit_subtree.get(target, frozenset({target})))
         return await self._members(lambda m: m.role == r.role and m.unit in units)
+
+    async def _plugin(self, r: Recipient, ticket: Ticket | None, task: Task | None) -> list[Addressee]:
+        from komunikator.engine.config.builtins import default_registry  # the installed plugins
+
+        form = default_registry().recipients.get(r.form or "")
+        if form is None:
+            raise UnknownReference(f"no installed plugin has the recipient form {r.form!r}")
+        return list(await form.resolve(ResolveContext(self.scope, self.tenant, ticket, task, self), r.argument))
+
+    async def members_with(self, wanted: Callable[[Membership], bool]) -> list[Addressee]:
+        """Active staff holding a membership `wanted` accepts (what a plugin's recipient form asks)."""
+        return await self._members(wanted)
 
     async def unit(self, unit_id: str) -> list[Addressee]:
         """A unit's task handlers, or its e-mail address (external without accounts, or nobody inside)."""

@@ -1,7 +1,8 @@
 """Rendering a tenant's message templates (Jinja2, sandboxed) for one recipient.
 
 The variables are those of `definitions/README.md` ("Template variables"):
-`tenant`, `recipient`, `ticket`, `task`, `comment`, `message`, `digest`.
+`tenant`, `recipient`, `ticket`, `task`, `comment`, `message`, `digest`, and
+`event` for a plugin's event (the data the plugin gave with it).
 Dates arrive formatted in the tenant's time zone and the recipient's locale.
 Variables are strict: a template that uses one the message does not carry
 (`task.title` on a ticket-only event) fails to render, and the outbox row
@@ -202,4 +203,7 @@ def build_context(
     digest = about.payload.get("digest")
     if isinstance(digest, Mapping):
         context["digest"] = dict(digest)
+    data = about.payload.get("data")  # a plugin's event: what it said about it (`service.events.emit`)
+    if isinstance(data, Mapping):
+        context["event"] = dict(data)
     return context

@@ -83,3 +83,8 @@ def sees_ticket(tenant: CompiledTenant, user: UserView, ticket: TicketView) -> b
         ):
             return True
     return False
+
+
+def has_permission(tenant: CompiledTenant, user: UserView, permission: str) -> bool:
+    """Whether one of the user's roles grants a plugin's `permission` (`lost_and_found.manage`), in any unit."""
+    return any(permission in tenant.roles[m.role].permissions for m in user.memberships if m.role in tenant.roles)

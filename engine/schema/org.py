@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from komunikator.engine.schema.base import Id, LocalizedText, Strict
 
@@ -37,6 +37,10 @@ class CommentRights(Strict):
     closed: list[CommentKind] = Field(
         default_factory=list, description="kinds the role may add to a closed ticket (usually none, or internal)"
     )
+
+
+#: A permission a plugin adds (`lost_and_found.manage`); the compiler checks the plugin has it and is enabled.
+PermissionName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")]
 
 
 class Role(Strict):
@@ -78,4 +82,8 @@ class Role(Strict):
     )
     comments: CommentRights = Field(
         default_factory=CommentRights, description="which comment kinds the role may add, on open and closed tickets"
+    )
+    permissions: list[PermissionName] = Field(
+        default_factory=list,
+        description="what the role may do in the city's plugins (`PLUGIN.PERMISSION`, e.g. lost_and_found.manage)",
     )

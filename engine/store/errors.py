@@ -21,3 +21,7 @@ class StaleVersion(StoreError):
     def __init__(self, what: str, expected: int) -> None:
         super().__init__(f"{what} is no longer at version {expected}: it was changed meanwhile")
         self.expected = expected
+
+
+class Duplicate(StoreError):
+    """A row with the same unique key exists already (an idempotent write that happened before)."""

@@ -1,0 +1,85 @@
+"""What the plugin adds to the engine: a condition and an effect for processes, a recipient form, a job,
+a home-page block."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from komunikator.engine.delivery.recipients import Addressee, ResolveContext
+from komunikator.engine.jobs import JobContext
+from komunikator.engine.runtime.conditions import ConditionContext
+from komunikator.engine.runtime.effects import PluginEffect
+from komunikator.engine.schema.base import text_for
+from komunikator.engine.service.apply import EffectContext
+from komunikator.engine.service.row_views import unpack_attribute
+from komunikator.engine.store.scope import TenantScope
+from komunikator.plugins.lost_and_found import register
+from komunikator.plugins.lost_and_found.register import KINDS, MANAGE, NAME, NewItem
+
+
+class ValuableArgs(BaseModel):
+    """`found_item_valuable` or `{found_item_valuable: 500}`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    over: int | None = Field(None, ge=0, description="PLN (default: the city's `valuable_over`)")
+
+
+def found_item_valuable(ctx: ConditionContext, args: ValuableArgs | None) -> bool:
+    """The report's `value` attribute reaches the threshold (a valuable item goes to the police too)."""
+    threshold = args.over if args is not None and args.over is not None else None
+    if threshold is None:
+        threshold = register.settings_of(ctx.tenant).valuable_over
+    value = ctx.ticket.attributes.get("value")
+    return isinstance(value, int | float) and not isinstance(value, bool) and value >= threshold
+
+
+class RegisterArgs(BaseModel):
+    """`register_found_item` or `{register_found_item: {kind: keys}}`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    kind: Literal[KINDS] | None = Field(  # type: ignore[valid-type]
+        None, description="the kind (default: the report's `kind` attribute, else other)")
+
+
+async def register_found_item(ctx: EffectContext, effect: PluginEffect) -> None:
+    """Applied in the transition's transaction: the reported item enters the register, linked to the ticket."""
+    ticket = ctx.ticket
+    attributes = {a.name: unpack_attribute(a.value)
+                  for a in await ctx.scope.ticket_attributes().filter(ticket_id=ticket.id)}
+    args: RegisterArgs | None = effect.args
+    kind = (args.kind if args is not None and args.kind else None) or attributes.get("kind") or "other"
+    value = attributes.get("value")
+    place = ticket.address or (f"{ticket.lat:.5f}, {ticket.lon:.5f}" if ticket.lat is not None else "—")
+    item = NewItem(description=ticket.description[:500], kind=kind if kind in register.KINDS else "other",
+                   found_on=register.local_day(ctx.tenant, ticket.created_at), found_at=place[:300],
+                   value=int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None)
+    await register.add_item(ctx.scope, ctx.tenant, item, ctx.actor, ctx.now, ticket=ticket)
+
+
+async def keepers(ctx: ResolveContext, argument: str | None) -> list[Addressee]:
+    """`lost_and_found.keepers`: staff whose role grants `lost_and_found.manage` (in any unit)."""
+    roles = {name for name, role in ctx.tenant.roles.items() if MANAGE in role.permissions}
+    return await ctx.resolver.members_with(lambda m: m.role in roles)
+
+
+async def expire_job(ctx: JobContext) -> int:
+    """Every city with the plugin: items kept past their day become unclaimed and the keepers are told."""
+    done = 0
+    for slug in ctx.cities_with(NAME):
+        scope = await TenantScope.for_slug(slug)
+        done += await register.expire(scope, ctx.tenants.tenants[slug], ctx.now)
+    return done
+
+
+async def latest_block(ctx: Any) -> dict[str, Any] | None:
+    """The home page's "recently found" block: the five newest items still kept (none: no block)."""
+    rows = await register.list_items(ctx.scope, "kept", limit=5)
+    if not rows:
+        return None
+    return {"items": [register.item_data(r, ctx.tenant) for r in rows],
+            "office": text_for(dict(register.settings_of(ctx.tenant).office), ctx.language)}
+
+
+__all__ = ["expire_job", "found_item_valuable", "keepers", "latest_block", "register_found_item"]

@@ -1,0 +1,117 @@
+"""Plugins on the web: their routers mounted per city, their navigation and home-page blocks.
+
+A plugin's `api()` router answers under `/api/v1/plugins/<plugin>`; its
+`pages()` router holds pages under `/<plugin>/…` (residents) and
+`/staff/<plugin>/…` (staff) — paths elsewhere are refused when the app is
+built. Both answer 404 (`unknown_plugin`) on the host of a city that has not
+enabled the plugin, exactly as for a page that does not exist. `GET
+/api/v1/home` gives the home-page blocks of the city's plugins, and the
+navigation entries are listed by `navigation`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Query
+
+from komunikator.engine.compiled import CompiledTenant
+from komunikator.engine.config.registry import NavEntry, Plugin, Registry, RegistryError
+from komunikator.engine.runtime.access import has_permission
+from komunikator.engine.runtime.views import UserView
+from komunikator.engine.schema.base import text_for
+from komunikator.engine.store.scope import TenantScope
+from komunikator.web.deps import Scope
+from komunikator.web.errors import ApiError
+from komunikator.web.tenancy import Tenant, current_tenant
+
+home_router = APIRouter(prefix="/api/v1", tags=["public"])
+
+
+def require_plugin(name: str) -> Callable[[CompiledTenant], None]:
+    """A dependency refusing (404) a request to a city that has not enabled plugin `name`."""
+
+    def enabled(tenant: Annotated[CompiledTenant, Depends(current_tenant)]) -> None:
+        if name not in tenant.config.plugins:
+            raise ApiError(404, "unknown_plugin", f"this city does not offer {name!r}")
+
+    return enabled
+
+
+def mount(app: FastAPI, plugins: Iterable[Plugin]) -> None:
+    """Include every plugin's routers, gated per city; refuse pages outside the plugin's own paths."""
+    for plugin in plugins:
+        gate = [Depends(require_plugin(plugin.name))]
+        if plugin.api is not None:
+            router: APIRouter = plugin.api()
+            app.include_router(router, prefix=f"/api/v1/plugins/{plugin.name}", dependencies=gate,
+                               tags=[f"plugin: {plugin.name}"])
+        if plugin.pages is not None:
+            pages: APIRouter = plugin.pages()
+            allowed = (f"/{plugin.name}", f"/staff/{plugin.name}")
+            paths = [str(getattr(r, "path", "")) for r in pages.routes]
+            stray = [path for path in paths if not path.startswith(allowed)]
+            if stray:
+                raise RegistryError(f"plugin {plugin.name!r} has pages outside {' and '.join(allowed)}: {stray}")
+            app.include_router(pages, dependencies=gate, include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class NavLink:
+    """A navigation entry of a plugin, resolved for one city, user and language."""
+
+    plugin: str
+    label: str
+    href: str
+
+
+def navigation(registry: Registry, tenant: CompiledTenant, user: UserView | None, area: str,
+               language: str) -> list[NavLink]:
+    """The plugins' links in `area` (`staff` or `portal`) this user may follow in this city."""
+    links = []
+    for plugin in registry.plugins.values():
+        if plugin.name not in tenant.config.plugins:
+            continue
+        for entry in plugin.nav:
+            if entry.area == area and _may(tenant, user, entry):
+                links.append(NavLink(plugin.name, text_for(dict(entry.label), language, tenant.config.locale),
+                                     entry.path))
+    return links
+
+
+def _may(tenant: CompiledTenant, user: UserView | None, entry: NavEntry) -> bool:
+    if entry.capability is None:
+        return True
+    return user is not None and has_permission(tenant, user, entry.capability)
+
+
+@dataclass(frozen=True)
+class HomeContext:
+    """What a plugin's home-page block (`HomeBlock.render`) works with."""
+
+    scope: TenantScope
+    tenant: CompiledTenant
+    language: str
+
+
+@home_router.get("/home")
+async def home(tenant: Tenant, scope: Scope,
+               locale: Annotated[str, Query(pattern="^(pl|en)$")] = "pl") -> dict[str, Any]:
+    """The city's home page as data: the blocks its plugins contribute (the portal draws them) and its links."""
+    from komunikator.engine.config.builtins import default_registry
+
+    registry = default_registry()
+    blocks = []
+    for plugin in registry.plugins.values():
+        if plugin.name not in tenant.config.plugins:
+            continue
+        for block in plugin.home:
+            data = await block.render(HomeContext(scope, tenant, locale))
+            if data is not None:
+                blocks.append({"plugin": plugin.name, "name": block.name, "template": block.template,
+                               "data": dict(data)})
+    links = [{"plugin": n.plugin, "label": n.label, "href": n.href}
+             for n in navigation(registry, tenant, None, "portal", locale)]
+    return {"blocks": blocks, "links": links}
