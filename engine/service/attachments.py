@@ -21,7 +21,7 @@ import re
 import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
 from pydantic import PrivateAttr
@@ -33,7 +33,7 @@ from komunikator.engine.media.images import ImageRefused, ProcessedImage
 from komunikator.engine.media.settings import MediaLimits
 from komunikator.engine.media.storage import BlobMissing, Storage, new_key, thumb_key
 from komunikator.engine.runtime.capabilities import Capabilities, capabilities
-from komunikator.engine.runtime.views import UserView
+from komunikator.engine.runtime.views import TicketView, UserView
 from komunikator.engine.service import intake
 from komunikator.engine.service.apply import audit
 from komunikator.engine.service.errors import ServiceError, database_gone, invalid, unavailable
@@ -326,14 +326,45 @@ async def unhide(
 # -- reading --------------------------------------------------------------------------------------
 
 
+async def _readable(
+    scope: TenantScope, tenant: CompiledTenant, ticket: Ticket, view: TicketView, user: UserView,
+    rows: Sequence[Attachment],
+) -> tuple[list[Attachment], dict[int, str]]:
+    """The rows the user's role reads (`capabilities`: a photo is read like a comment), and task ids → keys.
+
+    A photo on a task the user may not read, or on a comment they may not read, is not theirs to see; an
+    internal one only for roles reading internal comments, its uploader, or on their units' tasks.
+    """
+    caps = capabilities(tenant, view, user, datetime.now(UTC))  # what a role reads does not depend on the time
+    tasks = {t.id: (t.key, t.unit) for t in await scope.tasks().filter(ticket_id=ticket.id)}
+    comment_ids = {row.comment_id for row in rows if row.comment_id is not None}  # type: ignore[attr-defined]
+    comments = {c.id: c for c in await scope.comments().filter(id__in=sorted(comment_ids))} if comment_ids else {}
+    out = []
+    for row in rows:
+        task_id, comment_id = row.task_id, row.comment_id  # type: ignore[attr-defined]
+        key, unit = tasks.get(task_id, (None, None))
+        if key is not None and caps.task(key) is None:
+            continue
+        comment = comments.get(comment_id)
+        if comment is not None and not caps.sees_comment(
+            comment.visibility, by_user=str(comment.author_id) == user.id,  # type: ignore[attr-defined]
+            task_unit=unit, target_unit=comment.target_unit,
+        ):
+            continue
+        by_user = str(row.uploaded_by_id) == user.id  # type: ignore[attr-defined]
+        if caps.sees_comment(row.visibility, by_user=by_user, task_unit=unit, target_unit=None):
+            out.append(row)
+    return out, {task_id: key for task_id, (key, _) in tasks.items()}
+
+
 async def list_for_staff(
     scope: TenantScope, tenant: CompiledTenant, number: str, user: UserView,
 ) -> tuple[Ticket, list[dict[str, Any]]]:
-    """Every attachment of a ticket the user may see (hidden ones too), oldest first, as JSON."""
-    ticket, _ = await load_visible(scope, tenant, number, user)
+    """Every attachment of a ticket the user may see and their role reads (hidden ones too), oldest first, as JSON."""
+    ticket, view = await load_visible(scope, tenant, number, user)
     rows = await scope.query(Attachment).filter(ticket_id=ticket.id).order_by("created_at", "id")
-    keys = {t.id: t.key for t in await scope.tasks().filter(ticket_id=ticket.id)}
-    return ticket, [describe(row, keys) for row in rows]
+    readable, keys = await _readable(scope, tenant, ticket, view, user, rows)
+    return ticket, [describe(row, keys) for row in readable]
 
 
 def describe(row: Attachment, task_keys: dict[int, str]) -> dict[str, Any]:
@@ -375,9 +406,12 @@ async def read_for_staff(
     scope: TenantScope, tenant: CompiledTenant, number: str, attachment_id: int, user: UserView,
     storage: Storage, *, thumb: bool = False,
 ) -> Blob:
-    """A photo (or its thumbnail) of a ticket the user may see, hidden or not."""
-    ticket, _ = await load_visible(scope, tenant, number, user)
-    return await _blob(storage, await _attachment(scope, ticket, attachment_id), thumb)
+    """A photo (or its thumbnail) of a ticket the user may see and their role reads, hidden or not."""
+    ticket, view = await load_visible(scope, tenant, number, user)
+    row = await _attachment(scope, ticket, attachment_id)
+    if not (await _readable(scope, tenant, ticket, view, user, [row]))[0]:
+        raise ServiceError(404, "not_found", "attachment not found")
+    return await _blob(storage, row, thumb)
 
 
 _PUBLIC_NOT_FOUND = "photo not found"

@@ -232,7 +232,12 @@ async def test_every_role_and_unit_gets_exactly_what_the_yaml_allows(api: Api) -
                         offered.append((process, state, member, action, None))
                     elif checks.for_everyone(action, None) is None or member in visible[:2]:
                         await checks.refused(member, action)
-                readable = [t for t in view.tasks if capabilities(tenant, view, member.view, office.now).task(t.key)]
+                caps = capabilities(tenant, view, member.view, office.now)
+                given = shown["capabilities"]
+                assert (given["comment_kinds"], given["edit"], given["hide_photos"]) == (
+                    list(caps.comment_kinds), caps.edit, caps.hide_photos), (process, state, member.label)
+                assert (shown["reporter"] is not None) == caps.reporter_contact, (process, state, member.label)
+                readable = [t for t in view.tasks if caps.task(t.key)]
                 assert [t["key"] for t in shown["tasks"]] == [t.key for t in readable], (process, state, member.label)
                 for task, task_json in zip(readable, shown["tasks"], strict=True):
                     task_allowed = {a.name for a in allowed_task_actions(tenant, view, task.key, member.view)}
@@ -303,6 +308,13 @@ def _check_by_hand(seen: dict[tuple[str, str, str], dict[str, Any]]) -> None:
     # the city guard has no accounts: the dispatcher records its outcome
     assert task_actions("dumping_cleanup", "in_progress", "dispatcher@bom")["straz_miejska"] == {
         "complete", "delegate", "withdraw"}
+    # who reads the reporter's contact and comments what, as the roles' YAML says
+    assert seen[("dumping_cleanup", "in_progress", "external@pgk")]["reporter"] is None
+    assert seen[("dumping_cleanup", "in_progress", "dispatcher@bom")]["reporter"] is not None
+    assert seen[("simple_fix", "resolved", "management@bom")]["capabilities"]["comment_kinds"] == []
+    assert seen[("simple_fix", "new", "management@bom")]["capabilities"]["comment_kinds"] == ["internal"]
+    assert seen[("simple_fix", "resolved", "dispatcher@bom")]["capabilities"]["comment_kinds"] == [
+        "internal", "public", "to_reporter"]
     # management and the administrator read everything and can fire nothing
     for process, state, who in seen:
         if who in ("management@bom", "admin@bom"):

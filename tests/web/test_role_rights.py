@@ -108,6 +108,26 @@ async def test_an_external_firm_reads_no_contact_no_office_notes_and_no_other_un
     verify = next(e for e in history if e["action"] == "verify")
     assert verify["reason"] is None and verify["after"] == {"state": "in_progress"}
 
+    # photos are read like comments: the office's internal one and one on environment's task are not the company's
+    photos: dict[str, int] = {}
+    for label, who, visibility, task in (("office", "dispatcher", "internal", None), ("public", "dispatcher", "public",
+                                          None), ("env", "env", "internal", await office.task_key("srodowisko")),
+                                         ("own", "pgk", "internal", await office.task_key("pgk"))):
+        r = await office.client.post(f"/api/v1/tickets/{office.number}/attachments",
+                                     files={"file": ("z.jpg", _jpeg(), "image/jpeg")},
+                                     data={"visibility": visibility, **({"task": task} if task else {})},
+                                     headers=office.who[who])
+        assert r.status_code == 201, r.text
+        photos[label] = r.json()["id"]
+    listed = await office.client.get(f"/api/v1/tickets/{office.number}/attachments", headers=office.who["pgk"])
+    assert sorted(a["id"] for a in listed.json()["items"]) == sorted([photos["public"], photos["own"]])
+    for label, status in (("office", 404), ("env", 404), ("public", 200), ("own", 200)):
+        r = await office.client.get(f"/api/v1/tickets/{office.number}/attachments/{photos[label]}",
+                                    headers=office.who["pgk"])
+        assert r.status_code == status, label
+    listed = await office.client.get(f"/api/v1/tickets/{office.number}/attachments", headers=office.who["dispatcher"])
+    assert len(listed.json()["items"]) == 4
+
     # another unit's task is none for the company: not found, not refused
     r = await office.post("pgk", f"tasks/{await office.task_key('srodowisko')}/complete", {})
     assert (r.status_code, r.json()["error"]) == (404, "not_found")
