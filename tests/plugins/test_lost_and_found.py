@@ -342,3 +342,16 @@ def test_no_product_code_knows_a_plugin_by_name() -> None:
                 if names_it or any(f"plugins.{n}" in module for n in names):
                     found.append(f"{path.relative_to(REPO)}:{node.lineno}: {text or module}")
     assert found == []
+
+
+def test_every_surface_of_the_protocol_is_documented_and_used_by_the_example() -> None:
+    """docs/plugins.md has a row for each field of `Plugin`, and the example plugin fills every one."""
+    from dataclasses import fields
+
+    from komunikator.engine.config.registry import Plugin
+    from komunikator.plugins.lost_and_found import plugin
+
+    doc = (REPO / "docs" / "plugins.md").read_text(encoding="utf-8")
+    names = [f.name for f in fields(Plugin)]
+    assert [n for n in names if f"| `{n}` |" not in doc] == []
+    assert [n for n in names if not getattr(plugin, n)] == []
