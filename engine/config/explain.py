@@ -20,7 +20,7 @@ from komunikator.engine.compiled import (
 )
 from komunikator.engine.schema.base import text_for
 from komunikator.engine.schema.categories import PRIORITIES
-from komunikator.engine.schema.org import Unit
+from komunikator.engine.schema.org import Role, Unit
 
 NONE = "-"
 
@@ -263,9 +263,9 @@ def _unit_notes(unit: Unit) -> str:
 def _roles(tenant: CompiledTenant, locale: str) -> str:
     rows = []
     for name, role in tenant.roles.items():
-        # every yes/no field of a role is a right (edits_tickets, manages_users …)
+        # every yes/no field of a role is a right (edits_tickets, manages_users …); sees_* say what it reads
         rights = [f.replace("_", " ") for f, info in type(role).model_fields.items()
-                  if info.annotation is bool and getattr(role, f)]
+                  if info.annotation is bool and getattr(role, f) and not f.startswith("sees_")]
         rows.append([name, _label(role.name, locale), f"{role.sees}: {_SEES[role.sees]}", _join(rights)])
     fires: dict[str, dict[str, list[str]]] = {}
     for process in tenant.processes.values():
@@ -279,7 +279,18 @@ def _roles(tenant: CompiledTenant, locale: str) -> str:
         per_process = fires.get(name, {})
         lines.append(f"  {name}: " + ("; ".join(f"{p} ({', '.join(ts)})" for p, ts in per_process.items())
                                       or "nothing"))
+    lines += ["", "What each role reads of a ticket it sees, and which comments it adds"]
+    lines += [f"  {name}: {_reads_and_comments(role)}" for name, role in tenant.roles.items()]
     return "\n".join(lines)
+
+
+def _reads_and_comments(role: Role) -> str:
+    """`reads …. Comments on an open ticket: …; on a closed one: …` — what the role reads and may add."""
+    reads = [f.removeprefix("sees_").replace("_", " ") for f, info in type(role).model_fields.items()
+             if info.annotation is bool and f.startswith("sees_") and getattr(role, f)]
+    read = f"reads {_join(reads)}" if reads else "reads no contact, internal comments, other tasks, full history"
+    return (f"{read}. Comments on an open ticket: {_join(role.comments.open)}; "
+            f"on a closed one: {_join(role.comments.closed)}")
 
 
 def _plugins(tenant: CompiledTenant) -> str:
