@@ -6,11 +6,11 @@ deadline or an active task's deadline has come (`deadline <= now`). A task
 is overdue when it is active, its ticket's clock runs and its deadline has
 come.
 
-The ticket detail (`service/reading.py`) and the SLA escalation
-(`engine/timers`) ask these functions; the staff list's filter is their SQL
-twin (`service/ticket_list.py`, `overdue_sql`), held equal to them by
-`tests/search/test_overdue_reference.py` over seeded tickets on both
-databases.
+The ticket detail (`service/reading.py`) asks these functions; the staff
+list's filter (`service/ticket_list.py`, `_overdue`) is their SQL twin and
+the SLA escalation's query (`engine/timers`, `overdue`) another, both held
+equal to them by `tests/search/test_overdue_reference.py` over seeded
+tickets on both databases.
 """
 
 from __future__ import annotations

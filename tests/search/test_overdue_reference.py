@@ -1,7 +1,8 @@
 """Overdue, defined once: the staff list's SQL filter against `runtime.overdue` (both databases).
 
 The runtime's `ticket_overdue` is the definition (the ticket detail uses
-it); the list's `?overdue=` filter is its SQL twin. Over a seeded town, at moments before,
+it); the list's `?overdue=` filter is its SQL twin, and the SLA escalation's
+query (`engine/timers`) another. Over a seeded town, at moments before,
 between and long after the deadlines, and at the exact moment of a ticket's
 and of a task's deadline (the moment itself counts), they give the same
 tickets and tasks, and the list's complement finds the rest.
@@ -17,13 +18,14 @@ import pytest
 from komunikator.cli.demo.seed import seed_tenant
 from komunikator.cli.seed_commands import demo_staff
 from komunikator.engine.compiled import CompiledTenant
-from komunikator.engine.runtime.overdue import deadline_passed, task_overdue, ticket_overdue
+from komunikator.engine.runtime.overdue import deadline_passed, own_deadline_passed, task_overdue, ticket_overdue
 from komunikator.engine.runtime.views import Membership, TicketView, UserView
 from komunikator.engine.service import ticket_list
 from komunikator.engine.service.row_views import ticket_view
 from komunikator.engine.settings import Settings
 from komunikator.engine.store.scope import TenantScope, ensure_tenant
 from komunikator.engine.tenants import TenantRegistry
+from komunikator.engine.timers import overdue as escalation_items
 
 pytestmark = pytest.mark.anyio
 END = datetime(2026, 5, 20, 12, 0, tzinfo=UTC)
@@ -66,6 +68,10 @@ async def test_the_lists_overdue_filter_is_the_runtimes_definition(db: str) -> N
         expected = {i for i, v in views.items() if ticket_overdue(v, now)}
         assert await _listed(scope, True, now) == expected, now
         assert await _listed(scope, False, now) == set(views) - expected, now
+        items = await escalation_items(scope, now)
+        assert {(i.ticket_id, i.task) for i in items} == {
+            (i, None) for i, v in views.items() if own_deadline_passed(v, now)} | {
+            (i, t.key) for i, v in views.items() for t in v.tasks if task_overdue(v, t, now)}, now
         late_counts.append(len(expected))
     assert min(late_counts) < max(late_counts) < len(views)  # the moments make a difference; some never are late
     # at the very moment of a deadline the ticket is overdue, a microsecond before it is not (unless for another)
