@@ -1,0 +1,103 @@
+"""Helpers of the browser tests: pages that record CSP violations, sign-in, axe-core, screenshots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from komunikator.engine.store.scope import TenantScope
+from komunikator.engine.tenants import TenantRegistry
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+HERE = Path(__file__).parent
+SCREENSHOTS = HERE / "screenshots"
+AXE = HERE / "vendor" / "axe-core@4.11.1" / "axe.min.js"
+PASSWORD = "haslo-testowe-123"
+#: what a hostile reporter writes into every free-text field
+HOSTILE = '<script>alert("x")</script><img src=x onerror="alert(1)"> <a href="javascript:alert(2)">klik</a>'
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@dataclass
+class World:
+    """The seeded city: accounts by role and tickets by purpose."""
+
+    base: str
+    other_base: str
+    emails: dict[str, str] = field(default_factory=dict)
+    tickets: dict[str, str] = field(default_factory=dict)
+    scope: TenantScope | None = None
+    other_scope: TenantScope | None = None
+    registry: TenantRegistry | None = None
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+
+@dataclass
+class Tab:
+    """A page and what its console said (CSP violations are console errors in Chromium)."""
+
+    page: Any
+    console: list[str] = field(default_factory=list)
+
+    def csp_violations(self) -> list[str]:
+        return [m for m in self.console if "Content Security Policy" in m or "Refused to" in m]
+
+
+async def open_tab(browser: Any, locale: str = "pl-PL", viewport: dict[str, int] | None = None) -> Tab:
+    """A fresh context (own cookies) with one page."""
+    context = await browser.new_context(locale=locale, viewport=viewport or DESKTOP)
+    page = await context.new_page()
+    tab = Tab(page)
+    page.on("console", lambda message: tab.console.append(f"{message.type}: {message.text}"))
+    return tab
+
+
+async def sign_in(tab: Tab, world: World, who: str, next_path: str = "/staff/") -> None:
+    """Sign in through the form, as a person would."""
+    page = tab.page
+    await page.goto(world.url(f"/staff/login?next={next_path}"))
+    await page.fill("#email", world.emails[who])
+    await page.fill("#password", PASSWORD)
+    await page.press("#password", "Enter")
+    await page.wait_for_load_state("load")
+
+
+async def axe_violations(tab: Tab) -> list[dict[str, Any]]:
+    """Serious and critical axe-core violations (WCAG 2.0/2.1 A and AA) on the page as it is now.
+
+    axe is evaluated through the DevTools protocol (as @axe-core/playwright does), so the
+    page's CSP — which rightly forbids injected scripts — does not stop it.
+    """
+    page = tab.page
+    if not await page.evaluate("typeof window.axe !== 'undefined'"):
+        await page.evaluate(AXE.read_text())
+    result = await page.evaluate(
+        "async () => (await axe.run(document, {runOnly: {type: 'tag', values: "
+        "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}, resultTypes: ['violations']})).violations"
+    )
+    return [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"],
+         "nodes": [n["html"][:200] for n in v["nodes"][:3]]}
+        for v in result if v["impact"] in ("serious", "critical")
+    ]
+
+
+async def shoot(tab: Tab, name: str) -> Path:
+    """A full-page screenshot at the page's size and at a phone's width; returns the desktop one."""
+    page = tab.page
+    SCREENSHOTS.mkdir(exist_ok=True)
+    desktop = SCREENSHOTS / f"{name}-desktop.png"
+    size = page.viewport_size
+    await page.screenshot(path=str(desktop), full_page=True)
+    await page.set_viewport_size(PHONE)
+    await page.screenshot(path=str(SCREENSHOTS / f"{name}-phone.png"), full_page=True)
+    await page.set_viewport_size(size)
+    return desktop
+
+

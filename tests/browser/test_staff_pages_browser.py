@@ -1,0 +1,80 @@
+"""The staff pages in Chromium: accessible (axe), CSP-clean, hostile text shown as text, screenshots."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from browser_helpers import HOSTILE, Tab, World, axe_violations, open_tab, shoot, sign_in
+
+pytestmark = pytest.mark.anyio
+
+
+async def _check(tab: Tab, name: str) -> None:
+    """The page as it is: no serious/critical axe violation, no CSP violation; screenshots saved."""
+    assert await axe_violations(tab) == [], name
+    assert tab.csp_violations() == [], name
+    await shoot(tab, name)
+    assert await axe_violations(tab) == [], f"{name} (after the phone-sized screenshot)"
+
+
+async def test_every_page_type_is_accessible_and_keeps_to_its_policy(world: World, browser: Any) -> None:
+    tab = await open_tab(browser)
+    page = tab.page
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: dialogs.append(d.message))
+
+    response = await page.goto(world.url("/staff/"))
+    assert page.url.startswith(world.url("/staff/login"))  # not signed in: the sign-in form
+    assert response is not None and "script-src 'self'" in response.headers["content-security-policy"]
+    assert await page.title() == "Zaloguj się – Panel pracownika – Urząd Miasta Zgierza"
+    await _check(tab, "login")
+
+    await page.fill("#email", world.emails["dispatcher"])
+    await page.fill("#password", "zle-haslo-zle")
+    await page.press("#password", "Enter")
+    assert await page.title() == "Błąd: Zaloguj się – Panel pracownika – Urząd Miasta Zgierza"
+    # the summary has the focus and links to the field; the field names its error
+    assert await page.evaluate("document.activeElement.classList.contains('error-summary')")
+    assert await page.get_attribute("#email", "aria-describedby") == "email-error"
+    await _check(tab, "login-error")
+
+    await sign_in(tab, world, "dispatcher")
+    assert page.url == world.url("/staff/")
+    assert await page.locator("h1").inner_text() == "Skrzynka"
+    await _check(tab, "inbox")
+
+    await page.goto(world.url(f"/staff/tickets/{world.tickets['pothole']}"))
+    assert await page.locator("h1").inner_text() == f"{world.tickets['pothole']} Dziura w jezdni"
+    await page.wait_for_selector("#ticket-map .leaflet-marker-icon")  # Leaflet ran (no tile server needed)
+    await _check(tab, "ticket")
+
+    # hostile text in the description, the address and a text attribute is shown as text, never run
+    await page.goto(world.url(f"/staff/tickets/{world.tickets['hostile']}"))
+    body = await page.locator("main").inner_text()
+    assert body.count(HOSTILE) == 3  # address, description, the attribute
+    assert await page.locator("main script, main img[src='x'], main a[href^='javascript']").count() == 0
+    await _check(tab, "ticket-hostile")
+
+    await page.goto(world.url("/staff/tickets/ZG-2026-999999"))
+    assert await page.locator("h1").inner_text() == "Nie znaleziono"
+    await _check(tab, "not-found")
+    assert dialogs == []
+
+
+async def test_the_pages_speak_english_to_who_chooses_it(world: World, browser: Any) -> None:
+    tab = await open_tab(browser)
+    await sign_in(tab, world, "dispatcher")
+    page = tab.page
+    await page.goto(world.url(f"/staff/tickets/{world.tickets['pothole']}"))
+    await page.select_option("#language-select", "en")
+    await page.click("text=Zmień język")
+    await page.wait_for_load_state("load")
+    assert page.url == world.url(f"/staff/tickets/{world.tickets['pothole']}")
+    assert await page.locator("#h-actions").inner_text() == "Actions"
+    assert await page.get_attribute("html", "lang") == "en"
+    await _check(tab, "ticket-en")
+    # remembered on the account: a new sign-in (another browser) speaks English
+    again = await open_tab(browser, locale="pl-PL")
+    await sign_in(again, world, "dispatcher")
+    assert await again.page.locator("h1").inner_text() == "Inbox"
