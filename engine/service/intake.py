@@ -17,11 +17,11 @@ from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.runtime import start
 from komunikator.engine.runtime.effects import Notify
 from komunikator.engine.runtime.views import TicketView, UserView
-from komunikator.engine.schema.tenant import Point
 from komunikator.engine.service.accounts import check_locale
 from komunikator.engine.service.apply import apply_outcome, audit, write_outbox
 from komunikator.engine.service.errors import ServiceError, database_gone, invalid, unavailable
 from komunikator.engine.service.faults import checkpoint
+from komunikator.engine.service.report_checks import check_attributes, check_location
 from komunikator.engine.service.row_views import pack_attribute
 from komunikator.engine.service.search import index_new_ticket
 from komunikator.engine.store import db
@@ -78,25 +78,8 @@ def validate_submission(tenant: CompiledTenant, sub: Submission, channel: Channe
     if not sub.description.strip():
         raise invalid("the description is empty", "description")
     check_locale(tenant, sub.locale)
-    attributes = category.spec.attributes
-    for name, value in sub.attributes.items():
-        spec = attributes.get(name)
-        if spec is None or (spec.staff_only and intake != "staff"):
-            raise invalid(f"category {sub.category!r} has no attribute {name!r}", f"attributes.{name}",
-                          "unknown_attribute")
-        problem = spec.check_value(value)
-        if problem:
-            raise invalid(f"attribute {name!r}: {problem}", f"attributes.{name}", "invalid_attribute")
-    for name, spec in attributes.items():
-        if spec.required and name not in sub.attributes and not (spec.staff_only and intake != "staff"):
-            raise invalid(f"attribute {name!r} is required", f"attributes.{name}", "missing_attribute")
-    if (sub.lat is None) != (sub.lon is None):
-        raise invalid("give both lat and lon, or neither", "lat" if sub.lat is None else "lon")
-    if sub.lat is not None and sub.lon is not None:
-        if not tenant.config.map.bounds.contains(Point(lat=sub.lat, lon=sub.lon)):
-            raise invalid("the location lies outside the city", "lat", "outside_tenant")
-    elif not (sub.address and sub.address.strip()):
-        raise invalid("give a location (lat and lon) or an address", "lat", "missing_location")
+    check_attributes(tenant, sub.category, sub.attributes, staff=intake == "staff", complete=True)
+    check_location(tenant, sub.lat, sub.lon, sub.address)
     reachable = has_account or (sub.reporter is not None and (sub.reporter.email or sub.reporter.phone))
     if not category.spec.anonymous and not reachable:
         raise invalid(f"category {sub.category!r} needs the reporter's e-mail or phone", "reporter",

@@ -22,10 +22,10 @@ from komunikator.engine.runtime.capabilities import Capabilities, capabilities
 from komunikator.engine.runtime.outcome import Refusal
 from komunikator.engine.runtime.views import TicketView, UserView
 from komunikator.engine.schema.org import COMMENT_KINDS
-from komunikator.engine.schema.tenant import Point
 from komunikator.engine.service import row_views as views
 from komunikator.engine.service.apply import apply_outcome, audit
 from komunikator.engine.service.errors import ServiceError, invalid, not_found, refused
+from komunikator.engine.service.report_checks import check_attributes, check_location
 from komunikator.engine.service.search import index_ticket
 from komunikator.engine.store import db
 from komunikator.engine.store.errors import NotFound, StaleVersion
@@ -216,25 +216,11 @@ async def edit(
         if not given["description"]:
             raise invalid("the description is empty", "description")
     if ("lat" in given) != ("lon" in given) or (given.get("lat") is None) != (given.get("lon") is None):
-        raise invalid("give both lat and lon", "lat")
-    if given.get("lat") is not None and not tenant.config.map.bounds.contains(Point(lat=given["lat"],
-                                                                                      lon=given["lon"])):
-        raise invalid("the location lies outside the city", "lat", "outside_tenant")
-    located = given.get("lat", ticket.lat) is not None
-    address = given.get("address", ticket.address)
-    if not located and not (address and address.strip()):
-        raise invalid("give a location (lat and lon) or an address", "lat", "missing_location")
+        raise invalid("give both lat and lon", "lat")  # an edit moves the pin as a whole, or removes it
+    check_location(tenant, given.get("lat", ticket.lat), given.get("lon", ticket.lon),
+                   given.get("address", ticket.address))
     attributes = given.pop("attributes", None)
-    specs = tenant.categories[ticket.category].spec.attributes
-    for name, value in (attributes or {}).items():
-        spec = specs.get(name)
-        if spec is None:
-            raise invalid(f"category {ticket.category!r} has no attribute {name!r}", f"attributes.{name}",
-                          "unknown_attribute")
-        if value is None and spec.required:
-            raise invalid(f"attribute {name!r} is required", f"attributes.{name}", "missing_attribute")
-        if value is not None and (problem := spec.check_value(value)):
-            raise invalid(f"attribute {name!r}: {problem}", f"attributes.{name}", "invalid_attribute")
+    check_attributes(tenant, ticket.category, attributes or {}, staff=True, complete=False)
     before = {k: getattr(ticket, k) for k in given}
     after = dict(given)
     try:
