@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.config.compiler import check_library, check_tenant, load_library
 from komunikator.engine.errors import ErrorList
 from komunikator.engine.settings import Settings
@@ -23,6 +24,11 @@ def check(
         typer.Argument(help="tenant folders to check (default: every tenant in the tenants folder)"),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="print errors only")] = False,
+    database: Annotated[
+        str | None,
+        typer.Option("--database", help="also compare with this database's open tickets and armed timers "
+                      "(states, timers, units, categories the YAML no longer has)", show_default=False),
+    ] = None,
 ) -> None:
     """Check tenants' YAML: print every mistake as FILE:LINE:COL: PATH: MESSAGE."""
     started = time.perf_counter()
@@ -50,6 +56,8 @@ def check(
         typer.echo(errors.render())
         typer.echo(f"{len(errors)} error(s) found", err=True)
         raise typer.Exit(1)
+    if database is not None:
+        _compare(compiled, settings, database)
     if not quiet:
         took = time.perf_counter() - started
         for tenant in compiled:
@@ -59,3 +67,24 @@ def check(
                 f"(version {tenant.version})"
             )
         typer.echo(f"{len(compiled)} tenant(s) compiled in {took:.2f} s")
+
+
+def _compare(compiled: list[CompiledTenant], settings: Settings, url: str) -> None:
+    """Exit 1 listing what open work in the database uses that the configuration no longer has."""
+    from tortoise.exceptions import BaseORMException
+
+    from komunikator.engine.service.definition_changes import DefinitionDrift, verify
+    from komunikator.engine.store.runner import StoreRunner
+    from komunikator.engine.tenants import TenantRegistry
+
+    registry = TenantRegistry.of(compiled, settings.base_domain)
+    try:
+        with StoreRunner(url) as runner:
+            runner.run(verify(registry, settings.definitions_dir))
+    except DefinitionDrift as drift:
+        typer.echo("\n".join(drift.lines()))
+        typer.echo("`komunikator db migrate-definitions` applies the `state_map`s and cancels lost timers", err=True)
+        raise typer.Exit(1) from None
+    except (BaseORMException, OSError, ValueError) as error:
+        typer.echo(f"cannot compare with the database: {type(error).__name__}: {error}", err=True)
+        raise typer.Exit(2) from None

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from komunikator.cli.demo.staff import DEMO_PASSWORD, DEMO_STAFF
-from komunikator.cli.registry import load_registry
+from komunikator.cli.registry import load_registry, refuse_definition_drift
 from komunikator.engine.store import db
 from komunikator.engine.store.runner import StoreRunner
 from komunikator.engine.tenants import TenantRegistry
@@ -51,6 +51,7 @@ def serve(
         typer.echo("SQLite serves one process only: use --workers 1, or PostgreSQL for more", err=True)
         raise typer.Exit(2)
     registry = load_registry()
+    refuse_definition_drift(registry, url)  # rather than serve 500s for tickets in states that are gone
     _run(registry, url, host, port, workers)
 
 
@@ -132,6 +133,7 @@ def demo(
     with StoreRunner(url, init=False) as runner:
         runner.run(db.upgrade(url))
         runner.run(db.close())  # the migrator's Tortoise state is not the app's
+    refuse_definition_drift(registry, url)  # a demo file from older YAML: say what no longer fits
     with StoreRunner(url) as runner:
         runner.run(_seed_staff(registry))
         typer.echo("seeding the demo cities' tickets (first start only) …")

@@ -12,7 +12,7 @@ from komunikator.engine.runtime.access import sees_ticket
 from komunikator.engine.runtime.capabilities import capabilities
 from komunikator.engine.runtime.views import UserView
 from komunikator.engine.schema.base import text_for
-from komunikator.engine.service import attachments, intake, reading, tickets
+from komunikator.engine.service import attachments, intake, known, reading, tickets
 from komunikator.engine.service.errors import ServiceError
 from komunikator.engine.service.row_views import ticket_view
 from komunikator.engine.store.models import Ticket
@@ -141,12 +141,11 @@ _ANONYMOUS = UserView("anonymous", (), "resident", "anonymous")
 
 
 def _receipt(tenant: Any, ticket: Ticket) -> dict[str, Any]:
-    state = tenant.processes[ticket.process].states[ticket.state]
     return {
         "number": ticket.number,
         "category": ticket.category,
         "public_status": ticket.public_status,
-        "state_label": dict(state.label),
+        "state_label": known.state_label(tenant, ticket.process, ticket.state),
         "created_at": ticket.created_at.isoformat() if ticket.created_at else None,
     }
 
@@ -155,24 +154,28 @@ def _receipt(tenant: Any, ticket: Ticket) -> dict[str, Any]:
 async def public_ticket(number: str, tenant: Tenant, scope: Scope) -> dict[str, Any]:
     """What anyone may know of a report: its status and the office's public updates."""
     ticket = await tickets.load(scope, number)
-    category = tenant.categories[ticket.category]
-    if category.spec.public_map == "hidden":
+    category = tenant.categories.get(ticket.category)
+    # a category the configuration no longer has: its privacy is unknown, so no location and no photos
+    public_map = category.spec.public_map if category is not None else "unknown"
+    if public_map == "hidden":
         raise ServiceError(404, "not_found", "ticket not found")
-    state = tenant.processes[ticket.process].states[ticket.state]
     public_comments = await scope.comments().filter(ticket_id=ticket.id, visibility="public").order_by("created_at")
     lat, lon = ticket.lat, ticket.lon
-    if category.spec.public_map == "blurred" and lat is not None and lon is not None:
+    if public_map == "blurred" and lat is not None and lon is not None:
         lat, lon = round(lat, 3), round(lon, 3)  # about 100 m
+    elif public_map == "unknown":
+        lat = lon = None
     return {
         "number": ticket.number,
         "category": ticket.category,
         "public_status": ticket.public_status,
-        "state_label": dict(state.label),
+        "state_label": known.state_label(tenant, ticket.process, ticket.state),
+        "state_known": known.state_of(tenant, ticket.process, ticket.state) is not None,
         "lat": lat,
         "lon": lon,
         "created_at": ticket.created_at.isoformat(),
         "updates": [{"at": c.created_at.isoformat(), "body": c.body} for c in public_comments],
-        "photos": await attachments.public_photo_ids(scope, tenant, ticket),
+        "photos": await attachments.public_photo_ids(scope, tenant, ticket) if category is not None else [],
     }
 
 

@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 
 from komunikator.engine.config.builtins import default_registry
 from komunikator.engine.delivery.embedded import EmbeddedRunner, jobs_mode
+from komunikator.engine.service import definition_changes
 from komunikator.engine.settings import Settings
 from komunikator.engine.store import db
 from komunikator.engine.tenants import TenantRegistry
@@ -49,6 +50,8 @@ def create_app(
             await db.init(database_url, serving=True)
         jobs: EmbeddedRunner | None = None
         try:
+            # open tickets in states (timers, units …) the configuration lost would answer 500: refuse to start
+            await definition_changes.verify(registry, Settings.from_env().definitions_dir)
             await register_tenants(app)
             if jobs_mode(database_url) == "embedded":  # SQLite: deliver, fire timers, digest in-process
                 jobs = app.state.jobs = EmbeddedRunner(registry, clock=clock)

@@ -19,6 +19,7 @@ from komunikator.engine.runtime import effects as fx
 from komunikator.engine.runtime.access import actor_allows, edits_tickets
 from komunikator.engine.runtime.calendar import WorkCalendar
 from komunikator.engine.runtime.conditions import ConditionContext, holds
+from komunikator.engine.runtime.configured import unconfigured
 from komunikator.engine.runtime.moves import Change, calendar_for
 from komunikator.engine.runtime.outcome import Action, Outcome, Refusal, SettleLimitExceeded
 from komunikator.engine.runtime.views import SYSTEM, TicketView, UserView
@@ -35,6 +36,8 @@ def allowed_actions(
     tenant: CompiledTenant, ticket: TicketView, user: UserView, now: datetime, calendar: WorkCalendar | None = None
 ) -> list[Action]:
     """Every action `user` may take on `ticket` now, with the inputs each requires."""
+    if unconfigured(tenant, ticket) is not None:  # a definition change left it behind: readable, not actionable
+        return []
     calendar = calendar or calendar_for(tenant)
     out = []
     process = tenant.processes[ticket.process]
@@ -114,6 +117,8 @@ def fire(
     calendar: WorkCalendar | None = None,
 ) -> Outcome | Refusal:
     """Do `action` as `user`: the new ticket view and effects, or a precise refusal."""
+    if (refusal := unconfigured(tenant, ticket)) is not None:
+        return refusal
     calendar = calendar or calendar_for(tenant)
     inputs = inputs or {}
     process = tenant.processes[ticket.process]

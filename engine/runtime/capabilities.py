@@ -28,6 +28,7 @@ from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.runtime.access import covers, edits_tickets, sees_ticket
 from komunikator.engine.runtime.actions import allowed_actions
 from komunikator.engine.runtime.calendar import WorkCalendar
+from komunikator.engine.runtime.configured import unconfigured
 from komunikator.engine.runtime.outcome import Action, Refusal, TaskAction
 from komunikator.engine.runtime.tasks import allowed_task_actions
 from komunikator.engine.runtime.views import Membership, TicketView, UserView
@@ -130,7 +131,8 @@ def capabilities(
     if not sees_ticket(tenant, user, ticket):
         return NOTHING
     actions = tuple(allowed_actions(tenant, ticket, user, now, calendar))
-    closed = tenant.processes[ticket.process].states[ticket.state].final
+    closed = ticket.closed_at is not None if unconfigured(tenant, ticket) else (
+        tenant.processes[ticket.process].states[ticket.state].final)  # a state the configuration lost: as stored
     if user.kind == "system":
         tasks = tuple(TaskCapabilities(t.key, t.unit) for t in ticket.tasks)
         return Capabilities(True, actions, tasks, reporter_contact=True, internal_comments=True, other_tasks=True,

@@ -19,6 +19,7 @@ from komunikator.engine.runtime import effects as fx
 from komunikator.engine.runtime.access import edits_tickets, handles, records_for_external
 from komunikator.engine.runtime.actions import settle_change
 from komunikator.engine.runtime.calendar import WorkCalendar
+from komunikator.engine.runtime.configured import unconfigured
 from komunikator.engine.runtime.moves import Change, calendar_for
 from komunikator.engine.runtime.outcome import Outcome, Refusal, TaskAction
 from komunikator.engine.runtime.views import TaskView, TicketView, UserView
@@ -29,7 +30,7 @@ TASK_ACTIONS = ("take", "complete", "delegate", "withdraw")
 def allowed_task_actions(tenant: CompiledTenant, ticket: TicketView, key: str, user: UserView) -> list[TaskAction]:
     """Every action `user` may take on task `key` now."""
     task = ticket.task(key)
-    if task is None:
+    if task is None or unconfigured(tenant, ticket) is not None:
         return []
     return [
         TaskAction(name, key, _REQUIRES[name])  # type: ignore[arg-type]
@@ -85,7 +86,7 @@ def fire_task(
     task = ticket.task(key)
     if task is None:
         return Refusal("not_available", f"the ticket has no task {key!r}")
-    refusal = _check(tenant, ticket, task, action, user)
+    refusal = unconfigured(tenant, ticket) or _check(tenant, ticket, task, action, user)
     if refusal:
         return refusal
     reason = inputs.get("reason") or inputs.get("comment")

@@ -10,7 +10,7 @@ from komunikator.engine.runtime.capabilities import Capabilities, capabilities
 from komunikator.engine.runtime.overdue import task_overdue, ticket_overdue
 from komunikator.engine.runtime.views import TicketView, UserView
 from komunikator.engine.schema.base import text_for
-from komunikator.engine.service import search, ticket_list
+from komunikator.engine.service import known, search, ticket_list
 from komunikator.engine.service.ticket_list import ListFilters as ListFilters  # the list's filters, here too
 from komunikator.engine.service.visibility import capabilities_json, history_entry
 from komunikator.engine.store.models import Ticket
@@ -30,8 +30,6 @@ async def ticket_json(
     What the user reads (the reporter's contact, other units' tasks) and may do is
     `capabilities`' answer, carried under `capabilities` for the UI's buttons.
     """
-    process = tenant.processes[ticket.process]
-    state = process.states[ticket.state]
     caps = capabilities(tenant, view, user, now)
     contact = None
     if caps.reporter_contact and ticket.reporter_contact_id is not None:  # type: ignore[attr-defined]
@@ -42,10 +40,13 @@ async def ticket_json(
         "number": ticket.number,
         "version": ticket.version,
         "category": ticket.category,
-        "category_name": text_for(dict(tenant.categories[ticket.category].spec.name), locale),
+        # a definition change may have removed the category or the state: shown as unknown (`known`)
+        "category_name": text_for(known.category_name(tenant, ticket.category), locale),
+        "category_known": ticket.category in tenant.categories,
         "process": ticket.process,
         "state": ticket.state,
-        "state_label": text_for(dict(state.label), locale),
+        "state_label": text_for(known.state_label(tenant, ticket.process, ticket.state), locale),
+        "state_known": known.state_of(tenant, ticket.process, ticket.state) is not None,
         "public_status": ticket.public_status,
         "responsible_unit": ticket.responsible_unit,
         "priority": ticket.priority,
@@ -66,6 +67,7 @@ async def ticket_json(
             {
                 "key": t.key,
                 "unit": t.unit,
+                "unit_known": t.unit in tenant.units,
                 "state": t.state,
                 "step": t.step,
                 "assignee": t.assignee,
