@@ -180,7 +180,8 @@ class TenantCompiler:
                 self.err((section,), unknown("section", section, known | set(self.registry.plugins)), key=True)
         config = self.validated.single.get("tenant")
         if "tenant" not in self.tree.data:
-            self.errors.add(
+            self.errors.add_unless_unloaded(
+                "tenant",
                 Position(str(self.dir / "tenant.yaml"), 1, 1),
                 ("tenant",),
                 "no `tenant:` section; every tenant folder needs one (usually in tenant.yaml)",

@@ -84,7 +84,8 @@ def overlay(library: Tree, tenant: Tree, errors: ErrorList) -> tuple[Tree, dict[
                     slots.pop(path, None)
                     origin.pop(path, None)
                 else:
-                    errors.add(tenant.where(path, key=True), path, f"nothing named {name!r} to disable in {section}")
+                    errors.add_unless_unloaded(section, tenant.where(path, key=True), path,
+                                               f"nothing named {name!r} to disable in {section}")
                 continue
             if base is not None and name not in target:
                 target[name] = copy.deepcopy(base[0])
@@ -146,7 +147,8 @@ def _library_base(
     if "extends" in value:
         if not isinstance(base_name, str) or base_name not in entries:
             known = ", ".join(sorted(entries)) or "none"
-            errors.add(
+            errors.add_unless_unloaded(
+                section,
                 tenant.where((section, name, "extends")),
                 (section, name, "extends"),
                 f"the library has no {section} entry {base_name!r} to extend (it has: {known})",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,7 +13,10 @@ from pydantic import BaseModel
 from komunikator.engine.config.loader import Path_, Tree
 from komunikator.engine.config.validation import Validated
 from komunikator.engine.errors import ErrorList
+from komunikator.engine.schema.base import ID_PATTERN
 from komunikator.engine.schema.refs import ActorRef, DueRef, Recipient, UnitTarget
+
+VALID_ID = re.compile(ID_PATTERN)
 
 
 def unknown(kind: str, name: object, known: Iterable[str]) -> str:
@@ -44,13 +48,18 @@ class RefChecker:
         return self.validated.exists(section, name)
 
     def names(self, section: str) -> set[str]:
-        return set(self.validated.entries.get(section, {})) | self.validated.broken.get(section, set())
+        """The names to suggest: entries written in `section` whose name is itself valid."""
+        written = set(self.validated.entries.get(section, {})) | self.validated.broken.get(section, set())
+        return {n for n in written if isinstance(n, str) and VALID_ID.match(n)}
 
     def ref(self, section: str, kind: str, name: str | None, path: Path_) -> bool:
-        """Report `name` at `path` unless it names an entry of `section`."""
+        """Report `name` at `path` unless it names an entry of `section`.
+
+        Held back (counted) while a file that may define `section` fails to load.
+        """
         if name is None or self.has(section, name):
             return True
-        self.errors.add(self.tree.where(path), path, unknown(kind, name, self.names(section)))
+        self.errors.add_unless_unloaded(section, self.tree.where(path), path, unknown(kind, name, self.names(section)))
         return False
 
     def registered(self, kind: str, name: str | None, table: Mapping[str, Any], path: Path_) -> bool:

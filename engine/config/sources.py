@@ -8,6 +8,7 @@ in two files is an error naming both places.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from komunikator.engine.config.loader import Tree, load_file, yaml_files
@@ -17,16 +18,33 @@ from komunikator.engine.errors import ErrorList
 def load_folder(folder: Path, errors: ErrorList) -> Tree:
     """Merge every YAML file below `folder` into one tree of sections.
 
-    Files that fail to parse contribute nothing (their errors are recorded);
-    the rest still load, so one run reports every file's mistakes.
+    Files that fail to parse contribute nothing (their errors are recorded as
+    causes, with the sections they seem to hold, so that errors following
+    only from their absence are held back); the rest still load, so one run
+    reports every file's mistakes.
     """
     merged = Tree(data={})
     for path in yaml_files(folder):
+        before = len(errors.errors)
         tree = load_file(path, errors)
         if tree is None:
+            errors.mark_unloaded(str(path), guess_sections(path), before)
             continue
         merge_file(merged, tree, errors)
     return merged
+
+
+#: a top-level key: a line starting at column 0 with `name:`
+_TOP_KEY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)[ \t]*:", re.MULTILINE)
+
+
+def guess_sections(path: Path) -> set[str]:
+    """The sections a file that failed to load seems to define: its top-level keys and its name."""
+    try:
+        text = path.read_bytes().decode("utf-8", errors="replace")
+    except OSError:
+        text = ""
+    return {*_TOP_KEY.findall(text), path.stem}
 
 
 def merge_file(merged: Tree, tree: Tree, errors: ErrorList) -> None:

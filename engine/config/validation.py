@@ -9,8 +9,10 @@ that failed here (they exist, they are just broken).
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,9 +91,27 @@ def check_name(name: object, tree: Tree, path: Path_, errors: ErrorList) -> bool
     try:
         _ID.validate_python(name)
     except ValidationError as exc:
-        errors.add(tree.where(path, key=True), path, _message(exc.errors()[0]))
+        message = _message(exc.errors()[0])
+        ascii_name = ascii_id(name)
+        if ascii_name and ascii_name != name:
+            message += f" (try {ascii_name!r})"
+        # references to the entry depend on its name: the cause goes first
+        errors.add(tree.where(path, key=True), path, message, first=True)
         return False
     return True
+
+
+def ascii_id(name: object) -> str | None:
+    """A valid id close to `name` (`Straż Miejska` → `straz_miejska`), or None."""
+    if not isinstance(name, str):
+        return None
+    plain = unicodedata.normalize("NFKD", name.replace("ł", "l").replace("Ł", "L"))
+    plain = "".join(c for c in plain if not unicodedata.combining(c)).lower()
+    plain = re.sub(r"[^a-z0-9_]+", "_", plain).strip("_")
+    try:
+        return _ID.validate_python(plain)
+    except ValidationError:
+        return None
 
 
 def _clean_loc(loc: tuple[int | str, ...], value: Any) -> Path_:

@@ -16,10 +16,13 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+#: What an identifier looks like (snake_case, ASCII).
+ID_PATTERN = r"^[a-z][a-z0-9_]*$"
+
 #: Identifiers of units, roles, categories, states, transitions, templates…
 Id = Annotated[
     str,
-    Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64, description="snake_case identifier"),
+    Field(pattern=ID_PATTERN, max_length=64, description="snake_case identifier"),
 ]
 
 #: Locale codes the product ships translations for.
