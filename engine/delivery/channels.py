@@ -43,9 +43,11 @@ from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime, formataddr
-from typing import Literal, Protocol, TypeVar, runtime_checkable
+from typing import Literal, Protocol, TypeVar, cast, runtime_checkable
 
 import aiosmtplib
+
+from komunikator.engine.settings import env_choice, env_int, env_number
 
 T = TypeVar("T")
 TlsMode = Literal["none", "starttls", "tls"]
@@ -156,14 +158,9 @@ class SmtpSettings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> SmtpSettings:
         """Settings from `KOMUNIKATOR_SMTP_*` (see the module docstring); ValueError if malformed."""
         env = os.environ if env is None else env
-        tls = env.get("KOMUNIKATOR_SMTP_TLS", "none").strip().lower() or "none"
-        if tls not in _TLS_MODES:
-            raise ValueError(f"KOMUNIKATOR_SMTP_TLS must be one of {', '.join(_TLS_MODES)}, not {tls!r}")
-        try:
-            port = int(env.get("KOMUNIKATOR_SMTP_PORT", "1025"))
-            timeout = float(env.get("KOMUNIKATOR_SMTP_TIMEOUT", "30"))
-        except ValueError as error:
-            raise ValueError(f"KOMUNIKATOR_SMTP_PORT/TIMEOUT: {error}") from None
+        tls = cast(TlsMode, env_choice("KOMUNIKATOR_SMTP_TLS", "none", _TLS_MODES, env))
+        port = env_int("KOMUNIKATOR_SMTP_PORT", 1025, minimum=1, env=env)
+        timeout = env_number("KOMUNIKATOR_SMTP_TIMEOUT", 30, minimum=0.1, env=env)
         return cls(
             host=env.get("KOMUNIKATOR_SMTP_HOST", "127.0.0.1"),
             port=port,

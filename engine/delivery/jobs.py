@@ -47,7 +47,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import os
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -70,6 +69,7 @@ from komunikator.engine.delivery.queue import claim_sql as claim_sql  # part of 
 from komunikator.engine.delivery.recipients import Addressee, RecipientResolver, UnknownReference
 from komunikator.engine.delivery.render import MessageSubject, RenderError, build_context, render_message, tenant_host
 from komunikator.engine.schema.base import text_for
+from komunikator.engine.settings import env_int, env_number
 from komunikator.engine.store import db
 from komunikator.engine.store.models import Task, Ticket
 from komunikator.engine.store.scope import TenantScope, list_tenants
@@ -94,16 +94,9 @@ class DeliverySettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DeliverySettings:
         """Settings from `KOMUNIKATOR_OUTBOX_*` (module docstring); ValueError if malformed."""
-        env = os.environ if env is None else env
-        try:
-            attempts = int(env.get("KOMUNIKATOR_OUTBOX_MAX_ATTEMPTS", "8"))
-            base = float(env.get("KOMUNIKATOR_OUTBOX_BACKOFF_SECONDS", "60"))
-            cap = float(env.get("KOMUNIKATOR_OUTBOX_BACKOFF_CAP_SECONDS", "3600"))
-        except ValueError as error:
-            raise ValueError(f"KOMUNIKATOR_OUTBOX_*: {error}") from None
-        if attempts < 1 or base <= 0 or cap < base:
-            raise ValueError("KOMUNIKATOR_OUTBOX_*: need MAX_ATTEMPTS ≥ 1 and "
-                             "0 < BACKOFF_SECONDS ≤ BACKOFF_CAP_SECONDS")
+        attempts = env_int("KOMUNIKATOR_OUTBOX_MAX_ATTEMPTS", 8, minimum=1, env=env)
+        base = env_number("KOMUNIKATOR_OUTBOX_BACKOFF_SECONDS", 60, minimum=0.001, env=env)
+        cap = env_number("KOMUNIKATOR_OUTBOX_BACKOFF_CAP_SECONDS", 3600, minimum=base, env=env)
         return cls(attempts, timedelta(seconds=base), timedelta(seconds=cap))
 
     def backoff(self, attempts: int) -> timedelta:

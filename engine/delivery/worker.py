@@ -43,7 +43,7 @@ from celery.signals import worker_process_init, worker_process_shutdown, worker_
 
 from komunikator.engine.config.registry import JobDef
 from komunikator.engine.jobs import JobContext, all_jobs
-from komunikator.engine.settings import Settings
+from komunikator.engine.settings import Settings, env_int, env_number
 from komunikator.engine.store.runner import StoreRunner
 from komunikator.engine.tenants import TenantRegistry
 
@@ -87,19 +87,6 @@ def redacted_broker_url() -> str:
 def queue_name() -> str:
     """The queue tasks go to and workers consume."""
     return os.environ.get(QUEUE_ENV) or DEFAULT_QUEUE
-
-
-def _env_number(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a number, not {raw!r}") from None
-    if value <= 0:
-        raise ValueError(f"{name} must be positive, not {raw!r}")
-    return value
 
 
 def make_app(broker: str | None = None, queue: str | None = None) -> Celery:
@@ -187,8 +174,8 @@ def _task_for(job: JobDef) -> Callable[[], int]:
     def run() -> int:
         runner, registry = _open()
         context = JobContext(registry, _now(), worker=_process["worker"], budget=DRAIN_SECONDS,
-                             lease=timedelta(seconds=_env_number(LEASE_ENV, 300)),
-                             batch=int(_env_number(BATCH_ENV, 100)))
+                             lease=timedelta(seconds=env_number(LEASE_ENV, 300, minimum=1)),
+                             batch=env_int(BATCH_ENV, 100, minimum=1))
         return runner.run(job.run(context))
 
     run.__name__ = run.__qualname__ = job.name.replace(".", "_")

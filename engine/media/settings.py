@@ -6,21 +6,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from komunikator.engine.settings import env_int
+
 MB = 1024 * 1024
 
 #: Where the local storage keeps blobs unless `KOMUNIKATOR_MEDIA_DIR` says otherwise (relative to the
 #: working directory, like the default SQLite file).
 DEFAULT_MEDIA_DIR = Path("var/media")
-
-
-def _int_env(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or not raw.strip():
-        return default
-    value = int(raw)
-    if value <= 0:
-        raise ValueError(f"{name} must be a positive integer, not {raw!r}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -43,10 +35,10 @@ class MediaLimits:
         """Limits from `KOMUNIKATOR_MEDIA_MAX_BYTES`, `…_MAX_PIXELS`, `…_MAX_SIDE`, `…_THUMB_SIDE`."""
         default = cls()
         return cls(
-            max_bytes=_int_env("KOMUNIKATOR_MEDIA_MAX_BYTES", default.max_bytes),
-            max_pixels=_int_env("KOMUNIKATOR_MEDIA_MAX_PIXELS", default.max_pixels),
-            max_side=_int_env("KOMUNIKATOR_MEDIA_MAX_SIDE", default.max_side),
-            thumb_side=_int_env("KOMUNIKATOR_MEDIA_THUMB_SIDE", default.thumb_side),
+            max_bytes=env_int("KOMUNIKATOR_MEDIA_MAX_BYTES", default.max_bytes, minimum=1),
+            max_pixels=env_int("KOMUNIKATOR_MEDIA_MAX_PIXELS", default.max_pixels, minimum=1),
+            max_side=env_int("KOMUNIKATOR_MEDIA_MAX_SIDE", default.max_side, minimum=1),
+            thumb_side=env_int("KOMUNIKATOR_MEDIA_THUMB_SIDE", default.thumb_side, minimum=1),
         )
 
 
