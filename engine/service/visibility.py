@@ -6,12 +6,12 @@ full history; this module applies that answer to the ticket JSON and to the
 history, so every response says the same (`reading.py` and the history
 endpoint use it).
 
-Without `full_history` a member reads, of the history: the report as
-submitted (without the contact's id), state changes (without their reason,
-which may be an internal comment), the events of the tasks they may read,
-and the comments they may read. Edits (whose old values may hold what the
-office removed), reclassifications, photo hides and the engine's
-bookkeeping are left out.
+Without `full_history` a member reads, of the history: that the report was
+filed (category and channel; its text as filed may hold what the office has
+since removed), state changes (without their reason, which may be an
+internal comment), the events of the tasks they may read, and the comments
+they may read. Edits (whose old values may hold what the office removed),
+reclassifications, photo hides and the engine's bookkeeping are left out.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from komunikator.engine.runtime.capabilities import Capabilities
 
 #: History actions shown to members without `full_history`, besides state changes, tasks and comments.
 _SHOWN_TO_ALL = frozenset({"submit"})
+#: Of the report as filed, members without `full_history` read these (the ticket shows its current text).
+_SUBMIT_SHOWN = frozenset({"category", "channel"})
 
 
 def capabilities_json(caps: Capabilities) -> dict[str, Any]:
@@ -82,7 +84,8 @@ def history_entry(
     if _is_state_change(entry):
         return {**entry, "reason": None}
     if action in _SHOWN_TO_ALL:
-        after = {k: v for k, v in (entry.get("after") or {}).items() if k != "reporter_contact"}
+        # what was filed, not how: the text as filed may hold what the office has since removed
+        after = {k: v for k, v in (entry.get("after") or {}).items() if k in _SUBMIT_SHOWN}
         return {**entry, "after": after}
     return None
 

@@ -104,7 +104,8 @@ async def test_an_external_firm_reads_no_contact_no_office_notes_and_no_other_un
     task_units = {(e.get("after") or {}).get("unit") for e in history if e["action"] == "task_create"}
     assert task_units == {"pgk"}
     assert not any(e["action"] == "task_take" for e in history)  # environment's task
-    assert all("reporter_contact" not in (e.get("after") or {}) for e in history)
+    submitted = next(e for e in history if e["action"] == "submit")
+    assert submitted["after"] == {"category": "illegal_dumping", "channel": "public"}
     verify = next(e for e in history if e["action"] == "verify")
     assert verify["reason"] is None and verify["after"] == {"state": "in_progress"}
 
