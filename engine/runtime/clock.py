@@ -74,12 +74,12 @@ def remap_state(
     """
     process = tenant.processes.get(ticket.process)
     if process is None:
-        return Refusal("unknown_process", f"the configuration has no process {ticket.process!r}")
+        return Refusal("not_available", f"the configuration has no process {ticket.process!r}")
     if ticket.state in process.states:
-        return Refusal("state_exists", f"state {ticket.state!r} still exists in process {process.name!r}")
+        return Refusal("not_available", f"state {ticket.state!r} still exists in process {process.name!r}")
     dest = process.state_map.get(ticket.state)
     if dest is None:
-        return Refusal("unmapped_state", f"process {process.name!r} has no `state_map` entry for {ticket.state!r}")
+        return Refusal("not_available", f"process {process.name!r} has no `state_map` entry for {ticket.state!r}")
     after = process.states[dest]
     change = Change(tenant, ticket, SYSTEM, now, calendar or calendar_for(tenant))
     change.emit(fx.ChangeState(ticket.state, dest, STATE_MAP, public_before, after.public))

@@ -8,12 +8,14 @@ Every entry point that acts asks `unconfigured` first.
 
 from __future__ import annotations
 
+from typing import Final, Literal
+
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.runtime.outcome import Refusal
 from komunikator.engine.runtime.views import TicketView
 
 #: The refusal code (answered 409) for a ticket the configuration no longer fits.
-UNKNOWN_DEFINITION = "unknown_definition"
+UNKNOWN_DEFINITION: Final[Literal["unknown_definition"]] = "unknown_definition"
 
 
 def unconfigured(tenant: CompiledTenant, ticket: TicketView) -> Refusal | None:

@@ -47,7 +47,7 @@ class Outcome:
 
 RefusalCode = Literal[
     "unknown_action", "not_available", "forbidden", "condition_failed", "missing_input", "invalid_input",
-    "stale_timer",
+    "stale_timer", "unknown_definition",
 ]
 
 

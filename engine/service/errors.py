@@ -11,6 +11,7 @@ _REFUSAL_STATUS = {
     "not_available": 409,
     "condition_failed": 409,
     "stale_timer": 409,
+    "unknown_definition": 409,  # a definition change left the ticket behind (runtime.configured)
     "missing_input": 422,
     "invalid_input": 422,
     "unknown_action": 422,

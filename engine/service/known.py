@@ -30,6 +30,6 @@ def category_name(tenant: CompiledTenant, category: str) -> dict[str, str]:
     """The category's name per language; for an unknown category, a name saying so."""
     found = tenant.categories.get(category)
     if found is not None:
-        return dict(found.spec.name)
+        return {str(lang): text for lang, text in found.spec.name.items()}
     return {"pl": f"Nieznana kategoria ({category})", "en": f"Unknown category ({category})"}
 
