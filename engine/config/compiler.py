@@ -171,6 +171,9 @@ class TenantCompiler:
                         self.err((section, name), f"a name must be text, got {name!r}", key=True)
                         continue
                     named = check_name(name, self.tree, (section, name), self.errors)
+                    if (section, name) in self.tree.conflicts:
+                        bad.add(name)  # defined in two files: that is the error to fix first
+                        continue
                     model = validate_model(ENTRY_SECTIONS[section], entry, self.tree, (section, name), self.errors)
                     if model is None or not named:
                         bad.add(name)

@@ -70,6 +70,8 @@ class Tree:
     data: Any
     pos: dict[Path_, Position] = field(default_factory=dict)
     key_pos: dict[Path_, Position] = field(default_factory=dict)
+    #: `(section, name)` of entries defined in two files: reported once, not validated further
+    conflicts: set[Path_] = field(default_factory=set)
 
     def where(self, path: Path_, *, key: bool = False) -> Position | None:
         """The position of `path`, or of its nearest ancestor that has one."""

@@ -19,6 +19,7 @@ merged entry points at the library or at the tenant, whichever caused it.
 from __future__ import annotations
 
 import copy
+import difflib
 from typing import Any
 
 from komunikator.engine.config.loader import Path_, Tree
@@ -31,7 +32,7 @@ INHERITED = tuple(s for s in LIBRARY_SECTIONS if s != "categories")
 
 def overlay(library: Tree, tenant: Tree, errors: ErrorList) -> tuple[Tree, dict[Path_, tuple[str, ...]]]:
     """Merge `tenant` over `library`; return the tree and each entry's source files."""
-    result = Tree(data={})
+    result = Tree(data={}, conflicts=library.conflicts | tenant.conflicts)
     origin: dict[Path_, tuple[str, ...]] = {}
     # Positions are moved entry by entry: from each source's per-entry trees
     # into one small tree per result entry, joined at the end. (Grafting and
@@ -69,6 +70,8 @@ def overlay(library: Tree, tenant: Tree, errors: ErrorList) -> tuple[Tree, dict[
                 base = _library_base(library, section, name, base_name, value, tenant, errors)
                 if base is None and "extends" in value:
                     continue  # reported; validating the rest would only add noise
+                if base is None and _not_a_pick(library, section, name, value, tenant, errors):
+                    continue
             else:
                 base = None
                 if isinstance(value, dict) and "extends" in value:
@@ -158,6 +161,34 @@ def _library_base(
     if name in entries:
         return entries[name], name
     return None
+
+
+def _not_a_pick(
+    library: Tree, section: str, name: Any, value: dict[str, Any], tenant: Tree, errors: ErrorList
+) -> bool:
+    """Report a category meant as a pick from the library that the library lacks (a typo).
+
+    A category without `name` cannot be new: it picks a library category by
+    name. Say which name was probably meant instead of "missing required key".
+    """
+    if section != "categories" or "name" in value or value.get("disabled") is True:
+        return False
+    if (section, name) in tenant.conflicts:  # "defined twice" is the error to fix first
+        return False
+    entries = library.data.get(section) or {}
+    close = difflib.get_close_matches(str(name), [str(n) for n in entries], n=1)
+    path = (section, name)
+    if close:
+        message = f"{name!r} is not in the library; did you mean {close[0]!r}?"
+    elif entries:
+        message = (f"{name!r} is not in the library (it has: {', '.join(sorted(map(str, entries)))}); "
+                   "a new category needs at least `name`, `process` and `unit`")
+    elif section in errors.unloaded:
+        message = f"{name!r} is not in the library"  # held back until the library's file loads
+    else:
+        return False
+    errors.add_unless_unloaded(section, tenant.where(path, key=True), path, message)
+    return True
 
 
 def _strip(value: Any) -> Any:

@@ -77,6 +77,7 @@ def merge_file(merged: Tree, tree: Tree, errors: ErrorList) -> None:
                     (section, key),
                     f"defined twice: also at {first}",
                 )
+                merged.conflicts.add((section, key))  # which one was meant is unknown: check neither
                 continue
             target[key] = entry
             part = parts.get((section, key))
