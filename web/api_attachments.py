@@ -40,6 +40,7 @@ from komunikator.engine.service import attachments
 from komunikator.engine.service.errors import ServiceError, invalid
 from komunikator.web.actors import StaffActor
 from komunikator.web.deps import DbId, Now, Scope
+from komunikator.web.limits import BodyTooLarge, allow_body
 from komunikator.web.tenancy import Tenant, current_tenant
 
 router = APIRouter(prefix="/api/v1")
@@ -101,6 +102,7 @@ async def read_form(request: Request, budget: int, *, max_files: int, max_fields
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > budget:
         raise _too_large(budget)
+    allow_body(request, budget)  # the app-wide limit (`web/limits.py`) is for JSON; this route takes photos
     received = 0
 
     async def receive() -> Message:
@@ -115,7 +117,7 @@ async def read_form(request: Request, budget: int, *, max_files: int, max_fields
     try:
         form = await Request(request.scope, receive).form(max_files=max_files, max_fields=max_fields,
                                                           max_part_size=_MAX_REPORT)
-    except _BodyTooLarge:
+    except (_BodyTooLarge, BodyTooLarge):
         raise _too_large(budget) from None
     except StarletteHTTPException as exc:  # the multipart parser's own refusals (malformed, too many parts)
         raise ServiceError(400, "invalid_multipart", str(exc.detail)) from None

@@ -70,6 +70,7 @@ def install(app: FastAPI) -> None:
     """Register the handlers on an app."""
     from komunikator.engine.service.errors import ServiceError
     from komunikator.engine.store.errors import CrossTenant, NotFound
+    from komunikator.web.limits import BodyTooLarge
 
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
@@ -99,6 +100,10 @@ def install(app: FastAPI) -> None:
             {"error": "invalid_request", "message": first["message"], "field": first["field"], "details": details},
             status_code=422,
         )
+
+    @app.exception_handler(BodyTooLarge)
+    async def _too_large(request: Request, exc: BodyTooLarge) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=413, headers={"Connection": "close"})
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
