@@ -27,6 +27,7 @@ from komunikator.engine.config.registry import Registry
 from komunikator.engine.config.sources import load_folder
 from komunikator.engine.config.validation import Validated, check_name, validate_model
 from komunikator.engine.errors import ConfigInvalid, ErrorList, Position, dotted
+from komunikator.engine.schema.base import yaml_value
 from komunikator.engine.schema.categories import Category
 from komunikator.engine.schema.document import ENTRY_SECTIONS, LIBRARY_SECTIONS, SINGLE_SECTIONS
 from komunikator.engine.schema.messages import NotificationRule, Template
@@ -168,7 +169,7 @@ class TenantCompiler:
                 bad = self.validated.broken.setdefault(section, set())
                 for name, entry in value.items():
                     if not isinstance(name, str):
-                        self.err((section, name), f"a name must be text, got {name!r}", key=True)
+                        self.err((section, name), f"a name must be text, got {yaml_value(name)}", key=True)
                         continue
                     named = check_name(name, self.tree, (section, name), self.errors)
                     if (section, name) in self.tree.conflicts:

@@ -33,6 +33,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.scanner import Scanner, ScannerError
 
 from komunikator.engine.errors import ErrorList, Position
+from komunikator.engine.schema.base import yaml_value
 
 Path_ = tuple[str | int, ...]
 
@@ -404,7 +405,7 @@ class _Converter:
                 self._fail(
                     key_node,
                     (*path, key),
-                    f"duplicate key {key!r} (first defined at line {first_line[key]})",
+                    f"duplicate key {yaml_value(key)} (first defined at line {first_line[key]})",
                 )
                 continue
             first_line[key] = key_pos.line

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from komunikator.engine.config.loader import Tree, load_file, yaml_files
 from komunikator.engine.errors import ErrorList
+from komunikator.engine.schema.base import yaml_value
 
 
 def load_folder(folder: Path, errors: ErrorList) -> Tree:
@@ -58,7 +59,7 @@ def merge_file(merged: Tree, tree: Tree, errors: ErrorList) -> None:
     parts = tree.by_entry()  # grafting entry by entry from the whole file would be quadratic
     for section, value in data.items():
         if not isinstance(section, str):
-            errors.add(tree.where((section,), key=True), (), f"section name must be text, got {section!r}")
+            errors.add(tree.where((section,), key=True), (), f"section name must be text, got {yaml_value(section)}")
             continue
         if value is None:
             continue

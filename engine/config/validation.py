@@ -21,7 +21,7 @@ from pydantic_core import ErrorDetails
 
 from komunikator.engine.config.loader import Path_, Tree
 from komunikator.engine.errors import ErrorList
-from komunikator.engine.schema.base import Id
+from komunikator.engine.schema.base import Id, yaml_value
 
 _ID: TypeAdapter[str] = TypeAdapter(Id)
 
@@ -141,6 +141,7 @@ _TYPE_NAMES = {
     "string_type": "text",
     "int_type": "a whole number",
     "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
     "float_type": "a number",
     "float_parsing": "a number",
     "bool_type": "true or false",
@@ -158,7 +159,7 @@ def _describe(value: Any) -> str:
         return "a list"
     if value is None:
         return "nothing"
-    return repr(value)
+    return yaml_value(value)
 
 
 #: Patterns of the schema, described for people.
@@ -187,18 +188,18 @@ def _message(detail: ErrorDetails) -> str:
     if kind in _TYPE_NAMES:
         return f"expected {_TYPE_NAMES[kind]}, got {_describe(given)}"
     if kind == "literal_error":
-        return f"{given!r} is not allowed; expected {ctx.get('expected', '')}"
+        return f"{yaml_value(given)} is not allowed; expected {ctx.get('expected', '')}"
     if kind == "string_pattern_mismatch":
         pattern = str(ctx.get("pattern", ""))
         if pattern in _PATTERNS:
-            return f"{given!r} {_PATTERNS[pattern]}"
-        return f"{given!r} does not have the expected form ({pattern})"
+            return f"{yaml_value(given)} {_PATTERNS[pattern]}"
+        return f"{yaml_value(given)} does not have the expected form ({pattern})"
     if kind == "value_error":
         return str(ctx.get("error", detail["msg"]))
     if kind == "assertion_error":
         return detail["msg"].removeprefix("Assertion failed, ")
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        return f"{given!r}: {detail['msg'].lower()}"
+        return f"{yaml_value(given)}: {detail['msg'].lower()}"
     if kind in ("too_short", "too_long"):
         return detail["msg"].replace("List", "list").replace("Dictionary", "mapping")
     return detail["msg"]

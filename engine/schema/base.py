@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
+
+
+def yaml_value(value: Any) -> str:
+    """A value as it would be written in YAML, for messages: `2026-05-02`, `true`, `'text'`, `[1, 2]`.
+
+    Python's repr (`datetime.date(2026, 5, 2)`) means nothing to a person editing YAML.
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(yaml_value(v) for v in value) + "]"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{yaml_value(k)}: {yaml_value(v)}" for k, v in value.items()) + "}"
+    return repr(str(value))
 
 
 class Strict(BaseModel):
@@ -102,12 +123,12 @@ def parse_duration(value: Any) -> Duration:
     if isinstance(value, Duration):
         return value
     if not isinstance(value, str):
-        raise ValueError(f"expected a duration such as '14 business days', got {value!r}")
+        raise ValueError(f"expected a duration such as '14 business days', got {yaml_value(value)}")
     match = _DURATION_RE.match(value.lower())
     unit = _UNIT_WORDS.get(match.group(2)) if match else None
     if not match or unit is None:
         raise ValueError(
-            f"cannot read duration {value!r}: write a number and a unit, e.g. "
+            f"cannot read duration {yaml_value(value)}: write a number and a unit, e.g. "
             "'14 business days', '1 working day', '30 days', '2 weeks', '4 hours', '90 minutes'"
         )
     return Duration(int(match.group(1)), unit)

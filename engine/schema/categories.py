@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from komunikator.engine.schema.base import DurationField, Id, LocalizedText, Strict
+from komunikator.engine.schema.base import DurationField, Id, LocalizedText, Strict, yaml_value
 
 Priority = Literal["low", "normal", "high", "urgent"]
 PRIORITIES: tuple[Priority, ...] = ("low", "normal", "high", "urgent")
@@ -52,13 +52,13 @@ class Attribute(Strict):
         """None if `value` fits this attribute, otherwise what is wrong."""
         if self.type in ("string", "text"):
             if not isinstance(value, str):
-                return f"expected text, got {value!r}"
+                return f"expected text, got {yaml_value(value)}"
             if self.max_length is not None and len(value) > self.max_length:
                 return f"longer than {self.max_length} characters"
             return None
         if self.type == "number":
             if isinstance(value, bool) or not isinstance(value, int | float):
-                return f"expected a number, got {value!r}"
+                return f"expected a number, got {yaml_value(value)}"
             if self.min is not None and value < self.min:
                 return f"{value} is below the minimum {self.min:g}"
             if self.max is not None and value > self.max:
@@ -71,17 +71,19 @@ class Attribute(Strict):
                 try:
                     dt.datetime.fromisoformat(value)
                 except ValueError:
-                    return f"expected an ISO 8601 date or time, got {value!r}"
+                    return f"expected an ISO 8601 date or time, got {yaml_value(value)}"
                 return None
-            return f"expected an ISO 8601 date or time, got {value!r}"
+            return f"expected an ISO 8601 date or time, got {yaml_value(value)}"
         options = self.values or {}
         if self.type == "choice":
             # isinstance first: a list or dict from JSON is unhashable and would raise in `in`
-            return None if isinstance(value, str) and value in options else f"{value!r} is not one of {sorted(options)}"
+            if isinstance(value, str) and value in options:
+                return None
+            return f"{yaml_value(value)} is not one of {sorted(options)}"
         if not isinstance(value, list):
-            return f"expected a list of options, got {value!r}"
+            return f"expected a list of options, got {yaml_value(value)}"
         unknown = [v for v in value if not isinstance(v, str) or v not in options]
-        return f"{unknown!r} not among {sorted(options)}" if unknown else None
+        return f"{yaml_value(unknown)} not among {sorted(options)}" if unknown else None
 
 
 class CategoryGroup(Strict):

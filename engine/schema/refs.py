@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
-from komunikator.engine.schema.base import Duration, parse_duration
+from komunikator.engine.schema.base import Duration, parse_duration, yaml_value
 
 _ID = r"[a-z][a-z0-9_]*"
 
@@ -57,7 +57,7 @@ def parse_actor(value: Any) -> ActorRef:
     match = _ACTOR_RE.match(value) if isinstance(value, str) else None
     if not match:
         raise ValueError(
-            f"{value!r} is not a valid actor: write ROLE, ROLE@task_unit, "
+            f"{yaml_value(value)} is not a valid actor: write ROLE, ROLE@task_unit, "
             "ROLE@responsible_unit, ROLE@unit:UNIT or reporter"
         )
     role, scope, unit = match.group(1), match.group(2), match.group(3)
@@ -86,7 +86,7 @@ def parse_unit_target(value: Any) -> UnitTarget:
         return UnitTarget(None)
     match = re.match(rf"^unit:({_ID})$", value) if isinstance(value, str) else None
     if not match:
-        raise ValueError(f"{value!r} is not a unit reference: write category.unit or unit:UNIT")
+        raise ValueError(f"{yaml_value(value)} is not a unit reference: write category.unit or unit:UNIT")
     return UnitTarget(match.group(1))
 
 
@@ -149,7 +149,7 @@ def parse_recipient(value: Any) -> Recipient:
         if match:
             return Recipient("plugin", form=match.group(1), argument=match.group(2))
     raise ValueError(
-        f"{value!r} is not a recipient: write reporter, followers, assignee, task_unit, "
+        f"{yaml_value(value)} is not a recipient: write reporter, followers, assignee, task_unit, "
         "category.unit, unit:UNIT, role:ROLE, role:ROLE@unit:UNIT, role:ROLE@responsible_unit "
         "or a plugin's PLUGIN.FORM[:ARGUMENT]"
     )
@@ -175,7 +175,7 @@ def parse_due(value: Any) -> DueRef:
         if match:
             return DueRef(sla=match.group(1))
         if value.startswith("category."):
-            raise ValueError(f"{value!r} is not a deadline: write category.sla.NAME or a duration")
+            raise ValueError(f"{yaml_value(value)} is not a deadline: write category.sla.NAME or a duration")
     return DueRef(duration=parse_duration(value))
 
 
