@@ -39,13 +39,13 @@ def run_job(
     if job is None:
         typer.echo(f"unknown job {name!r}; jobs: {', '.join(jobs)}", err=True)
         raise typer.Exit(2)
-    from tortoise.exceptions import OperationalError
+    from komunikator.engine.store.errors import DatabaseUnavailable
 
     tenants = load_registry()
     try:
         with StoreRunner(url) as runner:
             done = runner.run(job.run(JobContext(tenants, datetime.now(UTC), worker="cli")))
-    except OperationalError as error:
+    except DatabaseUnavailable as error:
         typer.echo(f"{name} failed: {error} (is the database migrated? run `komunikator db upgrade`)", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"{name}: {done}")

@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
-from tortoise.exceptions import BaseORMException
 
 from komunikator.cli.db_commands import UrlOption
 from komunikator.engine.media.storage import LocalStorage
 from komunikator.engine.service.blob_gc import GRACE, collect_orphans
+from komunikator.engine.store.errors import DatabaseError
 from komunikator.engine.store.runner import StoreRunner
 
 media_app = typer.Typer(name="media", help="The photo store (KOMUNIKATOR_MEDIA_DIR).", no_args_is_help=True)
@@ -34,7 +34,7 @@ def gc(
         with StoreRunner(url) as runner:
             report = runner.run(collect_orphans(storage, datetime.now(UTC), grace=timedelta(minutes=older_than),
                                                 dry_run=dry_run))
-    except (BaseORMException, OSError) as error:
+    except (DatabaseError, OSError) as error:
         typer.echo(f"error: {type(error).__name__}: {error}", err=True)
         raise typer.Exit(1) from None
     if dry_run:

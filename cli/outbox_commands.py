@@ -11,11 +11,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, TypeVar
 
 import typer
-from tortoise.exceptions import BaseORMException
 
 from komunikator.cli.db_commands import UrlOption
 from komunikator.engine.delivery import admin
-from komunikator.engine.store.errors import NotFound
+from komunikator.engine.store.errors import DatabaseError, NotFound
 from komunikator.engine.store.runner import StoreRunner
 
 T = TypeVar("T")
@@ -37,7 +36,7 @@ def _run(url: str | None, work: Callable[[], Coroutine[Any, Any, T]]) -> T:
     except NotFound as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
-    except (BaseORMException, OSError) as error:
+    except (DatabaseError, OSError) as error:
         typer.echo(f"database error: {type(error).__name__}: {error} (is it migrated? komunikator db upgrade)",
                    err=True)
         raise typer.Exit(1) from None

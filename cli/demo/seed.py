@@ -28,9 +28,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from tortoise.expressions import F
-from tortoise.transactions import in_transaction
-
 from komunikator.cli.demo import content
 from komunikator.cli.demo.plan import TicketPlan, plan_tickets
 from komunikator.cli.demo.play import Cast, SeedError, StoryPlayer, reproduce_command
@@ -40,9 +37,10 @@ from komunikator.engine.media.storage import Storage
 from komunikator.engine.runtime.views import TicketView, UserView
 from komunikator.engine.service import accounts, attachments, intake, tickets
 from komunikator.engine.service import row_views as views
-from komunikator.engine.store import db
+from komunikator.engine.store.expressions import F
 from komunikator.engine.store.models import Ticket
 from komunikator.engine.store.scope import TenantScope
+from komunikator.engine.store.transactions import transaction
 
 #: (e-mail, display name, ["unit:role", …]): a staff account the seeder acts as.
 StaffMember = tuple[str, str, Sequence[str]]
@@ -287,7 +285,7 @@ async def seed_tenant(
         if plan.index in left_out:
             continue
         try:
-            async with in_transaction(db.CONNECTION):
+            async with transaction():
                 last = await scope.outbox().order_by("-id").first()
                 last_row = last.id if last is not None else None
                 numbers[plan.index] = await player.play(plan)

@@ -10,10 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from tortoise.expressions import Q
-from tortoise.functions import Count
-
 from komunikator.engine.store.errors import NotFound
+from komunikator.engine.store.expressions import Count, Q
 from komunikator.engine.store.scope import TenantScope, list_tenants
 
 

@@ -25,7 +25,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
-from tortoise.exceptions import IntegrityError
 
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.delivery.render import format_when, tenant_host
@@ -33,8 +32,10 @@ from komunikator.engine.runtime.access import edits_tickets, handles
 from komunikator.engine.runtime.views import ACTIVE_TASK_STATES, UserView
 from komunikator.engine.schema.base import text_for
 from komunikator.engine.service import row_views as views
+from komunikator.engine.store.errors import Duplicate
 from komunikator.engine.store.models import OutboxMessage
 from komunikator.engine.store.scope import TenantScope, tenant_by_slug
+from komunikator.engine.store.transactions import savepoint
 from komunikator.engine.tenants import TenantRegistry
 
 log = logging.getLogger(__name__)
@@ -100,21 +101,14 @@ async def tenant_digests(scope: TenantScope, tenant: CompiledTenant, *, now: dat
         if not mine and not (verifies and unverified):
             continue
         digest = _digest(tenant, mine, unverified if verifies else 0, day, now, base_url)
+        payload = {"template": TEMPLATE, "event": "digest", "recipients": [f"user:{user.id}"], "ticket": None,
+                   "task": None, "locale": tenant.config.locale, "digest": digest}
         try:
-            await scope.create(
-                OutboxMessage, kind=TEMPLATE, channel="email", dedupe_key=dedupe_key(user.id, day),
-                payload={
-                    "template": TEMPLATE,
-                    "event": "digest",
-                    "recipients": [f"user:{user.id}"],
-                    "ticket": None,
-                    "task": None,
-                    "locale": tenant.config.locale,
-                    "digest": digest,
-                },
-            )
+            async with savepoint():
+                await scope.create(OutboxMessage, kind=TEMPLATE, channel="email",
+                                   dedupe_key=dedupe_key(user.id, day), payload=payload)
             written += 1
-        except IntegrityError:  # another worker wrote it meanwhile
+        except Duplicate:  # another worker wrote it meanwhile
             continue
     return written
 

@@ -52,8 +52,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from tortoise.transactions import in_transaction
-
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.delivery.channels import (
     Channel,
@@ -64,14 +62,13 @@ from komunikator.engine.delivery.channels import (
     channels_from_env,
     send_after,
 )
-from komunikator.engine.delivery.queue import ClaimedRow, claim, dialect, mark_sent
-from komunikator.engine.delivery.queue import claim_sql as claim_sql  # part of this module's interface
 from komunikator.engine.delivery.recipients import Addressee, RecipientResolver, UnknownReference
 from komunikator.engine.delivery.render import MessageSubject, RenderError, build_context, render_message, tenant_host
 from komunikator.engine.schema.base import text_for
 from komunikator.engine.settings import env_int, env_number
-from komunikator.engine.store import db
 from komunikator.engine.store.models import Task, Ticket
+from komunikator.engine.store.outbox_queue import ClaimedRow, claim, dialect, mark_sent, unflushed_commit
+from komunikator.engine.store.outbox_queue import claim_sql as claim_sql  # part of this module's interface
 from komunikator.engine.store.scope import TenantScope, list_tenants
 from komunikator.engine.tenants import TenantRegistry
 
@@ -345,9 +342,7 @@ async def _mark(
     if dialect() != "postgres":
         await _write_mark(scope, row, outcome, now, settings, report)
         return
-    # committed without waiting for the disk flush: see `queue.mark_sent`
-    async with in_transaction(db.CONNECTION) as connection:
-        await connection.execute_script("SET LOCAL synchronous_commit TO OFF")
+    async with unflushed_commit():  # see `outbox_queue.mark_sent`
         await _write_mark(scope, row, outcome, now, settings, report)
 
 

@@ -22,9 +22,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from tortoise.expressions import Q
-
 from komunikator.engine.media.storage import LocalStorage
+from komunikator.engine.store.expressions import Q
 from komunikator.engine.store.models import Attachment
 from komunikator.engine.store.scope import TenantScope, list_tenants
 

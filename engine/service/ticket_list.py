@@ -4,7 +4,7 @@ The list is the most frequently run read of the product, and with selective
 filters the database answers it in 1–3 ms; building the same statement
 through the ORM cost another 0.6 ms and more (query sets copied per filter,
 expressions resolved, pypika rendering: see bench/README.md,
-`search_bench.py`). So, like the outbox's claim (`engine/delivery/queue.py`),
+`search_bench.py`). So, like the outbox's claim (`engine/store/outbox_queue.py`),
 it is written here, with every value a parameter and only constant names
 spliced in.
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tortoise.exceptions import BaseORMException, OperationalError
+
 
 class StoreError(Exception):
     """Base of the store's own errors."""
@@ -25,3 +27,10 @@ class StaleVersion(StoreError):
 
 class Duplicate(StoreError):
     """A row with the same unique key exists already (an idempotent write that happened before)."""
+
+
+#: The database answered an error (a missing table, a lost connection, a constraint): what commands report
+#: as a database failure. Tortoise's base exception, named here so nothing outside the store imports Tortoise.
+DatabaseError = BaseORMException
+#: The database could not run the statement (not migrated, locked, gone).
+DatabaseUnavailable = OperationalError

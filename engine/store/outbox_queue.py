@@ -27,6 +27,8 @@ other outbox access goes through `TenantScope`.
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -156,3 +158,15 @@ async def _sqlite_unflushed(client: BaseDBAsyncClient, statement: str, values: l
 
 #: per aiosqlite connection: (in WAL mode, its own `synchronous` level), read once
 _sqlite_settings: WeakKeyDictionary[Any, tuple[bool, int]] = WeakKeyDictionary()
+
+
+@asynccontextmanager
+async def unflushed_commit() -> AsyncIterator[None]:
+    """A PostgreSQL transaction committed without waiting for the disk flush (`synchronous_commit = off`).
+
+    For the outbox's marks (see `mark_sent`): a crash loses at most the last
+    marks, and those messages go out again with the same Message-ID.
+    """
+    async with in_transaction(db.CONNECTION) as connection:
+        await connection.execute_script("SET LOCAL synchronous_commit TO OFF")
+        yield
