@@ -90,11 +90,13 @@ async def current_user(
 
 
 def _check_origin(request: Request) -> None:
-    """Refuse a cookie-authenticated write whose `Origin` is not the request's own host."""
+    """Refuse a cookie-authenticated write whose `Origin` is not the request's own scheme, host and port."""
     origin = request.headers.get("origin")
     if request.method in _SAFE_METHODS or origin is None:
         return  # non-browser clients send no Origin; browsers send it on every POST/PATCH/DELETE
-    if urlsplit(origin).netloc.lower() != (request.headers.get("host") or "").lower():
+    parts = urlsplit(origin)
+    own = (request.url.scheme, (request.headers.get("host") or "").lower())
+    if (parts.scheme.lower(), parts.netloc.lower()) != own:  # the scheme too: http:// pages may not write to https
         raise ApiError(403, "cross_origin", "a page of another site may not act with this session")
 
 
@@ -219,8 +221,9 @@ async def logout(
     request: Request, response: Response, scope: Scope, now: Now,
     session: Annotated[str | None, Depends(_cookie)],
 ) -> None:
-    """End the browser session (if any) and clear its cookie."""
+    """End the browser session (if any) and clear its cookie; 403 `cross_origin` from another site's page."""
     if session:
+        _check_origin(request)  # a foreign page must not log the user out either
         await accounts.logout(scope, session, now)
     response.delete_cookie(
         SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=request.url.scheme == "https"
@@ -257,7 +260,13 @@ async def list_tokens(principal: Staff) -> list[TokenOut]:
 
 @auth_router.post("/tokens", response_model=TokenCreated, status_code=201)
 async def create_token(body: TokenRequest, principal: Staff, now: Now) -> TokenCreated:
-    """Create an API token for yourself; its secret is in this answer only."""
+    """Create an API token for yourself, from a logged-in session; its secret is in this answer only.
+
+    403 `session_required` when asked with an API token: a stolen token must
+    not be able to make itself a new, longer-lived one.
+    """
+    if principal.via != "session":
+        raise ApiError(403, "session_required", "log in to create API tokens (a token cannot create tokens)")
     raw, token = await accounts.create_token(principal.scope, principal.user, body.name, now)
     return TokenCreated(**_token_out(token).model_dump(), token=raw)
 

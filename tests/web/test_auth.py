@@ -256,7 +256,48 @@ async def test_a_page_of_another_origin_cannot_write_with_the_session(browser: B
     # reading is not a forgery risk; a bearer token is never sent by the browser on its own
     assert (await client.get(tokens, headers={"Origin": "http://evil.example"})).status_code == 200
     bearer = {"Authorization": f"Bearer {own.json()['token']}", "Origin": "http://evil.example"}
-    assert (await browser().post(tokens, json={"name": "z"}, headers=bearer)).status_code == 201
+    assert (await browser().get(tokens, headers=bearer)).status_code == 200
+
+
+async def test_logging_out_from_a_page_of_another_origin_is_refused(browser: Browser, anna: int) -> None:
+    """Issue #12, 8: a foreign page could end the user's session (logout CSRF)."""
+    client = browser()
+    await _login(client)
+    forged = await client.post("/api/v1/auth/logout", headers={"Origin": "http://evil.example"})
+    assert forged.status_code == 403 and forged.json()["error"] == "cross_origin"
+    assert (await client.get("/api/v1/auth/me")).status_code == 200  # still logged in
+    own = await client.post("/api/v1/auth/logout", headers={"Origin": "http://zgierz.localhost"})
+    assert own.status_code == 204
+    assert (await client.get("/api/v1/auth/me")).status_code == 401
+
+
+async def test_the_origin_check_compares_the_scheme(browser: Browser, anna: int) -> None:
+    """Issue #12, 8: `https://city` passed as the origin of a write to `http://city` (host and port only)."""
+    plain = browser()
+    await _login(plain)
+    tokens = "/api/v1/auth/tokens"
+    other = await plain.post(tokens, json={"name": "x"}, headers={"Origin": "https://zgierz.localhost"})
+    assert other.status_code == 403 and other.json()["error"] == "cross_origin"
+    secure = browser(https=True)
+    await _login(secure)
+    down = await secure.post(tokens, json={"name": "x"}, headers={"Origin": "http://zgierz.localhost"})
+    assert down.status_code == 403 and down.json()["error"] == "cross_origin"
+    same = await secure.post(tokens, json={"name": "x"}, headers={"Origin": "https://zgierz.localhost"})
+    assert same.status_code == 201
+
+
+async def test_an_api_token_cannot_mint_tokens(browser: Browser, anna: int) -> None:
+    """Issue #12, 8: a stolen token could make itself a new long-lived one."""
+    client = browser()
+    await _login(client)
+    made = await client.post("/api/v1/auth/tokens", json={"name": "script"})
+    assert made.status_code == 201
+    bearer = {"Authorization": f"Bearer {made.json()['token']}"}
+    script = browser()
+    minted = await script.post("/api/v1/auth/tokens", json={"name": "forever"}, headers=bearer)
+    assert minted.status_code == 403, minted.text
+    assert minted.json()["error"] == "session_required"
+    assert [t["name"] for t in (await script.get("/api/v1/auth/tokens", headers=bearer)).json()] == ["script"]
 
 
 async def test_guessing_a_password_is_slowed_down_then_allowed_again(browser: Browser, anna: int,
