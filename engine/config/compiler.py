@@ -9,6 +9,7 @@ is empty, so no half-compiled city ever reaches the runtime.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -105,6 +106,23 @@ def check_library(
     return errors
 
 
+#: Jinja tags that open a block closed by `end<tag>`
+_BLOCK_TAGS = ("if", "for", "block", "macro", "call", "filter", "with", "autoescape", "trans", "raw")
+_TAG = re.compile(r"{%[-+]?\s*(\w+)")
+
+
+def unclosed_block(source: str) -> tuple[str, int] | None:
+    """The innermost block tag left open in a template, and its line (from 1)."""
+    stack: list[tuple[str, int]] = []
+    for match in _TAG.finditer(source):
+        word = match.group(1)
+        if word in _BLOCK_TAGS:
+            stack.append((word, source.count("\n", 0, match.start()) + 1))
+        elif word.startswith("end") and stack and stack[-1][0] == word[3:]:
+            stack.pop()
+    return stack[-1] if stack else None
+
+
 class TenantCompiler:
     """One compilation run; holds the merged tree and the shared error list."""
 
@@ -167,9 +185,13 @@ class TenantCompiler:
             elif section in ENTRY_SECTIONS:
                 good = self.validated.entries.setdefault(section, {})
                 bad = self.validated.broken.setdefault(section, set())
+                dedented = self._dedented(section, value)
                 for name, entry in value.items():
                     if not isinstance(name, str):
                         self.err((section, name), f"a name must be text, got {yaml_value(name)}", key=True)
+                        continue
+                    if name in dedented:
+                        bad.add(name)
                         continue
                     named = check_name(name, self.tree, (section, name), self.errors)
                     if (section, name) in self.tree.conflicts:
@@ -195,6 +217,41 @@ class TenantCompiler:
             if config.slug != self.dir.name:
                 self.err(("tenant", "slug"), f"slug {config.slug!r} must equal the folder name {self.dir.name!r}")
         return config
+
+    def _dedented(self, section: str, entries: dict[Any, Any]) -> set[str]:
+        """Keys written one level too far left; reported here, skipped by validation.
+
+        `name:` or `parent: dispatch` at the indentation of the entries, right
+        after an entry, is a key of that entry (a role's, a unit's) whose line
+        lost its indentation — when it cannot be an entry itself (not a
+        mapping, or not a valid one) or the entry above is empty.
+        """
+        model = ENTRY_SECTIONS[section]
+        fields = {f.alias or n for n, f in model.model_fields.items()} | set(model.model_fields)
+        out: set[str] = set()
+        owner: tuple[str, Position, bool] | None = None  # the entry above: name, key position, empty?
+        for name, entry in entries.items():
+            where = self.tree.where((section, name), key=True)
+            if not isinstance(name, str) or where is None:
+                owner = None
+                continue
+            if owner is not None and name in fields and where.file == owner[1].file \
+                    and where.column == owner[1].column and where.line > owner[1].line \
+                    and (owner[2] or not self._valid_entry(model, entry)):
+                out.add(name)
+                self.err((section, name), f"{name!r} looks like a key of {owner[0]!r} above, not an entry of "
+                         f"{section}: check the indentation (indent it under {owner[0]!r})", key=True)
+                continue
+            owner = (name, where, entry is None)
+        return out
+
+    @staticmethod
+    def _valid_entry(model: type[BaseModel], value: Any) -> bool:
+        try:
+            model.model_validate(value)
+        except ValidationError:
+            return False
+        return True
 
     def _plugins(self, config: TenantConfig) -> dict[str, BaseModel]:
         settings: dict[str, BaseModel] = {}
@@ -335,12 +392,17 @@ class TenantCompiler:
         try:
             env.parse(source)
         except jinja2.TemplateSyntaxError as exc:
+            line, message = exc.lineno or 1, f"template syntax error: {exc.message}"
+            unclosed = unclosed_block(source) if "Unexpected end of template" in (exc.message or "") else None
+            if unclosed is not None:
+                # Jinja notices at the end of the text; the mistake is the tag that opened the block
+                tag, line = unclosed
+                message = f"template syntax error: `{{% {tag} %}}` is never closed: add `{{% end{tag} %}}`"
             where = self.tree.where(path)
             if where is not None:
                 block = 1 if "\n" in source.rstrip("\n") else 0  # a `|` block starts on the next line
-                where = Position(where.file, where.line + block + (exc.lineno or 1) - 1,
-                                 where.column if not block else 1)
-            self.errors.add(where, path, f"template syntax error: {exc.message}")
+                where = Position(where.file, where.line + block + line - 1, where.column if not block else 1)
+            self.errors.add(where, path, message)
 
     def _permissions(self) -> None:
         """Every plugin permission a role grants exists, and its plugin is enabled."""

@@ -182,6 +182,10 @@ def _yaml_error(exc: YAMLError, file: str, errors: ErrorList) -> None:
         errors.add(Position(file, 1, 1), (), f"YAML error: {exc}")
         return
     mark, problem = exc.problem_mark, exc.problem or "invalid YAML"
+    flow = _flow_hint(exc)
+    if flow is not None:
+        errors.add(Position(file, mark.line + 1, mark.column + 1), (), f"YAML syntax error: {flow}")
+        return
     for part, friendly, at_context in _FRIENDLY:
         if part in problem:
             if at_context and exc.context_mark is not None:
@@ -195,6 +199,19 @@ def _yaml_error(exc: YAMLError, file: str, errors: ErrorList) -> None:
         elif exc.context:
             problem = f"{problem} ({exc.context})"
     errors.add(Position(file, mark.line + 1, mark.column + 1), (), f"YAML syntax error: {problem}")
+
+
+def _flow_hint(exc: MarkedYAMLError) -> str | None:
+    """Say what went wrong when a ':' turns up inside `{…}` or `[…]`."""
+    problem, context = exc.problem or "", exc.context or ""
+    if "but got ':'" not in problem or "flow" not in context or exc.problem_mark is None:
+        return None
+    bracket = "{…}" if "mapping" in context else "[…]"
+    start = exc.context_mark
+    if start is not None and start.line != exc.problem_mark.line:
+        close = "}" if "mapping" in context else "]"
+        return f"the {bracket} that starts at line {start.line + 1} is not closed: add '{close}' at its end"
+    return f"unexpected ':' inside {bracket}: put the text that contains it in quotes"
 
 
 def load_text(text: str, file: str, errors: ErrorList) -> Tree | None:
@@ -361,7 +378,10 @@ class _Converter:
         if node.tag not in _STANDARD_TAGS:
             self._fail(node, path, f"unknown tag {node.tag!r}: only plain YAML is accepted")
             return None
-        self.tree.pos.setdefault(path, _position(self.file, node))
+        if not (isinstance(node, ScalarNode) and node.value == "" and not node.style):
+            # an empty value has no place of its own (libyaml and ruamel put it on different lines):
+            # errors about it point at its key
+            self.tree.pos.setdefault(path, _position(self.file, node))
         if id(node) in self.active:
             # an alias has no position of its own: name the key that holds it
             where = self.tree.key_pos.get(path) or _position(self.file, node)

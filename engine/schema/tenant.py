@@ -63,8 +63,15 @@ class MapSettings(Strict):
 
     @model_validator(mode="after")
     def _center_inside(self) -> MapSettings:
-        if not self.bounds.contains(self.center):
-            raise ValueError("the map centre lies outside the bounds")
+        c, b = self.center, self.bounds
+        if not b.contains(c):
+            message = (f"the map centre [{c.lat:g}, {c.lon:g}] (latitude, longitude) lies outside the bounds "
+                       f"(south {b.south:g}, north {b.north:g}, west {b.west:g}, east {b.east:g})")
+            if b.south <= c.lon <= b.north and b.west <= c.lat <= b.east:
+                # the centre is written [lat, lon]; the bounds name their sides: either may be the swapped one
+                message += (f"; latitude and longitude swapped? the centre [{c.lon:g}, {c.lat:g}] would lie inside "
+                            "(or the bounds' south/north and west/east are swapped)")
+            raise ValueError(message)
         return self
 
 
