@@ -14,7 +14,7 @@ from komunikator.engine.service import definition_changes
 from komunikator.engine.settings import Settings
 from komunikator.engine.store import db
 from komunikator.engine.tenants import TenantRegistry
-from komunikator.web import errors, plugins
+from komunikator.web import api_docs, errors, plugins
 from komunikator.web.api import router
 from komunikator.web.api_attachments import router as attachments_router
 from komunikator.web.auth import auth_router
@@ -69,6 +69,8 @@ def create_app(
         summary="Reports, tasks and notices between a city and its residents.",
         lifespan=lifespan,
         dependencies=[Depends(refuse_nul_characters)],
+        docs_url=None,  # FastAPI's pages load Swagger UI / ReDoc from a CDN: web/api_docs.py serves its own
+        redoc_url=None,
     )
     app.state.tenants = registry
     app.state.tenant_ids = {}
@@ -77,6 +79,7 @@ def create_app(
     app.include_router(auth_router)
     app.include_router(router)
     app.include_router(attachments_router)
+    api_docs.install(app)  # /docs with the vendored Swagger UI (KOMUNIKATOR_API_DOCS=off: none)
     install_staff_pages(app)  # the staff workspace's pages under /staff (web/staff/)
     app.include_router(plugins.home_router)
     plugins.mount(app, default_registry().plugins.values())  # each plugin's API and pages, gated per city

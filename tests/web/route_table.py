@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-#: Routes FastAPI adds for its own documentation.
+#: Routes of the documentation (FastAPI's own; `web/api_docs.py` serves /docs and its files under /docs/).
 DOC_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
 
 
@@ -30,7 +30,7 @@ def _walk(routes: Iterable[Any], prefix: str) -> Iterator[tuple[str, str]]:
 
 def app_routes(app: Any) -> set[tuple[str, str]]:
     """(METHOD, path template) of every route, documentation routes left out."""
-    walked = {(m, p) for m, p in _walk(app.routes, "") if p not in DOC_PATHS}
+    walked = {(m, p) for m, p in _walk(app.routes, "") if p not in DOC_PATHS and not p.startswith("/docs/")}
     documented = {
         (method.upper(), path)
         for path, operations in app.openapi()["paths"].items()

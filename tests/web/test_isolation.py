@@ -27,6 +27,7 @@ from web_helpers import Api, Clock, registry, report
 
 from komunikator.engine.config.compiler import check_tenant
 from komunikator.engine.media.storage import LocalStorage
+from komunikator.engine.service import accounts
 from komunikator.engine.settings import Settings
 from komunikator.engine.store import models
 from komunikator.engine.store.scope import TenantScope, ensure_tenant
@@ -153,10 +154,12 @@ async def world(api: Api, tmp_path: Path, tmp_path_factory: pytest.TempPathFacto
             assert [t["key"] for t in r.json()["tasks"]] == ["T1"]
         zg_photo = await _photo(zg, zg_numbers[0], zg_dispatcher)
         np_photo = await _photo(np, np_numbers[-1], np_dispatcher)
-        r = await np.post("/api/v1/auth/tokens", json={"name": "integracja"}, headers=np_dispatcher)
-        assert r.status_code == 201, r.text
+        # a second Nieporęt token (tokens are minted from a session, so through the service here)
+        np_scope = TenantScope((await ensure_tenant("nieporet")).id)
+        np_user = await np_scope.users().get(id=int(np_dispatcher["X-User-Id"]))
+        _, np_token = await accounts.create_token(np_scope, np_user, "integracja")
         yield World(zg, np, anywhere, zg_dispatcher, np_dispatcher, zg_numbers, np_numbers, np_numbers[-1], zg_photo,
-                    np_photo, str(r.json()["id"]), app)
+                    np_photo, str(np_token.id), app)
     finally:
         for client in (*clients, anywhere):
             await client.aclose()
