@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.delivery import bell
 from komunikator.engine.runtime.access import sees_ticket
 from komunikator.engine.runtime.capabilities import capabilities
 from komunikator.engine.runtime.views import UserView
 from komunikator.engine.schema.base import text_for
-from komunikator.engine.service import attachments, intake, known, reading, tickets
-from komunikator.engine.service.errors import ServiceError
+from komunikator.engine.service import attachments, intake, reading, tickets
+from komunikator.engine.service.read_models import (
+    HiddenTicket,
+    PublicTicket,
+    Receipt,
+    TicketDetail,
+    TicketHistory,
+    TicketPage,
+)
 from komunikator.engine.service.row_views import ticket_view
 from komunikator.engine.store.models import Ticket
-from komunikator.web.actors import OptionalActor, StaffActor
+from komunikator.engine.store.scope import TenantScope
+from komunikator.web.actors import OptionalActor, Principal, StaffActor
 from komunikator.web.api_attachments import (
     SUBMISSION_OPENAPI,
     SubmissionRoute,
@@ -91,7 +101,7 @@ async def submit_ticket(
     request: Request,
     preferred: PreferredLocale,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
-) -> dict[str, Any]:
+) -> Receipt:
     """Submit a report. Staff signed in file it through the staff channel (phone calls).
 
     `locale` (one of the city's, `GET /tenant`) is the language of the e-mails
@@ -112,8 +122,7 @@ async def submit_ticket(
         body = body.model_copy(update={"locale": preferred})
 
     async def render(ticket: Ticket) -> dict[str, Any]:
-        receipt = _receipt(tenant, ticket)
-        return receipt if photos is None else {**receipt, "photos": len(photos)}
+        return reading.receipt(tenant, ticket, None if photos is None else len(photos)).model_dump(mode="json")
 
     if photos is None:
         ticket, replay = await intake.submit(
@@ -127,10 +136,10 @@ async def submit_ticket(
             reporter_user_id=reporter_id, now=now, idempotency_key=idempotency_key, render=render,
         )
     if replay is not None:
-        return replay
+        return Receipt.model_validate(replay)
     bell.ring()  # the receipt and the unit's notices are committed: deliver them now
     assert ticket is not None  # noqa: S101 - intake returns a ticket or a replay
-    return await render(ticket)
+    return reading.receipt(tenant, ticket, None if photos is None else len(photos))
 
 
 router.add_api_route("/tickets", submit_ticket, methods=["POST"], status_code=201, tags=["tickets"],
@@ -140,43 +149,10 @@ router.add_api_route("/tickets", submit_ticket, methods=["POST"], status_code=20
 _ANONYMOUS = UserView("anonymous", (), "resident", "anonymous")
 
 
-def _receipt(tenant: Any, ticket: Ticket) -> dict[str, Any]:
-    return {
-        "number": ticket.number,
-        "category": ticket.category,
-        "public_status": ticket.public_status,
-        "state_label": known.state_label(tenant, ticket.process, ticket.state),
-        "created_at": ticket.created_at.isoformat() if ticket.created_at else None,
-    }
-
-
 @router.get("/public/tickets/{number}", tags=["public"])
-async def public_ticket(number: str, tenant: Tenant, scope: Scope) -> dict[str, Any]:
-    """What anyone may know of a report: its status and the office's public updates."""
-    ticket = await tickets.load(scope, number)
-    category = tenant.categories.get(ticket.category)
-    # a category the configuration no longer has: its privacy is unknown, so no location and no photos
-    public_map = category.spec.public_map if category is not None else "unknown"
-    if public_map == "hidden":
-        raise ServiceError(404, "not_found", "ticket not found")
-    public_comments = await scope.comments().filter(ticket_id=ticket.id, visibility="public").order_by("created_at")
-    lat, lon = ticket.lat, ticket.lon
-    if public_map == "blurred" and lat is not None and lon is not None:
-        lat, lon = round(lat, 3), round(lon, 3)  # about 100 m
-    elif public_map == "unknown":
-        lat = lon = None
-    return {
-        "number": ticket.number,
-        "category": ticket.category,
-        "public_status": ticket.public_status,
-        "state_label": known.state_label(tenant, ticket.process, ticket.state),
-        "state_known": known.state_of(tenant, ticket.process, ticket.state) is not None,
-        "lat": lat,
-        "lon": lon,
-        "created_at": ticket.created_at.isoformat(),
-        "updates": [{"at": c.created_at.isoformat(), "body": c.body} for c in public_comments],
-        "photos": await attachments.public_photo_ids(scope, tenant, ticket) if category is not None else [],
-    }
+async def public_ticket(number: str, tenant: Tenant, scope: Scope) -> PublicTicket:
+    """What anyone may know of a report: its status and the office's public updates (see `reading.public_ticket`)."""
+    return await reading.public_ticket(scope, tenant, number)
 
 
 # -- staff: tickets ---------------------------------------------------------------------------
@@ -198,7 +174,7 @@ async def list_tickets(
     sort: Literal["created", "due"] = "created",
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> dict[str, Any]:
+) -> TicketPage:
     """The tickets this user may see, newest first (`sort=due`: due soonest, undated last); follow `next_cursor`.
 
     `q` searches number, description, address, attributes, category and public
@@ -207,41 +183,32 @@ async def list_tickets(
     resident) or with an active task past its own; `overdue=false`: the rest.
     """
     filters = reading.ListFilters(state, public_status, category, unit, priority, overdue)
-    rows, next_cursor = await reading.list_tickets(scope, tenant, actor.view, filters, cursor, limit, q=q, sort=sort,
-                                                   now=now)
-    return {
-        "items": [
-            {"number": t.number, "category": t.category, "state": t.state, "public_status": t.public_status,
-             "responsible_unit": t.responsible_unit, "priority": t.priority, "created_at": t.created_at.isoformat(),
-             "due_at": t.due_at.isoformat() if t.due_at else None}
-            for t in rows
-        ],
-        "next_cursor": next_cursor,
-    }
+    return await reading.ticket_page(scope, tenant, actor.view, filters, cursor, limit, q=q, sort=sort, now=now)
 
 
 @router.get("/tickets/{number}", tags=["tickets"])
 async def get_ticket(number: str, tenant: Tenant, scope: Scope, actor: StaffActor, now: Now,
-                     response: Response) -> dict[str, Any]:
+                     response: Response) -> TicketDetail:
     """A ticket with its tasks and the actions this user may take now."""
     ticket, view = await tickets.load_visible(scope, tenant, number, actor.view)
     _etag(response, ticket)
-    return await reading.ticket_json(scope, tenant, ticket, view, actor.view, now)
+    return await reading.ticket_detail(scope, tenant, ticket, view, actor.view, now)
 
 
-async def _fresh(scope: Any, tenant: Any, ticket: Ticket, actor: Any, now: Any, response: Response) -> dict[str, Any]:
+async def _fresh(scope: TenantScope, tenant: CompiledTenant, ticket: Ticket, actor: Principal, now: datetime,
+                 response: Response) -> TicketDetail | HiddenTicket:
     ticket = await tickets.load(scope, ticket.number)
     view = await ticket_view(scope, ticket)
     _etag(response, ticket)
     if not sees_ticket(tenant, actor.view, view):
         # e.g. a worker delegated the task away: the change is done, the ticket is no longer theirs to read
-        return {"number": ticket.number, "version": ticket.version, "visible": False}
-    return await reading.ticket_json(scope, tenant, ticket, view, actor.view, now)
+        return HiddenTicket(number=ticket.number, version=ticket.version)
+    return await reading.ticket_detail(scope, tenant, ticket, view, actor.view, now)
 
 
 @router.patch("/tickets/{number}", tags=["tickets"])
 async def edit_ticket(number: str, body: tickets.TicketEdit, tenant: Tenant, scope: Scope, actor: StaffActor,
-                      now: Now, expected: ExpectedVersion, response: Response) -> dict[str, Any]:
+                      now: Now, expected: ExpectedVersion, response: Response) -> TicketDetail | HiddenTicket:
     """Edit description, address, location or attributes (If-Match: the version you read)."""
     ticket = await tickets.edit(scope, tenant, number, body, actor.view, now, expected)
     return await _fresh(scope, tenant, ticket, actor, now, response)
@@ -264,7 +231,7 @@ class ActionInputs(BaseModel):
 @router.post("/tickets/{number}/actions/{action}", tags=["tickets"])
 async def ticket_action(number: str, action: Annotated[str, Field(max_length=64)], body: ActionInputs,
                         tenant: Tenant, scope: Scope, actor: StaffActor, now: Now, expected: ExpectedVersion,
-                        response: Response) -> dict[str, Any]:
+                        response: Response) -> TicketDetail | HiddenTicket:
     """Fire a transition (`verify`, `reject` …) or `reclassify`, `mark_duplicate`, `set_priority`."""
     inputs = body.model_dump(exclude_none=True)
     ticket = await tickets.act(scope, tenant, number, action, actor.view, inputs, now, expected)
@@ -287,7 +254,7 @@ class TaskInputs(BaseModel):
 async def task_action(number: str, key: Annotated[str, Field(max_length=16)],
                       action: Literal["take", "complete", "delegate", "withdraw"], body: TaskInputs,
                       tenant: Tenant, scope: Scope, actor: StaffActor, now: Now, expected: ExpectedVersion,
-                      response: Response) -> dict[str, Any]:
+                      response: Response) -> TicketDetail | HiddenTicket:
     """Take, complete, delegate (to a unit or a person, with a reason) or withdraw (with a reason) a task."""
     inputs = body.model_dump(exclude_none=True)
     ticket = await tickets.act_on_task(scope, tenant, number, key, action, actor.view, inputs, now, expected)
@@ -319,8 +286,8 @@ async def comment(number: str, body: CommentIn, tenant: Tenant, scope: Scope, ac
 
 @router.get("/tickets/{number}/history", tags=["tickets"])
 async def ticket_history(number: str, tenant: Tenant, scope: Scope, actor: StaffActor,
-                         now: Now) -> dict[str, Any]:
+                         now: Now) -> TicketHistory:
     """Every change, transition, assignment, delegation, withdrawal and comment the user's role reads."""
     ticket, view = await tickets.load_visible(scope, tenant, number, actor.view)
     caps = capabilities(tenant, view, actor.view, now)
-    return {"number": ticket.number, "events": await reading.history(scope, ticket, caps, actor.view)}
+    return TicketHistory(number=ticket.number, events=await reading.history_items(scope, ticket, caps, actor.view))

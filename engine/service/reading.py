@@ -10,7 +10,20 @@ from komunikator.engine.runtime.capabilities import Capabilities, capabilities
 from komunikator.engine.runtime.overdue import task_overdue, ticket_overdue
 from komunikator.engine.runtime.views import TicketView, UserView
 from komunikator.engine.schema.base import text_for
-from komunikator.engine.service import known, search, ticket_list
+from komunikator.engine.service import attachments, known, search, ticket_list, tickets
+from komunikator.engine.service.errors import not_found
+from komunikator.engine.service.read_models import (
+    ActionItem,
+    Contact,
+    HistoryItem,
+    PublicTicket,
+    PublicUpdate,
+    Receipt,
+    TaskItem,
+    TicketDetail,
+    TicketPage,
+    TicketRow,
+)
 from komunikator.engine.service.ticket_list import ListFilters as ListFilters  # the list's filters, here too
 from komunikator.engine.service.visibility import capabilities_json, history_entry
 from komunikator.engine.store.models import Ticket
@@ -21,10 +34,10 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-async def ticket_json(
+async def ticket_detail(
     scope: TenantScope, tenant: CompiledTenant, ticket: Ticket, view: TicketView, user: UserView, now: datetime,
     locale: str = "pl",
-) -> dict[str, Any]:
+) -> TicketDetail:
     """The staff view of a ticket: fields, the tasks the user reads, and what this user may do now.
 
     What the user reads (the reporter's contact, other units' tasks) and may do is
@@ -35,60 +48,71 @@ async def ticket_json(
     if caps.reporter_contact and ticket.reporter_contact_id is not None:  # type: ignore[attr-defined]
         row = await scope.reporter_contacts().get_or_none(id=ticket.reporter_contact_id)  # type: ignore[attr-defined]
         if row is not None and row.erased_at is None:
-            contact = {"name": row.name, "email": row.email, "phone": row.phone}
-    return {
-        "number": ticket.number,
-        "version": ticket.version,
-        "category": ticket.category,
+            contact = Contact(name=row.name, email=row.email, phone=row.phone)
+    titles = {t.key: t.title for t in await scope.tasks().filter(ticket_id=ticket.id)}
+    return TicketDetail(
+        number=ticket.number,
+        version=ticket.version,
+        category=ticket.category,
         # a definition change may have removed the category or the state: shown as unknown (`known`)
-        "category_name": text_for(known.category_name(tenant, ticket.category), locale),
-        "category_known": ticket.category in tenant.categories,
-        "process": ticket.process,
-        "state": ticket.state,
-        "state_label": text_for(known.state_label(tenant, ticket.process, ticket.state), locale),
-        "state_known": known.state_of(tenant, ticket.process, ticket.state) is not None,
-        "public_status": ticket.public_status,
-        "responsible_unit": ticket.responsible_unit,
-        "priority": ticket.priority,
-        "description": ticket.description,
-        "lat": ticket.lat,
-        "lon": ticket.lon,
-        "address": ticket.address,
-        "channel": ticket.channel,
-        "attributes": dict(view.attributes),
-        "reporter": contact,
-        "created_at": _iso(ticket.created_at),
-        "state_entered_at": _iso(ticket.state_entered_at),
-        "due_at": _iso(ticket.due_at),
-        "closed_at": _iso(ticket.closed_at),
-        "sla_paused": ticket.sla_paused_at is not None,
-        "overdue": ticket_overdue(view, now),
-        "tasks": [
-            {
-                "key": t.key,
-                "unit": t.unit,
-                "unit_known": t.unit in tenant.units,
-                "state": t.state,
-                "step": t.step,
-                "assignee": t.assignee,
-                "due_at": _iso(t.due_at),
-                "overdue": task_overdue(view, t, now),
-                "actions": [{"name": a.name, "requires": list(a.requires)} for a in shown.actions],
-            }
+        category_name=text_for(known.category_name(tenant, ticket.category), locale),
+        category_known=ticket.category in tenant.categories,
+        process=ticket.process,
+        state=ticket.state,
+        state_label=text_for(known.state_label(tenant, ticket.process, ticket.state), locale),
+        state_known=known.state_of(tenant, ticket.process, ticket.state) is not None,
+        public_status=ticket.public_status,
+        responsible_unit=ticket.responsible_unit,
+        priority=ticket.priority,
+        description=ticket.description,
+        lat=ticket.lat,
+        lon=ticket.lon,
+        address=ticket.address,
+        channel=ticket.channel,
+        attributes=dict(view.attributes),
+        reporter=contact,
+        created_at=_iso(ticket.created_at),
+        state_entered_at=_iso(ticket.state_entered_at),
+        due_at=_iso(ticket.due_at),
+        closed_at=_iso(ticket.closed_at),
+        sla_paused=ticket.sla_paused_at is not None,
+        overdue=ticket_overdue(view, now),
+        tasks=[
+            TaskItem(
+                key=t.key, unit=t.unit, unit_known=t.unit in tenant.units,
+                title=text_for(title, locale) if (title := titles.get(t.key)) else None,
+                state=t.state, step=t.step, assignee=t.assignee, due_at=_iso(t.due_at),
+                overdue=task_overdue(view, t, now),
+                actions=[ActionItem(name=a.name, requires=list(a.requires)) for a in shown.actions],
+            )
             for t in view.tasks
             if (shown := caps.task(t.key)) is not None
         ],
-        "actions": [
-            {"name": a.name, "kind": a.kind, "requires": list(a.requires), "to": a.dest,
-             "label": text_for(dict(a.label), locale) if a.label else a.name}
+        actions=[
+            ActionItem(name=a.name, kind=a.kind, requires=list(a.requires), to=a.dest,
+                       label=text_for(dict(a.label), locale) if a.label else a.name)
             for a in caps.actions
         ],
-        "capabilities": capabilities_json(caps),
-    }
+        capabilities=capabilities_json(caps),
+    )
+
+
+async def ticket_json(
+    scope: TenantScope, tenant: CompiledTenant, ticket: Ticket, view: TicketView, user: UserView, now: datetime,
+    locale: str = "pl",
+) -> dict[str, Any]:
+    """`ticket_detail` as plain JSON data (what the staff pages' templates read)."""
+    detail = await ticket_detail(scope, tenant, ticket, view, user, now, locale)
+    return detail.model_dump(mode="json")
+
+
+async def history_items(scope: TenantScope, ticket: Ticket, caps: Capabilities, user: UserView) -> list[HistoryItem]:
+    """The changes, transitions, assignments and comments of a ticket `user` may read (`caps`), oldest first."""
+    return [HistoryItem.model_validate(entry) for entry in await history(scope, ticket, caps, user)]
 
 
 async def history(scope: TenantScope, ticket: Ticket, caps: Capabilities, user: UserView) -> list[dict[str, Any]]:
-    """The changes, transitions, assignments and comments of a ticket `user` may read (`caps`), oldest first."""
+    """`history_items` as plain data (the staff pages' timeline reads it)."""
     events = await scope.audit_events().filter(ticket_id=ticket.id).order_by("at", "id")
     comments = {c.id: c for c in await scope.comments().filter(ticket_id=ticket.id)}
     task_units = {t.id: (t.key, t.unit) for t in await scope.tasks().filter(ticket_id=ticket.id)}
@@ -121,6 +145,42 @@ async def history(scope: TenantScope, ticket: Ticket, caps: Capabilities, user: 
     return out
 
 
+async def public_ticket(scope: TenantScope, tenant: CompiledTenant, number: str) -> PublicTicket:
+    """What anyone may know of a report, by its category's `public_map` policy.
+
+    `hidden`: no such ticket (404, as for a number that does not exist);
+    `blurred`: the pin rounded to about 100 m; `shown`: as reported. A
+    category the configuration no longer has is unknown ground: no location,
+    no photos.
+    """
+    ticket = await tickets.load(scope, number)
+    category = tenant.categories.get(ticket.category)
+    policy = category.spec.public_map if category is not None else "unknown"
+    if policy == "hidden":
+        raise not_found()
+    lat, lon = ticket.lat, ticket.lon
+    if policy == "blurred" and lat is not None and lon is not None:
+        lat, lon = round(lat, 3), round(lon, 3)
+    elif policy == "unknown":
+        lat = lon = None
+    updates = await scope.comments().filter(ticket_id=ticket.id, visibility="public").order_by("created_at")
+    return PublicTicket(
+        number=ticket.number, category=ticket.category, public_status=ticket.public_status,
+        state_label=known.state_label(tenant, ticket.process, ticket.state),
+        state_known=known.state_of(tenant, ticket.process, ticket.state) is not None,
+        lat=lat, lon=lon, created_at=ticket.created_at.isoformat(),
+        updates=[PublicUpdate(at=c.created_at.isoformat(), body=c.body) for c in updates],
+        photos=await attachments.public_photo_ids(scope, tenant, ticket) if category is not None else [],
+    )
+
+
+def receipt(tenant: CompiledTenant, ticket: Ticket, photos: int | None = None) -> Receipt:
+    """The answer to a new report."""
+    return Receipt(number=ticket.number, category=ticket.category, public_status=ticket.public_status,
+                   state_label=known.state_label(tenant, ticket.process, ticket.state),
+                   created_at=_iso(ticket.created_at), photos=photos)
+
+
 async def list_tickets(
     scope: TenantScope, tenant: CompiledTenant, user: UserView, filters: ListFilters, cursor: str | None,
     limit: int, *, q: str | None = None, sort: search.Sort = "created", now: datetime | None = None,
@@ -130,3 +190,17 @@ async def list_tickets(
     See `ticket_list.py` (the statement) for what a page holds.
     """
     return await ticket_list.page(scope, tenant, user, filters, q=q, sort=sort, cursor=cursor, limit=limit, now=now)
+
+
+async def ticket_page(
+    scope: TenantScope, tenant: CompiledTenant, user: UserView, filters: ListFilters, cursor: str | None,
+    limit: int, *, q: str | None = None, sort: search.Sort = "created", now: datetime | None = None,
+) -> TicketPage:
+    """`list_tickets` as the read model the API answers with."""
+    rows, next_cursor = await list_tickets(scope, tenant, user, filters, cursor, limit, q=q, sort=sort, now=now)
+    return TicketPage(
+        items=[TicketRow(number=t.number, category=t.category, state=t.state, public_status=t.public_status,
+                         responsible_unit=t.responsible_unit, priority=t.priority,
+                         created_at=t.created_at.isoformat(), due_at=_iso(t.due_at)) for t in rows],
+        next_cursor=next_cursor,
+    )

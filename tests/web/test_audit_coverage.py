@@ -169,7 +169,9 @@ async def ctx(api: Api, tmp_path: Any) -> Ctx:
 
 
 async def test_every_mutating_route_writes_an_audit_row(api: Api, ctx: Ctx) -> None:
-    routes = sorted((m, p) for m, p in app_routes(api.app) if m in MUTATING)
+    # a plugin's routes answer only in a city that enables it; each plugin's own tests check its audit rows
+    # (tests/plugins/test_lost_and_found.py)
+    routes = sorted((m, p) for m, p in app_routes(api.app) if m in MUTATING and not p.startswith("/api/v1/plugins/"))
     documented = {(m.upper(), p) for p, ops in api.app.openapi()["paths"].items() for m in ops} & set(routes)
     assert documented == set(routes)
     uncovered = [r for r in routes if r not in CALLS]
