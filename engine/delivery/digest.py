@@ -29,6 +29,7 @@ from babel.dates import format_date
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.delivery.render import format_when, tenant_host
 from komunikator.engine.runtime.access import edits_tickets, handles
+from komunikator.engine.runtime.overdue import deadline_passed
 from komunikator.engine.runtime.views import ACTIVE_TASK_STATES, UserView
 from komunikator.engine.schema.base import text_for
 from komunikator.engine.service import row_views as views
@@ -59,6 +60,8 @@ class WaitingTask:
     assignee_id: int | None
     due_at: datetime | None
     title: dict[str, str] | None
+    #: the ticket waits for the resident: its clock stands still
+    sla_paused: bool = False
 
 
 async def send_digests(registry: TenantRegistry, *, now: datetime) -> int:
@@ -116,10 +119,11 @@ async def tenant_digests(scope: TenantScope, tenant: CompiledTenant, *, now: dat
 async def _waiting_tasks(scope: TenantScope) -> list[WaitingTask]:
     rows = await scope.tasks().filter(
         state__in=sorted(ACTIVE_TASK_STATES), ticket__closed_at__isnull=True
-    ).values("key", "unit", "assignee_id", "due_at", "title", "ticket__number", "ticket__category")
+    ).values("key", "unit", "assignee_id", "due_at", "title", "ticket__number", "ticket__category",
+             "ticket__sla_paused_at")
     return [
         WaitingTask(r["ticket__number"], r["key"], r["unit"], r["ticket__category"], r["assignee_id"], r["due_at"],
-                    r["title"])
+                    r["title"], r["ticket__sla_paused_at"] is not None)
         for r in rows
     ]
 
@@ -153,7 +157,8 @@ def _digest(
             "category_name": category_name,
             "title": text_for(task.title, locale) if task.title else category_name,
             "due_at": format_when(task.due_at, tenant, locale) or "—",
-            "overdue": task.due_at is not None and task.due_at <= now,
+            # runtime.overdue's definition: active (listed), open (listed), clock running, deadline come
+            "overdue": not task.sla_paused and deadline_passed(task.due_at, now),
             "staff_url": f"{base_url}/staff/tickets/{task.number}/tasks/{task.key}",
         })
     return {

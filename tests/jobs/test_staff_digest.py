@@ -83,3 +83,21 @@ async def test_each_person_gets_one_digest_a_day_at_the_tenants_hour(db: str, si
     anna_mail = [m for m in sink.to("anna@zgierz.example.pl") if "zadania na" in m.subject]
     assert "Zgłoszenia czekające na weryfikację: 1." in anna_mail[0].body
     assert not [m for m in sink.to("ewa@zgierz.example.pl") if "zadania na" in m.subject]
+
+
+async def test_a_task_whose_ticket_waits_for_the_resident_is_not_overdue_in_the_digest(db: str) -> None:
+    """The digest says overdue as the runtime defines it: a paused clock (waiting for the resident) stands still."""
+    scope = await scope_of()
+    anna = await staff(scope, "anna@zgierz.example.pl", "bom:dispatcher")
+    piotr = await staff(scope, "piotr@zgierz.example.pl", "drogi:worker")
+    waiting, running = await submit(scope, THURSDAY), await submit(scope, THURSDAY)
+    for ticket in (waiting, running):
+        await act(scope, ticket.number, "set_priority", anna, THURSDAY, priority="urgent")
+        await act(scope, ticket.number, "verify", anna, THURSDAY)  # due Monday 16th
+    await act(scope, waiting.number, "ask_resident", piotr, THURSDAY, public_comment="Prosimy o zdjęcie.")
+    assert await send_digests(registry(), now=SEVEN_AM) == 1  # the dispatcher has nothing waiting
+    row = await scope.outbox().get(kind="staff_digest", dedupe_key=f"digest:{piotr.id}:2026-11-17")
+    digest = row.payload["digest"]
+    assert sorted((t["number"], t["overdue"]) for t in digest["tasks"]) == [(waiting.number, False),
+                                                                             (running.number, True)]
+    assert digest["overdue_count"] == 1
