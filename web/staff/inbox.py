@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.runtime.access import handles
+from komunikator.engine.runtime.overdue import own_deadline_passed, task_overdue
 from komunikator.engine.runtime.views import TaskView, TicketView, UserView
 from komunikator.engine.service.row_views import ticket_view
 from komunikator.engine.store.models import Ticket
@@ -52,11 +53,6 @@ def _order(rows: list[Row]) -> list[Row]:
     return sorted(rows, key=lambda r: (not r.overdue, r.due_at or far, r.ticket.number))
 
 
-def _late(due: datetime | None, ticket: Ticket, now: datetime) -> bool:
-    # as the API's `overdue`: a closed ticket or a paused SLA is never overdue
-    return due is not None and due < now and ticket.closed_at is None and ticket.sla_paused_at is None
-
-
 async def build(scope: TenantScope, tenant: CompiledTenant, user: UserView, now: datetime) -> Inbox:
     """The user's inbox now."""
     my_units = [u for u in tenant.units if handles(tenant, user, u)]
@@ -76,7 +72,9 @@ async def build(scope: TenantScope, tenant: CompiledTenant, user: UserView, now:
         view = views[ticket.id]
         offer = offered(tenant, view, user, now)
         names = {a.name for a in offer.tasks.get(task.key, ())}
-        row = Row(ticket, view, view.task(task.key), task.due_at, _late(task.due_at, ticket, now), "take" in names)
+        task_view = view.task(task.key)
+        late = task_view is not None and task_overdue(view, task_view, now)  # the one definition, as the API's
+        row = Row(ticket, view, task_view, task.due_at, late, "take" in names)
         if task.assignee_id == me:  # type: ignore[attr-defined]
             inbox.mine.append(row)
         elif names:
@@ -86,6 +84,6 @@ async def build(scope: TenantScope, tenant: CompiledTenant, user: UserView, now:
         if tenant.processes[ticket.process].entry != ticket.state:
             continue
         if any(a.kind == "transition" for a in offered(tenant, view, user, now).actions):
-            inbox.verify.append(Row(ticket, view, None, ticket.due_at, _late(ticket.due_at, ticket, now)))
+            inbox.verify.append(Row(ticket, view, None, ticket.due_at, own_deadline_passed(view, now)))
     inbox.mine, inbox.unit, inbox.verify = _order(inbox.mine), _order(inbox.unit), _order(inbox.verify)
     return inbox
