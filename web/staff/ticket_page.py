@@ -62,6 +62,11 @@ async def draw(page: Page, number: str, status_code: int = 200, *, failed: str |
             if task["unit"] in page.tenant.units else task["unit"]
         task["assignee_name"] = names.get(str(task["assignee"]), "") if task["assignee"] else ""
         task["state_text"] = t.gettext(words.TASK_STATES.get(task["state"], task["state"]))
+    if errors and failed:  # an error about a field the form does not have is about the whole form
+        shown = next((f for f in [*ticket_forms, *(x for fs in task_forms.values() for x in fs)] if f.id == failed),
+                     None)
+        inputs = {spec["name"] for spec in shown.fields} if shown else set()
+        errors = {(name if name in inputs else "_"): message for name, message in errors.items()}
     summary = []
     if errors and failed:
         summary = [(f"{failed}-{name}" if name != "_" else failed, message) for name, message in errors.items()]
@@ -94,8 +99,10 @@ async def ticket_page(number: str, page: StaffPage) -> Response:
     return await draw(page, number)
 
 
-def _refusal(error: ServiceError, page: Page) -> str:
+def _refusal(error: ServiceError, page: Page, label: str | None = None) -> str:
     t = translations(page.language)
+    if error.code == "missing_input" and label:
+        return t.gettext("Fill in “%(field)s”.") % {"field": label}
     text = words.REFUSALS.get(error.code)
     return t.gettext(text) if text else t.gettext("The action was refused.")
 
@@ -113,9 +120,10 @@ async def _submit(page: Page, number: str, form_id: str, run: Any) -> Response:
                               errors={"_": _refusal(error, page)})
         if error.status == 404:
             return await draw(page, number, 404)
-        field = error.field if error.field and error.field in values else "_"
+        field = error.field if error.field and (error.field in values or error.code == "missing_input") else "_"
+        label = translations(page.language).gettext(words.INPUTS[field]) if field in words.INPUTS else None
         return await draw(page, number, error.status if error.status in (403, 409, 422) else 422,
-                          failed=form_id, values=values, errors={field: _refusal(error, page)})
+                          failed=form_id, values=values, errors={field: _refusal(error, page, label)})
     return RedirectResponse(f"/staff/tickets/{number}", status_code=303)
 
 

@@ -9,7 +9,7 @@ from babel.support import Translations
 
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.web.staff import words
-from komunikator.web.staff.i18n import localized
+from komunikator.web.staff.i18n import localized, when
 
 
 @dataclass
@@ -58,6 +58,11 @@ class Namer:
             return self.users.get(str(value), str(value))
         if key == "task.state":
             return self.t.gettext(words.TASK_STATES.get(str(value), str(value)))
+        if key.endswith("_at") and isinstance(value, str):
+            try:
+                return when(value, self.language, self.tenant.config.time_zone)
+            except ValueError:
+                return value
         return str(value)
 
     def field(self, key: str) -> str:

@@ -57,6 +57,9 @@ FIELDS = {
     "state": N_("Status"),
     "priority": N_("Priority"),
     "assignee": N_("Assignee"),
+    "task": N_("Task"),
+    "due_at": N_("Deadline"),
+    "public_status": N_("Public status"),
 }
 
 #: the engine's refusal codes and the service's error codes, as a clerk reads them

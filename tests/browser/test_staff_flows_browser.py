@@ -1,0 +1,208 @@
+"""Working through the staff pages in Chromium, each step checked in the page and in the database."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from browser_helpers import PASSWORD, World, axe_violations, open_tab, shoot, sign_in
+
+from komunikator.engine.runtime import capabilities
+from komunikator.engine.service.row_views import ticket_view, user_view
+
+pytestmark = pytest.mark.anyio
+
+
+async def _post(page: Any, url: str, form: dict[str, str]) -> int:
+    """A form post made by the page's own script (same origin, the session's cookie): the status."""
+    return int(await page.evaluate(
+        "async ([url, form]) => (await fetch(url, {method: 'POST', body: new URLSearchParams(form),"
+        " redirect: 'manual'})).status", [url, form]))
+
+
+async def _page_actions(page: Any) -> set[str]:
+    """The actions the page offers: `name` for the ticket's, `KEY:name` for a task's."""
+    ticket = await page.locator("#actions input[name=action]").evaluate_all("els => els.map(e => e.value)")
+    tasks = await page.locator("li.task form").evaluate_all(
+        "els => els.map(f => f.closest('li.task').id.slice(5) + ':' + f.querySelector('[name=action]').value)")
+    return set(ticket) | set(tasks)
+
+
+async def _engine_actions(world: World, key: str, who: str) -> set[str]:
+    """What `capabilities` offers this user on this ticket now, in the same form."""
+    assert world.scope is not None and world.registry is not None
+    ticket = await _ticket(world, key)
+    user = await world.scope.users().get(email=world.emails[who])
+    caps = capabilities(world.registry.tenants["zgierz"], await ticket_view(world.scope, ticket),
+                        await user_view(world.scope, user), datetime.now(UTC))
+    return {a.name for a in caps.actions} | {f"{t.key}:{a.name}" for t in caps.tasks for a in t.actions}
+
+
+async def _ticket(world: World, key: str) -> Any:
+    assert world.scope is not None
+    return await world.scope.get_ticket(world.tickets[key])
+
+
+async def _task(world: World, key: str, task: str) -> Any:
+    assert world.scope is not None
+    ticket = await _ticket(world, key)
+    return await world.scope.tasks().get(ticket_id=ticket.id, key=task)
+
+
+async def test_sign_in_sets_a_strict_cookie_and_sign_out_ends_the_session(world: World, browser: Any) -> None:
+    tab = await open_tab(browser)
+    await sign_in(tab, world, "dispatcher", f"/staff/tickets/{world.tickets['pothole']}")
+    assert tab.page.url == world.url(f"/staff/tickets/{world.tickets['pothole']}")  # back where it started
+    cookies = {c["name"]: c for c in await tab.page.context.cookies()}
+    session = cookies["komunikator_session"]
+    assert session["httpOnly"] and session["sameSite"] == "Lax" and not session["secure"]  # http here
+    assert await tab.page.evaluate("document.cookie") == ""  # nothing readable by scripts
+    await tab.page.click("text=Wyloguj się")
+    await tab.page.wait_for_url(re.compile(r".*/staff/login$"))
+    assert world.scope is not None
+    assert await world.scope.sessions().filter(expires_at__gt=datetime.now(UTC)).count() == 0  # ended
+    await tab.page.goto(world.url("/staff/"))
+    assert "/staff/login" in tab.page.url  # the session is over
+
+
+async def test_too_many_wrong_passwords_show_how_long_to_wait(world: World, browser: Any) -> None:
+    tab = await open_tab(browser)
+    page = tab.page
+    await page.goto(world.url("/staff/login"))
+    for _ in range(6):  # KOMUNIKATOR_LOGIN_MAX_FAILURES defaults to 5
+        await page.fill("#email", world.emails["worker"])
+        await page.fill("#password", "to-nie-jest-haslo")
+        await page.press("#password", "Enter")
+        await page.wait_for_load_state("load")
+    message = await page.locator("#throttled").inner_text()
+    assert re.fullmatch(r"Zbyt wiele nieudanych prób logowania\. Spróbuj ponownie za 1[45] minut\.", message.strip())
+    # even the right password waits
+    await page.fill("#email", world.emails["worker"])
+    await page.fill("#password", PASSWORD)
+    await page.press("#password", "Enter")
+    await page.wait_for_load_state("load")
+    assert await page.locator("#throttled").count() == 1
+    assert await axe_violations(tab) == []
+
+
+async def test_a_form_without_its_token_or_from_elsewhere_is_refused(world: World, browser: Any) -> None:
+    tab = await open_tab(browser)
+    await sign_in(tab, world, "dispatcher")
+    url = world.url(f"/staff/tickets/{world.tickets['pothole']}/act")
+    assert await _post(tab.page, url, {"action": "verify"}) == 403
+    assert await _post(tab.page, url, {"action": "verify", "csrf_token": "x" * 64}) == 403
+    assert (await _ticket(world, "pothole")).state == "new"  # nothing happened
+
+
+async def test_verify_take_withdraw_with_a_reason(world: World, browser: Any) -> None:
+    # the dispatcher verifies: the process creates the road authority's task
+    dispatcher = await open_tab(browser)
+    await sign_in(dispatcher, world, "dispatcher", f"/staff/tickets/{world.tickets['pothole']}")
+    page = dispatcher.page
+    await page.click("#actions button:has-text('Zweryfikuj i przekaż')")
+    await page.wait_for_load_state("load")
+    assert (await _ticket(world, "pothole")).state == "in_progress"
+    assert await page.locator(".ticket-header .tag").first.inner_text() == "W realizacji"
+    assert await _page_actions(page) == await _engine_actions(world, "pothole", "dispatcher")
+    assert await page.locator("#task-T1").count() == 1
+
+    # the worker sees it in the inbox, takes it with one click (htmx), and it becomes theirs
+    worker = await open_tab(browser)
+    await sign_in(worker, world, "worker")
+    wp = worker.page
+    assert await wp.locator("#unit tbody tr").count() == 1
+    assert "1 sprawa czeka" in await wp.locator("#nav-list .count").inner_text()  # Polish plural forms
+    await wp.click("#unit button:has-text('Podejmij')")
+    await wp.wait_for_selector("#mine tbody tr")
+    assert await wp.locator("#unit tbody tr").count() == 0
+    assert (await _task(world, "pothole", "T1")).assignee_id is not None
+    await shoot(worker, "inbox-after-take")
+
+    # the worker opens the ticket: exactly the offered task actions, nothing else
+    await wp.click(f"#mine a:has-text('{world.tickets['pothole']}')")
+    await wp.wait_for_load_state("load")
+    task_buttons = await wp.locator("#task-T1 > form button, #task-T1 > details > summary").all_inner_texts()
+    assert sorted(t.strip() for t in task_buttons) == ["Przekaż", "Wycofaj", "Zakończ"]
+    assert await _page_actions(wp) == await _engine_actions(world, "pothole", "worker")
+
+    # withdrawing without a reason: the form says what is missing, tied to the field
+    await wp.click("#task-T1 summary:has-text('Wycofaj')")
+    await wp.click("#task-T1-withdraw button[type=submit]")
+    await wp.wait_for_load_state("load")
+    assert (await wp.title()).startswith("Błąd: ")
+    assert await wp.get_attribute("#task-T1-withdraw-reason", "aria-invalid") == "true"
+    assert await wp.locator(".error-summary li").all_inner_texts() == ["Uzupełnij pole „Powód”."]
+    inline = await wp.locator("#task-T1-withdraw-reason-error").text_content() or ""
+    assert " ".join(inline.split()) == "Błąd: Uzupełnij pole „Powód”."  # "Błąd:" for screen readers only
+    assert await wp.evaluate("document.activeElement.classList.contains('error-summary')")
+    assert await axe_violations(worker) == []
+    await shoot(worker, "task-withdraw-error")
+    assert (await _task(world, "pothole", "T1")).state == "in_progress"
+
+    await wp.fill("#task-T1-withdraw-reason", "To nie nasz teren – chodnik należy do spółdzielni.")
+    await wp.click("#task-T1-withdraw button[type=submit]")
+    await wp.wait_for_load_state("load")
+    assert (await _task(world, "pothole", "T1")).state == "withdrawn"
+    assert (await _ticket(world, "pothole")).state == "new"  # back to the dispatcher (on_withdraw)
+    timeline = await wp.locator(".timeline").inner_text()
+    assert "Wycofano zadanie" in timeline and "To nie nasz teren – chodnik należy do spółdzielni." in timeline
+
+
+async def test_a_stale_form_is_refused_and_shown_never_applied(world: World, browser: Any) -> None:
+    first = await open_tab(browser)
+    await sign_in(first, world, "dispatcher", f"/staff/tickets/{world.tickets['pothole']}")
+    second = await open_tab(browser)
+    await sign_in(second, world, "dispatcher", f"/staff/tickets/{world.tickets['pothole']}")
+    # the second tab changes the priority meanwhile
+    sp = second.page
+    await sp.click("summary:has-text('Zmień priorytet')")
+    await sp.select_option("#act-set_priority-priority", "high")
+    await sp.click("#act-set_priority button[type=submit]")
+    await sp.wait_for_load_state("load")
+    assert (await _ticket(world, "pothole")).priority == "high"
+    # the first tab, drawn before that, rejects: refused, its text kept, the current ticket shown
+    fp = first.page
+    await fp.click("summary:has-text('Odrzuć')")
+    await fp.fill("#act-reject-public_comment", "Zgłoszenie dotyczy drogi wojewódzkiej.")
+    await fp.click("#act-reject button[type=submit]")
+    await fp.wait_for_load_state("load")
+    assert (await _ticket(world, "pothole")).state == "new"
+    summary = await fp.locator(".error-summary").inner_text()
+    assert "W międzyczasie ktoś inny zmienił to zgłoszenie" in summary
+    assert await fp.input_value("#act-reject-public_comment") == "Zgłoszenie dotyczy drogi wojewódzkiej."
+    assert "wysoki" in await fp.locator(".summary-list").inner_text()  # the current priority
+    await shoot(first, "ticket-stale")
+    # repeating it now works
+    await fp.click("#act-reject button[type=submit]")
+    await fp.wait_for_load_state("load")
+    assert (await _ticket(world, "pothole")).state == "rejected"
+
+
+async def test_another_units_clerk_and_another_citys_admin_get_the_same_404(world: World, browser: Any) -> None:
+    number = world.tickets["pothole"]
+    clerk = await open_tab(browser)
+    await sign_in(clerk, world, "greenery")
+    response = await clerk.page.goto(world.url(f"/staff/tickets/{number}"))
+    assert response is not None and response.status == 404
+    missing = await clerk.page.goto(world.url("/staff/tickets/ZG-2026-999999"))
+    assert missing is not None and missing.status == 404
+    # a forged form post with a valid token of their own session: refused, nothing changes
+    token = await clerk.page.locator("input[name=csrf_token]").first.input_value()
+    forged = await _post(clerk.page, world.url(f"/staff/tickets/{number}/act"),
+                         {"action": "reject", "csrf_token": token, "public_comment": "nie"})
+    assert forged == 404
+    assert (await _ticket(world, "pothole")).state == "new"
+
+    admin = await open_tab(browser)
+    await admin.page.goto(world.other_base + "/staff/login")
+    await admin.page.fill("#email", world.emails["other_admin"])
+    await admin.page.fill("#password", PASSWORD)
+    await admin.page.press("#password", "Enter")
+    await admin.page.wait_for_load_state("load")
+    other = await admin.page.goto(world.other_base + f"/staff/tickets/{number}")
+    assert other is not None and other.status == 404
+    # nor does the Nieporęt session count on Zgierz's host
+    here = await admin.page.goto(world.url(f"/staff/tickets/{number}"))
+    assert here is not None and "/staff/login" in admin.page.url
