@@ -15,8 +15,10 @@ in another.
   not extend it). Changing a password or deactivating a user ends all of
   their sessions; deactivating also revokes their tokens.
 
-- Refused logins are counted per e-mail and per client address
-  (`LoginLimits`): past the limit, logging in is refused (429) for a while.
+- Refused logins are counted per (e-mail, client address), per address and
+  per e-mail (`LoginLimits`): past a limit, logging in is refused (429) for
+  a while — a stranger's guesses lock out only the stranger until the much
+  higher per-account ceiling, which is e-mailed to the account holder.
 
 Errors are `ServiceError`s: 401 `invalid_credentials`, 404 `not_found`,
 409 `conflict`, 422 `invalid_input`, 429 `too_many_attempts`.
@@ -25,6 +27,7 @@ Errors are `ServiceError`s: 401 `invalid_credentials`, 404 `not_found`,
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import math
 import os
@@ -45,7 +48,15 @@ from komunikator.engine.runtime.views import UserView
 from komunikator.engine.service.apply import audit
 from komunikator.engine.service.errors import ServiceError, invalid
 from komunikator.engine.store import db
-from komunikator.engine.store.models import USER_KINDS, ApiToken, LoginFailure, Membership, Session, User
+from komunikator.engine.store.models import (
+    USER_KINDS,
+    ApiToken,
+    LoginFailure,
+    Membership,
+    OutboxMessage,
+    Session,
+    User,
+)
 from komunikator.engine.store.scope import TenantScope
 
 #: How long a browser session lasts after login (fixed expiry).
@@ -53,6 +64,8 @@ SESSION_TTL = timedelta(hours=12)
 #: How stale an API token's `last_used_at` may get before a request refreshes it.
 LAST_USED_PRECISION = timedelta(minutes=1)
 MIN_PASSWORD_LENGTH = 8
+#: The template (definitions/templates/staff.yaml) telling a user their account's logins are being refused.
+LOGIN_THROTTLED_TEMPLATE = "login_throttled"
 MAX_PASSWORD_LENGTH = 1024
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _HASHER = PasswordHasher()
@@ -226,25 +239,36 @@ async def memberships_of(scope: TenantScope, user: User) -> list[Membership]:
 
 @dataclass(frozen=True)
 class LoginLimits:
-    """How many refused logins `window` allows, per account (e-mail) and per client address."""
+    """How many refused logins `window` allows.
 
-    per_account: int = 5
+    - `per_pair`: for one e-mail from one client address — the guesser is
+      slowed down, the account holder elsewhere is not locked out;
+    - `per_address`: from one client address, whatever the e-mails;
+    - `per_account`: for one e-mail from all addresses together, a higher
+      ceiling against a guesser with many addresses; reaching it tells the
+      account holder by e-mail (template `login_throttled`).
+    """
+
+    per_pair: int = 5
     per_address: int = 30
     window: timedelta = timedelta(minutes=15)
+    per_account: int = 100
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> LoginLimits:
-        """`KOMUNIKATOR_LOGIN_MAX_FAILURES` (5), `…_MAX_FAILURES_PER_ADDRESS` (30), `…_WINDOW_SECONDS` (900)."""
+        """`KOMUNIKATOR_LOGIN_MAX_FAILURES` (5), `…_PER_ADDRESS` (30), `…_PER_ACCOUNT` (100), `…_WINDOW_SECONDS`
+        (900)."""
         env = os.environ if env is None else env
         try:
-            account = int(env.get("KOMUNIKATOR_LOGIN_MAX_FAILURES", "5"))
+            pair = int(env.get("KOMUNIKATOR_LOGIN_MAX_FAILURES", "5"))
             address = int(env.get("KOMUNIKATOR_LOGIN_MAX_FAILURES_PER_ADDRESS", "30"))
+            account = int(env.get("KOMUNIKATOR_LOGIN_MAX_FAILURES_PER_ACCOUNT", "100"))
             window = float(env.get("KOMUNIKATOR_LOGIN_WINDOW_SECONDS", "900"))
         except ValueError as error:
             raise ValueError(f"KOMUNIKATOR_LOGIN_*: {error}") from None
-        if account < 1 or address < 1 or window <= 0:
+        if pair < 1 or address < 1 or account < 1 or window <= 0:
             raise ValueError("KOMUNIKATOR_LOGIN_*: the limits and the window must be positive")
-        return cls(account, address, timedelta(seconds=window))
+        return cls(pair, address, timedelta(seconds=window), account)
 
 
 async def login(
@@ -258,7 +282,9 @@ async def login(
     Each is recorded; once `limits` (default `LoginLimits.from_env()`) are
     reached for the e-mail or for the client `address`, every attempt — even
     with the right password — is 429 `too_many_attempts` until the oldest
-    counted failure leaves the window (`details.retry_after`, seconds). Unknown
+    counted failure leaves the window (`details.retry_after`, seconds): per
+    (e-mail, address), per address, and per e-mail from everywhere (a higher
+    ceiling, whose reaching is e-mailed to the account holder). Unknown
     e-mails count like known ones, so the answer says nothing about who has an
     account. A successful login clears the e-mail's failures.
     """
@@ -268,10 +294,10 @@ async def login(
     user = await find_user(scope, email)
     if user is None or user.password_hash is None:
         await _verify(await asyncio.to_thread(_dummy_hash), password)
-        await _record_failure(scope, typed, address, now, limits)
+        await _record_failure(scope, typed, address, now, limits, user)
         raise _invalid_credentials()
     if not await _verify(user.password_hash, password) or not user.active:
-        await _record_failure(scope, typed, address, now, limits)
+        await _record_failure(scope, typed, address, now, limits, user)
         raise _invalid_credentials()
     await scope.login_failures().filter(email=typed).delete()
     if _HASHER.check_needs_rehash(user.password_hash):
@@ -286,15 +312,23 @@ async def login(
     return raw, session
 
 
+def _counted(limits: LoginLimits, email: str, address: str | None) -> list[tuple[dict[str, object], int]]:
+    """The failure counts that may refuse a login: filters and their limits."""
+    pair: dict[str, object] = {"email": email, "address": address} if address else {"email": email,
+                                                                                      "address__isnull": True}
+    counts: list[tuple[dict[str, object], int]] = [(pair, limits.per_pair), ({"email": email}, limits.per_account)]
+    if address:
+        counts.append(({"address": address}, limits.per_address))
+    return counts
+
+
 async def _refuse_when_throttled(
     scope: TenantScope, email: str, address: str | None, now: datetime, limits: LoginLimits
 ) -> None:
     since = now - limits.window
-    for column, value, limit in (("email", email, limits.per_account), ("address", address, limits.per_address)):
-        if value is None:
-            continue
+    for filters, limit in _counted(limits, email, address[:64] if address else None):
         recent: list[datetime] = await scope.login_failures().filter(  # type: ignore[assignment]
-            **{column: value}, failed_at__gt=since).order_by("-failed_at").limit(limit).values_list(
+            **filters, failed_at__gt=since).order_by("-failed_at").limit(limit).values_list(
             "failed_at", flat=True)
         if len(recent) >= limit:
             wait = max(1, math.ceil((recent[-1] + limits.window - now).total_seconds()))
@@ -304,11 +338,27 @@ async def _refuse_when_throttled(
 
 
 async def _record_failure(
-    scope: TenantScope, email: str, address: str | None, now: datetime, limits: LoginLimits
+    scope: TenantScope, email: str, address: str | None, now: datetime, limits: LoginLimits, user: User | None
 ) -> None:
-    """Count a refused login (its own commit: the 401 that follows must not undo it); forget old ones."""
+    """Count a refused login (its own commit: the 401 that follows must not undo it); forget old ones.
+
+    The failure that brings the e-mail to `limits.per_account` queues a
+    message to the account holder (if there is one): someone is trying many
+    passwords for their account from many places.
+    """
     await scope.login_failures().filter(failed_at__lte=now - limits.window).delete()
     await scope.create(LoginFailure, email=email, address=address[:64] if address else None, failed_at=now)
+    if user is None or not user.active:
+        return
+    count = await scope.login_failures().filter(email=email, failed_at__gt=now - limits.window).count()
+    if count == limits.per_account:
+        with contextlib.suppress(IntegrityError):  # a concurrent failure queued it in the same instant
+            await scope.create(
+                OutboxMessage, ticket=None, kind=LOGIN_THROTTLED_TEMPLATE, channel="email",
+                dedupe_key=f"login-throttled:{user.id}:{now.isoformat()}",
+                payload={"template": LOGIN_THROTTLED_TEMPLATE, "recipients": [f"user:{user.id}"], "ticket": None,
+                         "task": None, "locale": user.locale},
+            )
 
 
 def _actor(user: User) -> UserView:

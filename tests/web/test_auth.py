@@ -325,7 +325,7 @@ async def test_guessing_a_password_is_slowed_down_then_allowed_again(browser: Br
 
 
 async def test_one_client_trying_many_accounts_is_slowed_down(db: str, clock: Clock) -> None:
-    limits = accounts.LoginLimits(per_account=5, per_address=3)
+    limits = accounts.LoginLimits(per_pair=5, per_address=3)
     scope = await _scope("zgierz")
     await accounts.create_user(scope, ANNA, "Anna Nowak", PASSWORD)
     for n in range(3):
