@@ -71,9 +71,8 @@ def check(
 
 def _compare(compiled: list[CompiledTenant], settings: Settings, url: str) -> None:
     """Exit 1 listing what open work in the database uses that the configuration no longer has."""
-    from tortoise.exceptions import BaseORMException
-
     from komunikator.engine.service.definition_changes import DefinitionDrift, verify
+    from komunikator.engine.store.errors import DatabaseError
     from komunikator.engine.store.runner import StoreRunner
     from komunikator.engine.tenants import TenantRegistry
 
@@ -85,6 +84,6 @@ def _compare(compiled: list[CompiledTenant], settings: Settings, url: str) -> No
         typer.echo("\n".join(drift.lines()))
         typer.echo("`komunikator db migrate-definitions` applies the `state_map`s and cancels lost timers", err=True)
         raise typer.Exit(1) from None
-    except (BaseORMException, OSError, ValueError) as error:
+    except (DatabaseError, OSError, ValueError) as error:
         typer.echo(f"cannot compare with the database: {type(error).__name__}: {error}", err=True)
         raise typer.Exit(2) from None

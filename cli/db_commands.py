@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from tortoise.exceptions import BaseORMException
 
 from komunikator.engine.store import db
+from komunikator.engine.store.errors import DatabaseError
 from komunikator.engine.store.runner import StoreRunner
 
 db_app = typer.Typer(name="db", help="Create and migrate the database.", no_args_is_help=True)
@@ -43,7 +43,7 @@ def upgrade(url: UrlOption = None) -> None:
     try:
         with StoreRunner(url, init=False) as runner:
             applied = runner.run(db.upgrade(url))
-    except (BaseORMException, OSError, ValueError) as error:
+    except (DatabaseError, OSError, ValueError) as error:
         raise _fail(url, error) from None
     for name in applied:
         typer.echo(f"applied {name}")
@@ -120,7 +120,7 @@ def migrate_definitions(url: UrlOption = None) -> None:
         typer.echo("\n".join([*lines, *drift.lines()]), err=True)
         typer.echo("what is listed above needs a change in the YAML (a `state_map`, or the name back)", err=True)
         raise typer.Exit(1) from None
-    except (BaseORMException, OSError, ValueError) as error:
+    except (DatabaseError, OSError, ValueError) as error:
         raise _fail(url, error) from None
     for line in lines:
         typer.echo(line)
@@ -134,7 +134,7 @@ def status(url: UrlOption = None) -> None:
     try:
         with StoreRunner(url, init=False) as runner:
             states = runner.run(db.status(url))
-    except (BaseORMException, OSError, ValueError) as error:
+    except (DatabaseError, OSError, ValueError) as error:
         raise _fail(url, error) from None
     for state in states:
         typer.echo(f"[{'x' if state.applied else ' '}] {state.name}")

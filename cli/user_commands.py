@@ -13,8 +13,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 import typer
-from tortoise.exceptions import BaseORMException, OperationalError
-from tortoise.transactions import in_transaction
 
 from komunikator.cli.db_commands import UrlOption
 from komunikator.engine.compiled import CompiledTenant
@@ -22,9 +20,10 @@ from komunikator.engine.config.compiler import check_tenant
 from komunikator.engine.service import accounts
 from komunikator.engine.service.errors import ServiceError
 from komunikator.engine.settings import Settings
-from komunikator.engine.store import db
+from komunikator.engine.store.errors import DatabaseError, DatabaseUnavailable
 from komunikator.engine.store.runner import StoreRunner
 from komunikator.engine.store.scope import TenantScope, ensure_tenant
+from komunikator.engine.store.transactions import transaction
 
 T = TypeVar("T")
 
@@ -66,7 +65,7 @@ def _run(url: str | None, tenant: CompiledTenant, work: Callable[[TenantScope], 
     async def main() -> T:
         name = tenant.config.name
         row = await ensure_tenant(tenant.slug, name.get(tenant.config.locale) or next(iter(name.values()), ""))
-        async with in_transaction(db.CONNECTION):
+        async with transaction():
             return await work(TenantScope(row.id))
 
     try:
@@ -74,9 +73,9 @@ def _run(url: str | None, tenant: CompiledTenant, work: Callable[[TenantScope], 
             return runner.run(main())
     except ServiceError as error:
         raise _fail(f"error: {error.message}") from None
-    except OperationalError as error:
+    except DatabaseUnavailable as error:
         raise _fail(f"database error: {error} (is the database migrated? run: komunikator db upgrade)") from None
-    except (BaseORMException, OSError, ValueError) as error:
+    except (DatabaseError, OSError, ValueError) as error:
         raise _fail(f"database error: {type(error).__name__}: {error}") from None
 
 

@@ -25,11 +25,11 @@ from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
 from pydantic import PrivateAttr
-from tortoise.transactions import in_transaction
 
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.media import images
 from komunikator.engine.media.images import ImageRefused, ProcessedImage
+from komunikator.engine.media.pool import run_in_pool
 from komunikator.engine.media.settings import MediaLimits
 from komunikator.engine.media.storage import BlobMissing, Storage, new_key, thumb_key
 from komunikator.engine.runtime.capabilities import Capabilities, capabilities
@@ -38,9 +38,9 @@ from komunikator.engine.service import intake
 from komunikator.engine.service.apply import audit
 from komunikator.engine.service.errors import ServiceError, database_gone, invalid, unavailable
 from komunikator.engine.service.tickets import load, load_visible, require
-from komunikator.engine.store import db
 from komunikator.engine.store.models import Attachment, Comment, Task, Ticket
 from komunikator.engine.store.scope import TenantScope
+from komunikator.engine.store.transactions import transaction
 
 Visibility = Literal["internal", "public"]
 VISIBILITIES: tuple[str, ...] = get_args(Visibility)
@@ -98,11 +98,29 @@ def refusal(error: ImageRefused, field: str) -> ServiceError:
 
 
 async def prepare(upload: Upload, limits: MediaLimits, field: str = "file") -> ProcessedImage:
-    """Check and re-encode one upload (in a worker thread: Pillow is CPU work)."""
+    """Check and re-encode one upload (in the bounded decoding pool, `engine/media/pool.py`: CPU and memory)."""
     try:
-        return await asyncio.to_thread(images.process, upload.data, limits)
+        return await run_in_pool(images.process, upload.data, limits)
     except ImageRefused as error:
         raise refusal(error, field) from None
+
+
+def check_submission_pixels(photos: Sequence[Upload], limits: MediaLimits) -> None:
+    """422 `too_many_pixels` when the photos' headers add up to more than `limits.max_submission_pixels`.
+
+    Read from the headers alone, before any photo is decoded: five blank
+    40-megapixel PNGs are a few hundred KB but seconds of CPU and gigabytes.
+    """
+    total = 0
+    for i, upload in enumerate(photos):
+        try:
+            total += images.header_pixels(upload.data, limits)
+        except ImageRefused as error:
+            raise refusal(error, f"photos.{i}") from None
+    if total > limits.max_submission_pixels:
+        raise ServiceError(422, "too_many_pixels",
+                           f"the photos have {total:,} pixels together, more than {limits.max_submission_pixels:,}",
+                           field="photos", details={"max_submission_pixels": limits.max_submission_pixels})
 
 
 def clean_filename(name: str | None) -> str:
@@ -210,7 +228,7 @@ async def add(
     image = await prepare(upload, limits or MediaLimits())
     written: list[str] = []
     try:
-        async with in_transaction(db.CONNECTION):
+        async with transaction():
             # concurrent uploads to one ticket queue here (PostgreSQL; SQLite writers are serial anyway)
             await scope.tickets().filter(id=ticket.id).select_for_update().first()
             await _room_left(scope, tenant, ticket, task, comment_id)
@@ -246,11 +264,13 @@ async def submit_with_photos(
     """
     intake.validate_submission(tenant, sub, channel, reporter_user_id is not None)
     check_photo_count(tenant, sub.category, len(photos))
-    processed = [await prepare(p, limits or MediaLimits(), f"photos.{i}") for i, p in enumerate(photos)]
+    limits = limits or MediaLimits()
+    check_submission_pixels(photos, limits)
+    processed = [await prepare(p, limits, f"photos.{i}") for i, p in enumerate(photos)]
     sub.with_photos(photos)
     written: list[str] = []
     try:
-        async with in_transaction(db.CONNECTION):
+        async with transaction():
             ticket, replay = await intake.submit(
                 scope, tenant, sub, channel=channel, actor=actor, reporter_user_id=reporter_user_id, now=now,
                 idempotency_key=idempotency_key, render=render,
@@ -288,7 +308,7 @@ async def hide(
         raise invalid("say why the photo is hidden", "reason")
     if len(reason) > MAX_REASON:
         raise invalid(f"the reason is longer than {MAX_REASON} characters", "reason")
-    async with in_transaction(db.CONNECTION):
+    async with transaction():
         row = await _attachment(scope, ticket, attachment_id)
         changed = await scope.query(Attachment).filter(id=row.id, hidden_at__isnull=True).update(
             hidden_at=now, hidden_reason=reason, hidden_by_id=_user_id(user)
@@ -310,7 +330,7 @@ async def unhide(
     reason = (reason or "").strip() or None
     if reason is not None and len(reason) > MAX_REASON:
         raise invalid(f"the reason is longer than {MAX_REASON} characters", "reason")
-    async with in_transaction(db.CONNECTION):
+    async with transaction():
         row = await _attachment(scope, ticket, attachment_id)
         changed = await scope.query(Attachment).filter(id=row.id, hidden_at__isnull=False).update(
             hidden_at=None, hidden_reason=None, hidden_by_id=None

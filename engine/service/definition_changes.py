@@ -22,9 +22,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from tortoise.functions import Count
-from tortoise.transactions import in_transaction
-
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.config.loader import Path_
 from komunikator.engine.config.overlay import overlay
@@ -34,9 +31,10 @@ from komunikator.engine.runtime import SYSTEM, Refusal, remap_state
 from komunikator.engine.runtime.views import ACTIVE_TASK_STATES
 from komunikator.engine.service import row_views as views
 from komunikator.engine.service.apply import apply_outcome, audit
-from komunikator.engine.store import db
+from komunikator.engine.store.expressions import Count
 from komunikator.engine.store.models import Ticket
 from komunikator.engine.store.scope import TenantScope, tenant_by_slug
+from komunikator.engine.store.transactions import transaction
 from komunikator.engine.tenants import TenantRegistry
 
 Kind = Literal["process", "category", "state", "timer", "unit"]
@@ -202,7 +200,7 @@ async def name_legacy_timers(scope: TenantScope, tenant: CompiledTenant) -> int:
 async def migrate(scope: TenantScope, tenant: CompiledTenant, now: datetime) -> MigrationReport:
     """Apply the `state_map`s and cancel armed timers the configuration lost, in one transaction."""
     report = MigrationReport(tenant.slug)
-    async with in_transaction(db.CONNECTION):
+    async with transaction():
         report.named_timers = await name_legacy_timers(scope, tenant)
         for item in await drift(scope, tenant):
             if item.kind == "state" and item.resolution is not None and item.process is not None:

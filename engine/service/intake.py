@@ -10,8 +10,6 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.runtime import start
@@ -24,10 +22,11 @@ from komunikator.engine.service.faults import checkpoint
 from komunikator.engine.service.report_checks import check_attributes, check_location
 from komunikator.engine.service.row_views import pack_attribute
 from komunikator.engine.service.search import index_new_ticket
-from komunikator.engine.store import db
+from komunikator.engine.store.errors import Duplicate
 from komunikator.engine.store.models import IdempotencyKey, ReporterContact, Ticket, TicketAttribute
 from komunikator.engine.store.numbering import next_ticket_number
 from komunikator.engine.store.scope import TenantScope
+from komunikator.engine.store.transactions import transaction
 
 Channel = Literal["public", "staff", "open311"]
 
@@ -133,7 +132,7 @@ async def submit(
     category = tenant.categories[sub.category]
     process = tenant.processes[category.process]
     try:
-        async with in_transaction(db.CONNECTION):
+        async with transaction():
             key_row = None
             if idempotency_key is not None:
                 key_row = await scope.create(IdempotencyKey, key=idempotency_key, request_hash=fingerprint)
@@ -178,7 +177,7 @@ async def submit(
                 key_row.response = await render(ticket)
                 key_row.status_code = 201
                 await key_row.save(update_fields=["response", "status_code"])
-    except IntegrityError:
+    except Duplicate:
         if idempotency_key is not None:
             stored = await _replay(scope, idempotency_key, fingerprint)
             if stored is not None:

@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from tortoise.transactions import in_transaction
 
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.runtime import fire, fire_task
@@ -27,10 +26,10 @@ from komunikator.engine.service.apply import apply_outcome, audit
 from komunikator.engine.service.errors import ServiceError, invalid, not_found, refused
 from komunikator.engine.service.report_checks import check_attributes, check_location
 from komunikator.engine.service.search import index_ticket
-from komunikator.engine.store import db
 from komunikator.engine.store.errors import NotFound, StaleVersion
 from komunikator.engine.store.models import Comment, OutboxMessage, Task, Ticket, TicketAttribute
 from komunikator.engine.store.scope import TICKET_NUMBER, TenantScope
+from komunikator.engine.store.transactions import transaction
 
 Visibility = Literal["internal", "public", "to_reporter", "to_unit"]
 
@@ -86,7 +85,7 @@ async def _apply(scope: TenantScope, tenant: CompiledTenant, ticket: Ticket, vie
     comments = list(comments)
     public = "\n\n".join(text for text, visibility, _ in comments if visibility == "public") or None
     try:
-        async with in_transaction(db.CONNECTION):
+        async with transaction():
             ticket = await apply_outcome(scope, tenant, ticket, view, result, user, now, version,
                                          public_comment=public)
             for text, visibility, task_key in comments:
@@ -224,7 +223,7 @@ async def edit(
     before = {k: getattr(ticket, k) for k in given}
     after = dict(given)
     try:
-        async with in_transaction(db.CONNECTION):
+        async with transaction():
             await scope.update_ticket(ticket, version, **given)
             for name, value in (attributes or {}).items():
                 row = await scope.ticket_attributes().get_or_none(ticket_id=ticket.id, name=name)
@@ -253,7 +252,7 @@ async def add_comment(
     """A note (internal), a public update, a message to the reporter or to a unit."""
     ticket, view = await load_visible(scope, tenant, number, user)
     check_comment(tenant, view, user, body, visibility, target_unit, task_key, now)
-    async with in_transaction(db.CONNECTION):
+    async with transaction():
         comment = await _store_comment(scope, ticket, user, body.strip(), visibility, target_unit, task_key, now)
         if visibility == "public":
             await index_ticket(scope, tenant, ticket)

@@ -29,9 +29,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
-
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.runtime import effects as fx
 from komunikator.engine.runtime import escalate, fire_timer
@@ -39,10 +36,10 @@ from komunikator.engine.runtime.outcome import Refusal
 from komunikator.engine.runtime.views import ACTIVE_TASK_STATES, SYSTEM
 from komunikator.engine.service import row_views as views
 from komunikator.engine.service.apply import apply_outcome, audit, notification_payload
-from komunikator.engine.store import db
-from komunikator.engine.store.errors import StaleVersion
+from komunikator.engine.store.errors import Duplicate, StaleVersion
 from komunikator.engine.store.models import OutboxMessage, Ticket, Timer
 from komunikator.engine.store.scope import TenantScope, tenant_by_slug
+from komunikator.engine.store.transactions import transaction
 from komunikator.engine.tenants import TenantRegistry
 
 log = logging.getLogger(__name__)
@@ -122,7 +119,7 @@ async def fire_tenant_timers(scope: TenantScope, tenant: CompiledTenant, *, now:
 
 
 async def _fire_one(scope: TenantScope, tenant: CompiledTenant, timer_id: int, now: datetime) -> int:
-    async with in_transaction(db.CONNECTION):
+    async with transaction():
         claimed = await scope.timers().filter(id=timer_id, status="armed").update(status="fired", fired_at=now)
         if not claimed:  # fired, cancelled or claimed by another worker meanwhile
             return 0
@@ -186,10 +183,10 @@ async def escalate_overdue(scope: TenantScope, tenant: CompiledTenant, *, now: d
         if (item.ticket_id, item.task, item.deadline) in seen:
             continue
         try:
-            async with in_transaction(db.CONNECTION):
+            async with transaction():
                 await _escalate(scope, tenant, item, now)
             escalated += 1
-        except IntegrityError:  # another worker escalated it meanwhile (the dedupe key exists)
+        except Duplicate:  # another worker escalated it meanwhile (the dedupe key exists)
             log.info("%s %s %s was escalated by another worker", item.kind, item.ticket, item.task or "")
         except Exception:
             log.exception("escalating %s %s %s failed; retried on the next run", item.kind, item.ticket,
