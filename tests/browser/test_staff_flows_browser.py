@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from browser_helpers import PASSWORD, World, axe_violations, open_tab, shoot, sign_in
+from browser_helpers import HOSTILE, PASSWORD, World, axe_violations, open_tab, shoot, sign_in
 
 from komunikator.engine.runtime import capabilities
 from komunikator.engine.service.row_views import ticket_view, user_view
@@ -206,3 +206,32 @@ async def test_another_units_clerk_and_another_citys_admin_get_the_same_404(worl
     # nor does the Nieporęt session count on Zgierz's host
     here = await admin.page.goto(world.url(f"/staff/tickets/{number}"))
     assert here is not None and "/staff/login" in admin.page.url
+
+
+async def test_comments_of_the_kinds_the_role_may_add(world: World, browser: Any) -> None:
+    tab = await open_tab(browser)
+    await sign_in(tab, world, "dispatcher", f"/staff/tickets/{world.tickets['pothole']}")
+    page = tab.page
+    offered = await page.locator("#comment-visibility option").evaluate_all("os => os.map(o => o.value)")
+    assert world.scope is not None and world.registry is not None
+    ticket = await _ticket(world, "pothole")
+    user = await world.scope.users().get(email=world.emails["dispatcher"])
+    caps = capabilities(world.registry.tenants["zgierz"], await ticket_view(world.scope, ticket),
+                        await user_view(world.scope, user), datetime.now(UTC))
+    assert offered == list(caps.comment_kinds)
+    await page.click("summary:has-text('Dodaj komentarz')")
+    await page.select_option("#comment-visibility", "internal")
+    await page.fill("#comment-body", HOSTILE)
+    await page.click("#comment button[type=submit]")
+    await page.wait_for_load_state("load")
+    note = page.locator(".timeline__item--internal")
+    assert "Wewnętrzna" in await note.inner_text()
+    assert (await note.locator(".timeline__body").inner_text()) == HOSTILE  # shown as text
+    assert await page.locator("main script, main img[src='x']").count() == 0
+    assert await world.scope.comments().filter(ticket_id=ticket.id, visibility="internal", body=HOSTILE).count() == 1
+    await shoot(tab, "ticket-comment")
+    # an empty comment is refused with a message tied to the field
+    await page.click("summary:has-text('Dodaj komentarz')")
+    await page.click("#comment button[type=submit]")
+    await page.wait_for_load_state("load")
+    assert await page.get_attribute("#comment-body", "aria-invalid") == "true"

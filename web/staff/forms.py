@@ -82,3 +82,24 @@ def build(number: str, offer: Offer, tenant: CompiledTenant, t: Translations, la
             forms.append(form)
         task_forms[key] = forms
     return ticket_forms, task_forms
+
+
+def comment_form(number: str, offer: Offer, tenant: CompiledTenant, t: Translations,
+                 language: str) -> ActionForm | None:
+    """The comment form: the kinds `capabilities` allows this user now (None if none)."""
+    if not offer.comment_kinds:
+        return None
+    form = ActionForm("comment", f"/staff/tickets/{number}/comments", "comment", t.gettext("Add a comment"))
+    kinds = [(kind, t.gettext(words.VISIBILITY.get(kind, kind))) for kind in offer.comment_kinds]
+    form.fields = [
+        {"name": "visibility", "key": "visibility", "id": "comment-visibility", "label": t.gettext("Kind"),
+         "type": "select", "options": kinds, "value": kinds[0][0]},
+        {"name": "body", "key": "body", "id": "comment-body", "label": t.gettext("Text"), "type": "textarea",
+         "value": ""},
+    ]
+    if "to_unit" in offer.comment_kinds:
+        units = sorted(((u, localized(unit.name, language)) for u, unit in tenant.units.items()), key=lambda o: o[1])
+        form.fields.append({"name": "target_unit", "key": "target_unit", "id": "comment-target_unit",
+                            "label": t.gettext("Unit (for a message to a unit)"), "type": "select",
+                            "options": [("", t.gettext("— choose —")), *units], "value": ""})
+    return form

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from komunikator.engine.delivery import bell
 from komunikator.engine.service import accounts, attachments, reading, tickets
 from komunikator.engine.service.errors import ServiceError
 from komunikator.web.staff import forms, offers, timeline, words
@@ -50,6 +51,7 @@ async def draw(page: Page, number: str, status_code: int = 200, *, failed: str |
     names = dict(staff)
     ticket_forms, task_forms = forms.build(ticket.number, offer, page.tenant, t, page.language, staff,
                                            ticket.category)
+    comment = forms.comment_form(ticket.number, offer, page.tenant, t, page.language)
     category = page.tenant.categories[ticket.category].spec
     attributes = [
         (localized(spec.label, page.language),
@@ -63,8 +65,8 @@ async def draw(page: Page, number: str, status_code: int = 200, *, failed: str |
         task["assignee_name"] = names.get(str(task["assignee"]), "") if task["assignee"] else ""
         task["state_text"] = t.gettext(words.TASK_STATES.get(task["state"], task["state"]))
     if errors and failed:  # an error about a field the form does not have is about the whole form
-        shown = next((f for f in [*ticket_forms, *(x for fs in task_forms.values() for x in fs)] if f.id == failed),
-                     None)
+        every = [*ticket_forms, *(x for fs in task_forms.values() for x in fs), *([comment] if comment else [])]
+        shown = next((f for f in every if f.id == failed), None)
         inputs = {spec["name"] for spec in shown.fields} if shown else set()
         errors = {(name if name in inputs else "_"): message for name, message in errors.items()}
     summary = []
@@ -76,6 +78,7 @@ async def draw(page: Page, number: str, status_code: int = 200, *, failed: str |
     return await render(
         page, "ticket.html", status_code, title=(t.gettext("Error") + ": " + title) if summary else title,
         current=None, ticket=data, ticket_forms=ticket_forms, task_forms=task_forms, offer=offer,
+        comment_form=comment,
         attributes=attributes, photos=photos, tile_url=tile_url or "", attribution=attribution or "",
         unit_name=localized(page.tenant.units[ticket.responsible_unit].name, page.language)
         if ticket.responsible_unit in page.tenant.units else ticket.responsible_unit,
@@ -124,6 +127,7 @@ async def _submit(page: Page, number: str, form_id: str, run: Any) -> Response:
         label = translations(page.language).gettext(words.INPUTS[field]) if field in words.INPUTS else None
         return await draw(page, number, error.status if error.status in (403, 409, 422) else 422,
                           failed=form_id, values=values, errors={field: _refusal(error, page, label)})
+    bell.ring()  # notifications the change queued go out now (as after the API's writes)
     return RedirectResponse(f"/staff/tickets/{number}", status_code=303)
 
 
@@ -164,3 +168,18 @@ async def act_on_task(number: str, key: str, page: CheckedStaffPage) -> Response
     if back == "inbox" and response.status_code == 303:
         return RedirectResponse("/staff/", status_code=303)
     return response
+
+
+@router.post("/staff/tickets/{number}/comments", response_class=HTMLResponse)
+async def add_comment(number: str, page: CheckedStaffPage) -> Response:
+    """An internal note, a public comment, a message to the reporter or to a unit — as `capabilities` allows."""
+
+    async def run(values: dict[str, str]) -> None:
+        assert page.view is not None  # noqa: S101
+        visibility = values.get("visibility", "")
+        if visibility not in ("internal", "public", "to_reporter", "to_unit"):
+            raise ServiceError(422, "invalid_input", "unknown kind of comment", field="visibility")
+        await tickets.add_comment(page.scope, page.tenant, number, page.view, values.get("body", ""),
+                                  visibility, page.now, values.get("target_unit") or None)  # type: ignore[arg-type]
+
+    return await _submit(page, number, "comment", run)

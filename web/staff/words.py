@@ -42,6 +42,9 @@ INPUTS = {
     "to_unit": N_("Hand over to unit"),
     "to_user": N_("or to a person"),
     "comment": N_("Note (optional)"),
+    "body": N_("Text"),
+    "target_unit": N_("Unit (for a message to a unit)"),
+    "visibility": N_("Kind"),
 }
 
 PRIORITIES = {"low": N_("low"), "normal": N_("normal"), "high": N_("high"), "urgent": N_("urgent")}
