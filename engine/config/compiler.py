@@ -26,6 +26,7 @@ from komunikator.engine.config.process_compiler import ProcessCompiler, definiti
 from komunikator.engine.config.reference_checks import RefChecker, unknown
 from komunikator.engine.config.registry import Registry
 from komunikator.engine.config.sources import load_folder
+from komunikator.engine.config.template_check import event_fields, render_problem, uses_of
 from komunikator.engine.config.validation import Validated, check_name, validate_model
 from komunikator.engine.errors import ConfigInvalid, ErrorList, Position, dotted
 from komunikator.engine.schema.base import yaml_value
@@ -149,6 +150,7 @@ class TenantCompiler:
         categories = self._categories(processes)
         self._templates(config)
         self._notifications()
+        self._render_templates()
         self._permissions()
         if self.errors or config is None:
             return None
@@ -388,6 +390,33 @@ class TenantCompiler:
                 for locale, source in texts.items():
                     self._jinja(env, source, path if locale == "*" else (*path, locale))
 
+    def _render_templates(self) -> None:
+        """Render each template that parsed for every way it is sent (`template_check`)."""
+        rules = {name: (cast(NotificationRule, m).on, cast(NotificationRule, m).template)
+                 for name, m in self.validated.entries.get("notifications", {}).items()}
+        plugin_events = {name: event_fields(e.context) for name, e in self.registry.events.items()
+                         if self.registry.owner(name) is not None}
+        templates = self.validated.entries.get("templates", {})
+        uses = uses_of(list(templates), rules, self.refs.templates_sent, plugin_events)
+        for name, model in templates.items():
+            for part in ("subject", "text", "html", "push"):
+                texts = getattr(cast(Template, model), part)
+                for locale, source in (texts or {}).items():
+                    path = ("templates", name, part) if locale == "*" else ("templates", name, part, locale)
+                    for use in uses.get(name, ()):
+                        problem = render_problem(source, use)
+                        if problem is not None:
+                            self.errors.add(self._in_template(path, source, problem[0]), path, problem[1])
+                            break
+
+    def _in_template(self, path: Path_, source: str, line: int) -> Position | None:
+        """The position of line `line` of the template text at `path`."""
+        where = self.tree.where(path)
+        if where is None:
+            return None
+        block = 1 if "\n" in source.rstrip("\n") else 0  # a `|` block starts on the next line
+        return Position(where.file, where.line + block + line - 1, where.column if not block else 1)
+
     def _jinja(self, env: jinja2.Environment, source: str, path: Path_) -> None:
         try:
             env.parse(source)
@@ -398,11 +427,7 @@ class TenantCompiler:
                 # Jinja notices at the end of the text; the mistake is the tag that opened the block
                 tag, line = unclosed
                 message = f"template syntax error: `{{% {tag} %}}` is never closed: add `{{% end{tag} %}}`"
-            where = self.tree.where(path)
-            if where is not None:
-                block = 1 if "\n" in source.rstrip("\n") else 0  # a `|` block starts on the next line
-                where = Position(where.file, where.line + block + line - 1, where.column if not block else 1)
-            self.errors.add(where, path, message)
+            self.errors.add(self._in_template(path, source, line), path, message)
 
     def _permissions(self) -> None:
         """Every plugin permission a role grants exists, and its plugin is enabled."""

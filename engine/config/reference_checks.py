@@ -40,6 +40,8 @@ class RefChecker:
     errors: ErrorList
     #: SLA names used through `category.sla.NAME`, per process
     slas_used: dict[str, set[str]] = field(default_factory=dict)
+    #: template → the processes whose effects send it (for rendering it against a ticket's variables)
+    templates_sent: dict[str, set[str]] = field(default_factory=dict)
     #: the registry (plugins' events, recipient forms, permissions) and the plugins the tenant enabled
     registry: Any = None
     enabled: frozenset[str] | None = None
@@ -120,3 +122,5 @@ class RefChecker:
             self.walk_args(value, path, process)
         elif field_name == "template" and isinstance(value, str):
             self.ref("templates", "template", value, path)
+            if process is not None:
+                self.templates_sent.setdefault(value, set()).add(process)
