@@ -24,7 +24,7 @@ The shapes mirror `delivery.render.build_context` (a test holds them equal).
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -163,7 +163,7 @@ def _line(tb: TracebackType | None) -> int:
 def uses_of(
     templates: Sequence[str],
     rules: Mapping[str, tuple[str, str]],
-    process_templates: Mapping[str, Sequence[str]],
+    process_templates: Mapping[str, Collection[str]],
     plugin_events: Mapping[str, Sequence[str]],
 ) -> dict[str, list[Use]]:
     """Every way each template is sent.
