@@ -25,6 +25,8 @@ from komunikator.engine.schema.base import text_for
 from komunikator.engine.store.scope import TenantScope
 from komunikator.web.deps import Scope
 from komunikator.web.errors import ApiError
+from komunikator.web.staff import nav as staff_nav
+from komunikator.web.staff.session import Page
 from komunikator.web.tenancy import Tenant, current_tenant
 
 home_router = APIRouter(prefix="/api/v1", tags=["public"])
@@ -79,6 +81,17 @@ def navigation(registry: Registry, tenant: CompiledTenant, user: UserView | None
                 links.append(NavLink(plugin.name, text_for(dict(entry.label), language, tenant.config.locale),
                                      entry.path))
     return links
+
+
+async def staff_entries(page: Page) -> list[staff_nav.NavEntry]:
+    """The plugins' links in the staff workspace's navigation (a provider of `web/staff/nav.py`)."""
+    from komunikator.engine.config.builtins import default_registry
+
+    return [staff_nav.NavEntry(f"plugin:{link.plugin}:{link.href}", link.label, link.href, order=50)
+            for link in navigation(default_registry(), page.tenant, page.view, "staff", page.language)]
+
+
+staff_nav.add_provider(staff_entries)
 
 
 def _may(tenant: CompiledTenant, user: UserView | None, entry: NavEntry) -> bool:

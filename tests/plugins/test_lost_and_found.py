@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -28,7 +29,7 @@ from komunikator.engine.config.builtins import default_registry
 from komunikator.engine.config.compiler import check_tenant
 from komunikator.engine.delivery.jobs import deliver_pending
 from komunikator.engine.jobs import JobContext, all_jobs
-from komunikator.engine.runtime.views import SYSTEM
+from komunikator.engine.runtime.views import SYSTEM, Membership, UserView
 from komunikator.engine.service import accounts
 from komunikator.engine.settings import Settings
 from komunikator.engine.store import db as store_db
@@ -239,6 +240,21 @@ def test_navigation_follows_the_permission() -> None:
     assert [n.href for n in web_plugins.navigation(registry, lostville, keeper, "staff", "pl")] == ["/lost_and_found"]
     assert web_plugins.navigation(registry, lostville, worker, "staff", "pl") == []
     assert web_plugins.navigation(registry, cities().tenants["zgierz"], keeper, "portal", "pl") == []
+
+
+async def test_the_staff_workspace_shows_the_plugins_link_to_whom_it_may() -> None:
+    """The staff shell's navigation provider gives the keeper "Rzeczy znalezione"; the road worker nothing."""
+    from komunikator.web.staff import nav
+
+    assert web_plugins.staff_entries in nav._PROVIDERS  # registered with the shell's one navigation list
+    lostville = cities().tenants["lostville"]
+    page = SimpleNamespace(tenant=lostville, language="pl", view=UserView("1", (Membership("bom", "dispatcher"),)))
+    [entry] = await web_plugins.staff_entries(page)  # type: ignore[arg-type]
+    assert (entry.label, entry.href) == ("Rzeczy znalezione", "/lost_and_found")
+    page.view = UserView("2", (Membership("drogi", "worker"),))
+    assert await web_plugins.staff_entries(page) == []  # type: ignore[arg-type]
+    page.tenant = cities().tenants["zgierz"]
+    assert await web_plugins.staff_entries(page) == []  # type: ignore[arg-type]
 
 
 # -- a process uses the plugin's condition and effect; its event and recipients reach people -------------------
