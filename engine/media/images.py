@@ -216,6 +216,23 @@ def process(data: bytes, limits: MediaLimits | None = None) -> ProcessedImage:
     )
 
 
+def header_pixels(data: bytes, limits: MediaLimits) -> int:
+    """Width × height as the image's header declares it, nothing decoded; the usual refusals otherwise."""
+    fmt = sniff(data)
+    Image.MAX_IMAGE_PIXELS = limits.max_pixels
+    try:
+        with Image.open(io.BytesIO(data), formats=_PILLOW_FORMATS[fmt]) as probe:
+            check_pixels(probe.size, limits)
+            width, height = probe.size
+    except ImageRefused:
+        raise
+    except Image.DecompressionBombError:
+        raise TooManyPixels(f"the image has more than {limits.max_pixels:,} pixels") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError):
+        raise BrokenImage(f"the file starts like {fmt} but is not a readable {fmt} image") from None
+    return width * height
+
+
 def check_pixels(size: tuple[int, int], limits: MediaLimits) -> None:
     """`TooManyPixels` if an image of `size` is above the limit (or has no pixels)."""
     width, height = size

@@ -23,6 +23,8 @@ class MediaLimits:
     max_bytes: int = 10 * MB
     #: width × height of one image (decompression bombs are refused before decoding)
     max_pixels: int = 40_000_000
+    #: width × height of all the photos of one submission together (each is decoded: this bounds the work)
+    max_submission_pixels: int = 64_000_000
     #: the stored copy is scaled down to this long side (a 12 MP phone photo is 4000 px wide)
     max_side: int = 4096
     #: the thumbnail's long side
@@ -32,11 +34,14 @@ class MediaLimits:
 
     @classmethod
     def from_env(cls) -> MediaLimits:
-        """Limits from `KOMUNIKATOR_MEDIA_MAX_BYTES`, `…_MAX_PIXELS`, `…_MAX_SIDE`, `…_THUMB_SIDE`."""
+        """Limits from `KOMUNIKATOR_MEDIA_MAX_BYTES`, `…_MAX_PIXELS`, `…_MAX_SUBMISSION_PIXELS`, `…_MAX_SIDE`,
+        `…_THUMB_SIDE`."""
         default = cls()
         return cls(
             max_bytes=env_int("KOMUNIKATOR_MEDIA_MAX_BYTES", default.max_bytes, minimum=1),
             max_pixels=env_int("KOMUNIKATOR_MEDIA_MAX_PIXELS", default.max_pixels, minimum=1),
+            max_submission_pixels=env_int("KOMUNIKATOR_MEDIA_MAX_SUBMISSION_PIXELS", default.max_submission_pixels,
+                                          minimum=1),
             max_side=env_int("KOMUNIKATOR_MEDIA_MAX_SIDE", default.max_side, minimum=1),
             thumb_side=env_int("KOMUNIKATOR_MEDIA_THUMB_SIDE", default.thumb_side, minimum=1),
         )
