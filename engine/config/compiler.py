@@ -19,6 +19,7 @@ import jinja2
 from pydantic import BaseModel, ValidationError
 
 from komunikator.engine.compiled import CompiledCategory, CompiledProcess, CompiledTenant
+from komunikator.engine.config.attribute_checks import check_attribute_conditions
 from komunikator.engine.config.builtins import default_registry
 from komunikator.engine.config.loader import Path_, Tree
 from komunikator.engine.config.overlay import overlay
@@ -148,6 +149,7 @@ class TenantCompiler:
         units = self._units()
         processes = self._processes(config.plugins if config is not None else None)
         categories = self._categories(processes)
+        check_attribute_conditions(self.refs.calls, categories, self.tree, self.errors)
         self._templates(config)
         self._notifications()
         self._render_templates()

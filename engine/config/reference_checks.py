@@ -42,6 +42,8 @@ class RefChecker:
     slas_used: dict[str, set[str]] = field(default_factory=dict)
     #: template → the processes whose effects send it (for rendering it against a ticket's variables)
     templates_sent: dict[str, set[str]] = field(default_factory=dict)
+    #: every bound call's arguments with the process and the place they were written (for checks across entries)
+    calls: list[tuple[str, Path_, BaseModel]] = field(default_factory=list)
     #: the registry (plugins' events, recipient forms, permissions) and the plugins the tenant enabled
     registry: Any = None
     enabled: frozenset[str] | None = None
@@ -99,6 +101,8 @@ class RefChecker:
         `shorthand` names the field written as the whole argument
         (`set_due: category.sla.resolve`), so its errors point at `path`.
         """
+        if process is not None:
+            self.calls.append((process, path, args))
         for name in type(args).model_fields:
             self._value(getattr(args, name), path if name == shorthand else (*path, name), name, process)
 
