@@ -242,6 +242,7 @@ def test_navigation_follows_the_permission() -> None:
     assert web_plugins.navigation(registry, cities().tenants["zgierz"], keeper, "portal", "pl") == []
 
 
+@pytest.mark.anyio
 async def test_the_staff_workspace_shows_the_plugins_link_to_whom_it_may() -> None:
     """The staff shell's navigation provider gives the keeper "Rzeczy znalezione"; the road worker nothing."""
     from komunikator.web.staff import nav
