@@ -35,9 +35,10 @@ from komunikator.web.api_attachments import (
     submitted_photos,
 )
 from komunikator.web.deps import ExpectedVersion, Now, PreferredLocale, Scope
+from komunikator.web.openapi import ERROR_RESPONSES
 from komunikator.web.tenancy import Tenant
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
 
 
 def _etag(response: Response, ticket: Ticket) -> None:

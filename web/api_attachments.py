@@ -41,9 +41,10 @@ from komunikator.engine.service.errors import ServiceError, invalid
 from komunikator.web.actors import StaffActor
 from komunikator.web.deps import DbId, Now, Scope
 from komunikator.web.limits import BodyTooLarge, allow_body
+from komunikator.web.openapi import ERROR_RESPONSES
 from komunikator.web.tenancy import Tenant, current_tenant
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
 
 #: Room for multipart boundaries and the small fields around the files.
 _FORM_OVERHEAD = 64 * 1024

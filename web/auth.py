@@ -34,6 +34,7 @@ from komunikator.engine.store.models import ApiToken, User
 from komunikator.engine.store.scope import TenantScope
 from komunikator.web.deps import DbId, Now, Scope
 from komunikator.web.errors import ApiError
+from komunikator.web.openapi import ERROR_RESPONSES
 from komunikator.web.tenancy import Tenant
 
 SESSION_COOKIE = "komunikator_session"
@@ -188,7 +189,7 @@ def _token_out(token: ApiToken) -> TokenOut:
                     revoked_at=token.revoked_at)
 
 
-auth_router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+auth_router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=ERROR_RESPONSES)
 
 
 @auth_router.post("/login", response_model=LoginResponse)

@@ -25,11 +25,12 @@ from komunikator.engine.schema.base import text_for
 from komunikator.engine.store.scope import TenantScope
 from komunikator.web.deps import Scope
 from komunikator.web.errors import ApiError
+from komunikator.web.openapi import ERROR_RESPONSES
 from komunikator.web.staff import nav as staff_nav
 from komunikator.web.staff.session import Page
 from komunikator.web.tenancy import Tenant, current_tenant
 
-home_router = APIRouter(prefix="/api/v1", tags=["public"])
+home_router = APIRouter(prefix="/api/v1", tags=["public"], responses=ERROR_RESPONSES)
 
 
 def require_plugin(name: str) -> Callable[[CompiledTenant], None]:
@@ -49,7 +50,7 @@ def mount(app: FastAPI, plugins: Iterable[Plugin]) -> None:
         if plugin.api is not None:
             router: APIRouter = plugin.api()
             app.include_router(router, prefix=f"/api/v1/plugins/{plugin.name}", dependencies=gate,
-                               tags=[f"plugin: {plugin.name}"])
+                               tags=[f"plugin: {plugin.name}"], responses=ERROR_RESPONSES)
         if plugin.pages is not None:
             pages: APIRouter = plugin.pages()
             allowed = (f"/{plugin.name}", f"/staff/{plugin.name}")
