@@ -98,13 +98,14 @@ class _LabelledState(State):
 
 
 class _ProcessGraph(MermaidGraph):
-    """The Mermaid backend plus end markers (`state --> [*]`) for final states."""
+    """The Mermaid backend plus end markers (`state --> [*]`) for final states, styles per kind of node."""
 
     def _add_nodes(self, states: list[dict[str, Any]], container: list[str]) -> None:
         self._finals = [s["name"] for s in states if s.get("final")]
+        kinds: dict[str, str] = getattr(self.machine, "node_kinds", {})
         for state in states:
             container.append('state "{}" as {}'.format(self._convert_state_attributes(state), state["name"]))
-            style = "final" if state.get("final") else "default"
+            style = "final" if state.get("final") else kinds.get(state["name"], "default")
             container.append("class {} s_{}".format(state["name"], style))
 
     def _add_edges(self, transitions: list[dict[str, Any]], container: list[str]) -> None:
@@ -122,6 +123,10 @@ class _DiagramMachine(GraphMachine):
         "node": {
             "default": {"fillcolor": "white", "color": "black"},
             "final": {"fillcolor": "lightgrey", "color": "black"},
+            "paused": {"fillcolor": "lightyellow", "color": "black"},
+            # not states: a timer, and "any open state" (where mark_duplicate leaves from)
+            "timer": {"fillcolor": "white", "color": "black", "stroke-dasharray": "5 5"},
+            "pseudo": {"fillcolor": "white", "color": "dimgrey", "stroke-dasharray": "2 2"},
         },
         "edge": {},
         "graph": {},
@@ -137,19 +142,23 @@ def mermaid(process: CompiledProcess, locale: str = "pl") -> str:
     """A Mermaid state diagram of a process, labels in `locale`.
 
     States show their label and name; `[*] -->` marks the entry state and
-    `--> [*]` the final ones. Each edge names its transition and who may
-    fire it, or `[auto]` for automatic ones, then the conditions; edges
-    labelled `task withdrawn` show where a withdrawn task sends the ticket.
-    The output is deterministic.
+    `--> [*]` the final ones; states where the SLA clock stands still are
+    shaded and say so. Each edge names its transition and who may fire it,
+    or `[auto]` for automatic ones, then the conditions; edges labelled
+    `task withdrawn` show where a withdrawn task sends the ticket. Timers
+    are dashed nodes between the state they wait in and where they lead
+    (`after 14 days`); `mark_duplicate` leaves from a dashed "any open
+    state" node; a note on a state lists the tasks each transition into it
+    opens, and for which units. The output is deterministic.
     """
-    states = [
-        {
-            "name": name,
-            "label": _text(f"{text_for(dict(state.label), locale)} ({name})"),
-            "final": state.final,
-        }
-        for name, state in process.states.items()
-    ]
+    kinds: dict[str, str] = {}
+    states = []
+    for name, state in process.states.items():
+        label = f"{text_for(dict(state.label), locale)} ({name})"
+        if state.sla_paused and not state.final:
+            label += " · SLA paused"
+            kinds[name] = "paused"
+        states.append({"name": name, "label": _text(label), "final": state.final})
     transitions: list[dict[str, Any]] = [
         {"trigger": t.name, "source": list(t.sources), "dest": t.dest, "label": _edge_label(t, locale)}
         for t in process.transitions.values()
@@ -160,6 +169,8 @@ def mermaid(process: CompiledProcess, locale: str = "pl") -> str:
                 {"trigger": f"withdrawn_{name}", "source": name, "dest": state.on_withdraw,
                  "label": "task withdrawn"}
             )
+    _add_timers(process, states, transitions, kinds)
+    _add_duplicate(process, states, transitions, kinds)
     title = process.name
     if process.label:
         title = _text(f"{text_for(dict(process.label), locale)} ({process.name})")
@@ -174,9 +185,66 @@ def mermaid(process: CompiledProcess, locale: str = "pl") -> str:
     )
     # A fresh graph, not the model's: no state is highlighted as current.
     # transitions writes the title line bare between `---` fences; Mermaid reads them as YAML front matter.
+    machine.node_kinds = kinds  # type: ignore[attr-defined]  # read by _ProcessGraph._add_nodes
     graph: Any = machine.graph_cls(machine).get_graph(title=f'title: "{title}"')
-    source = str(graph.source)
-    return "\n".join(line.rstrip() for line in source.splitlines()).rstrip() + "\n"
+    lines = [line.rstrip() for line in str(graph.source).splitlines()]
+    lines.extend(_task_notes(process))
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _free_id(process: CompiledProcess, wanted: str) -> str:
+    """A node id no state of the process has."""
+    while wanted in process.states:
+        wanted += "_"
+    return wanted
+
+
+def _add_timers(
+    process: CompiledProcess, states: list[dict[str, Any]], transitions: list[dict[str, Any]], kinds: dict[str, str]
+) -> None:
+    """Each timer: a dashed node after the state it waits in, leading to its transition's destination."""
+    for timer in process.timers:
+        node = _free_id(process, f"timer_{timer.name}")
+        fired = process.transitions.get(timer.transition) if timer.transition else None
+        does = fired.name if fired is not None else ", ".join(c.name for c in timer.effects) or "nothing"
+        states.append({"name": node, "label": _text(f"timer {timer.name}: {does}")})
+        kinds[node] = "timer"
+        transitions.append({"trigger": f"wait_{node}", "source": timer.state, "dest": node,
+                            "label": _text(f"after {timer.after}")})
+        if fired is not None:
+            transitions.append({"trigger": f"fire_{node}", "source": node, "dest": fired.dest,
+                                "label": _text(fired.name)})
+
+
+def _add_duplicate(
+    process: CompiledProcess, states: list[dict[str, Any]], transitions: list[dict[str, Any]], kinds: dict[str, str]
+) -> None:
+    """`mark_duplicate` is offered in every open state: one edge from a pseudo-node says so."""
+    node = _free_id(process, "any_open_state")
+    states.append({"name": node, "label": "any open state"})
+    kinds[node] = "pseudo"
+    transitions.append({"trigger": "mark_duplicate", "source": node, "dest": process.duplicate_state,
+                        "label": "mark_duplicate (roles that edit tickets)"})
+
+
+def _task_notes(process: CompiledProcess) -> list[str]:
+    """A note on each state that transitions into it open tasks: which transition, for which units."""
+    lines_by_state: dict[str, list[str]] = {}
+    for t in process.transitions.values():
+        units = [_unit_name(c.args) for c in t.effects if c.name == "create_task" and c.args is not None]
+        if units:
+            together = " in parallel" if len(units) > 1 else ""
+            word = "tasks" if len(units) > 1 else "a task"
+            text = f"{t.name} opens {word}{together} for {', '.join(units)}"
+            lines_by_state.setdefault(t.dest, []).append(_text(text))
+    # Mermaid runs a note's lines together: one line, broken with <br/>
+    return [f"  note right of {state} : {'<br/>'.join(texts)}" for state, texts in lines_by_state.items()]
+
+
+def _unit_name(args: Any) -> str:
+    target = getattr(args, "unit", None)
+    unit = getattr(target, "unit", None)
+    return str(unit) if unit else "the category's unit"
 
 
 def _text(value: str) -> str:

@@ -62,7 +62,8 @@ def test_graph_shows_states_entry_finals_and_who_fires(sketch: CompiledTenant) -
     assert text == mermaid(process, "en"), "deterministic"
     assert text.startswith('---\ntitle: "Simple fix (simple_fix)"\n---\nstateDiagram-v2\n')
     for name, state in process.states.items():
-        assert f'state "{state.label["en"]} ({name})" as {name}' in text
+        paused = " · SLA paused" if state.sla_paused and not state.final else ""
+        assert f'state "{state.label["en"]} ({name}){paused}" as {name}' in text
         assert (f"{name} --> [*]" in text) is state.final
     assert f"[*] --> {process.entry}" in text
     assert "in_progress --> resolved: resolve [auto] when all_tasks_done" in text
@@ -70,6 +71,32 @@ def test_graph_shows_states_entry_finals_and_who_fires(sketch: CompiledTenant) -
     assert "in_progress --> new: task withdrawn" in text
     assert "to_" not in text
     assert mermaid(process, "pl") != text
+
+
+def test_graph_shows_timers_pauses_duplicates_and_task_fan_out(sketch: CompiledTenant) -> None:
+    process = sketch.processes["simple_fix"]
+    text = mermaid(process, "en")
+    for timer in process.timers:
+        node = f"timer_{timer.name}"
+        assert f"class {node} s_timer" in text  # drawn dashed (classDef s_timer … stroke-dasharray)
+        assert f"{timer.state} --> {node}: after {timer.after}" in text
+        if timer.transition is not None:
+            assert f"{node} --> {process.transitions[timer.transition].dest}: {timer.transition}" in text
+    assert "classDef s_timer fill:white,color:black,stroke-dasharray:5 5" in text
+    for name, state in process.states.items():
+        assert (f"class {name} s_paused" in text) is (state.sla_paused and not state.final)
+    assert f"any_open_state --> {process.duplicate_state}: mark_duplicate" in text
+    assert "note right of in_progress : verify opens a task for the category's unit" in text
+
+
+def test_graph_notes_parallel_tasks_and_their_units() -> None:
+    zgierz, errors = check_tenant(REPO_ROOT / "tenants" / "zgierz", Settings.from_env().definitions_dir)
+    assert zgierz is not None, errors.render()
+    process = zgierz.processes["multi_unit"]
+    verify = process.transitions["verify"]
+    units = [c.args.unit.unit or "the category's unit" for c in verify.effects if c.name == "create_task"]
+    assert len(units) >= 2
+    assert f"verify opens tasks in parallel for {', '.join(units)}" in mermaid(process, "pl")
 
 
 # -- explain --------------------------------------------------------------------
