@@ -33,8 +33,10 @@ user_app = typer.Typer(
 
 TenantArg = Annotated[str, typer.Argument(help="the tenant's slug (its folder under tenants/)", show_default=False)]
 EmailArg = Annotated[str, typer.Argument(help="the user's e-mail", show_default=False)]
-UnitArg = Annotated[str, typer.Argument(help="a unit id from the tenant's units.yaml", show_default=False)]
-RoleArg = Annotated[str, typer.Argument(help="a role id (e.g. dispatcher, worker)", show_default=False)]
+#: `grant`/`revoke` take the membership as `create --grant` does (UNIT:ROLE), or as two words (UNIT ROLE)
+MembershipArg = Annotated[str, typer.Argument(help="UNIT:ROLE (as with create --grant), or UNIT followed by ROLE",
+                                              show_default=False)]
+OptionalRoleArg = Annotated[str | None, typer.Argument(help="the role, when UNIT is given alone", show_default=False)]
 PasswordOption = Annotated[
     str | None, typer.Option("--password", help="the password (default: asked for, not echoed)", show_default=False)
 ]
@@ -163,10 +165,21 @@ def list_users(tenant_slug: TenantArg, url: UrlOption = None) -> None:
         typer.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[3])
 
 
+def _membership(unit: str, role: str | None) -> tuple[str, str]:
+    """`UNIT:ROLE`, or `UNIT ROLE`: one syntax with `create --grant`, the old one still read."""
+    if role is None:
+        unit, sep, role = unit.partition(":")
+        if not sep or not unit or not role:
+            raise _fail(f"{unit!r}: use UNIT:ROLE, e.g. bom:dispatcher", 2)
+    return unit, role
+
+
 @user_app.command()
-def grant(tenant_slug: TenantArg, email: EmailArg, unit: UnitArg, role: RoleArg, url: UrlOption = None) -> None:
-    """Give a user a role in a unit."""
+def grant(tenant_slug: TenantArg, email: EmailArg, unit: MembershipArg, role: OptionalRoleArg = None,
+          url: UrlOption = None) -> None:
+    """Give a user a role in a unit: `grant zgierz anna@zgierz.pl drogi:unit_head`."""
     tenant = _tenant(tenant_slug)
+    unit, role = _membership(unit, role)
 
     async def work(scope: TenantScope) -> str:
         user = await accounts.get_user(scope, email)
@@ -177,9 +190,11 @@ def grant(tenant_slug: TenantArg, email: EmailArg, unit: UnitArg, role: RoleArg,
 
 
 @user_app.command()
-def revoke(tenant_slug: TenantArg, email: EmailArg, unit: UnitArg, role: RoleArg, url: UrlOption = None) -> None:
-    """Take a role in a unit away from a user."""
+def revoke(tenant_slug: TenantArg, email: EmailArg, unit: MembershipArg, role: OptionalRoleArg = None,
+           url: UrlOption = None) -> None:
+    """Take a role in a unit away from a user: `revoke zgierz anna@zgierz.pl drogi:unit_head`."""
     tenant = _tenant(tenant_slug)
+    unit, role = _membership(unit, role)
 
     async def work(scope: TenantScope) -> str:
         user = await accounts.get_user(scope, email)

@@ -107,7 +107,8 @@ def test_create_list_grant_revoke(url: str) -> None:
     assert listing[1].split() == ["bob@zgierz.pl", "Bob", "staff", "-"]
     assert not can_log_in(url, "bob@zgierz.pl", "")
 
-    assert ok(cli("grant", "zgierz", "BOB@zgierz.pl", "zielen", "worker")) == "bob@zgierz.pl: worker in zielen\n"
+    # UNIT:ROLE as with create --grant; UNIT ROLE (two words) is still read
+    assert ok(cli("grant", "zgierz", "BOB@zgierz.pl", "zielen:worker")) == "bob@zgierz.pl: worker in zielen\n"
     assert ok(cli("revoke", "zgierz", "anna@zgierz.pl", "drogi", "worker")).startswith("anna@zgierz.pl: no longer")
     assert roles_of(url, "anna@zgierz.pl") == [("bom", "dispatcher")]
     assert roles_of(url, "bob@zgierz.pl") == [("zielen", "worker")]
@@ -168,6 +169,8 @@ def test_mistakes_get_clear_messages_and_exit_codes(url: str) -> None:
     refused(cli("grant", "zgierz", "anna@zgierz.pl", "straz_miejska", "external"), 1, "has no accounts")
     refused(cli("revoke", "zgierz", "anna@zgierz.pl", "bom", "dispatcher"), 1, "holds no role 'dispatcher'")
     refused(cli("grant", "zgierz", "nobody@zgierz.pl", "bom", "worker"), 1, "no user 'nobody@zgierz.pl'")
+    refused(cli("grant", "zgierz", "anna@zgierz.pl", "bom"), 2, "use UNIT:ROLE")
+    refused(cli("revoke", "zgierz", "anna@zgierz.pl", "bom:boss"), 1, "holds no role 'boss'")
     # nothing was half-written: one user, no roles
     listing = ok(cli("list", "zgierz")).splitlines()
     assert [line.split()[0] for line in listing] == ["anna@zgierz.pl"] and listing[0].endswith("-")
