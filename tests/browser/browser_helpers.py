@@ -18,6 +18,8 @@ AXE = HERE / "vendor" / "axe-core@4.11.1" / "axe.min.js"
 PASSWORD = "haslo-testowe-123"
 #: what a hostile reporter writes into every free-text field
 HOSTILE = '<script>alert("x")</script><img src=x onerror="alert(1)"> <a href="javascript:alert(2)">klik</a>'
+#: a file name that tries to break out of the attribute it is shown in
+HOSTILE_FILE = '"><img src=x onerror=alert(3)>\'.jpg'
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 

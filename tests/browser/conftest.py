@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import subprocess
@@ -22,10 +23,13 @@ from typing import Any
 
 import httpx
 import pytest
-from browser_helpers import CHROMIUM, CHROMIUM_ARGS, HOSTILE, PASSWORD, World
+from browser_helpers import CHROMIUM, CHROMIUM_ARGS, HOSTILE, HOSTILE_FILE, PASSWORD, World
+from PIL import Image
 
+from komunikator.engine.media.storage import LocalStorage
 from komunikator.engine.runtime.views import UserView
-from komunikator.engine.service import accounts, intake
+from komunikator.engine.service import accounts, attachments, intake
+from komunikator.engine.service.row_views import user_view
 from komunikator.engine.settings import Settings
 from komunikator.engine.store.models import Ticket
 from komunikator.engine.store.scope import TenantScope, ensure_tenant
@@ -103,6 +107,13 @@ async def world(db: str, chromium: Path, tmp_path: Path) -> AsyncIterator[World]
                                             attributes={"size": "medium"}, address="ul. Długa 5")
     made.tickets["hostile"] = await _report(scope, registry, "construction_noise", HOSTILE,
                                             attributes={"hours": HOSTILE}, address=HOSTILE[:300])
+    # a photo whose file name is hostile too, added by the dispatcher (the server reads the same folder)
+    dispatcher = await accounts.get_user(scope, made.emails["dispatcher"])
+    picture = io.BytesIO()
+    Image.new("RGB", (160, 120), (180, 40, 40)).save(picture, "JPEG")
+    await attachments.add(scope, registry.tenants["zgierz"], made.tickets["hostile"],
+                          await user_view(scope, dispatcher), attachments.Upload(picture.getvalue(), HOSTILE_FILE),
+                          storage=LocalStorage(tmp_path / "media"), now=datetime.now(UTC))
     env = {**os.environ, "KOMUNIKATOR_DATABASE_URL": db, "KOMUNIKATOR_JOBS": "off",
            "KOMUNIKATOR_MEDIA_DIR": str(tmp_path / "media")}
     log = (tmp_path / "server.log").open("w")

@@ -24,7 +24,8 @@ async def _post(page: Any, url: str, form: dict[str, str]) -> int:
 
 async def _page_actions(page: Any) -> set[str]:
     """The actions the page offers: `name` for the ticket's, `KEY:name` for a task's."""
-    ticket = await page.locator("#actions input[name=action]").evaluate_all("els => els.map(e => e.value)")
+    ticket = await page.locator("#actions form[action$='/act'] input[name=action]").evaluate_all(
+        "els => els.map(e => e.value)")
     tasks = await page.locator("li.task form").evaluate_all(
         "els => els.map(f => f.closest('li.task').id.slice(5) + ':' + f.querySelector('[name=action]').value)")
     return set(ticket) | set(tasks)

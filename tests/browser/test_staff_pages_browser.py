@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from browser_helpers import HOSTILE, Tab, World, axe_violations, open_tab, shoot, sign_in
+from browser_helpers import HOSTILE, HOSTILE_FILE, Tab, World, axe_violations, open_tab, shoot, sign_in
+
+from komunikator.engine.service.attachments import clean_filename
 
 pytestmark = pytest.mark.anyio
 
@@ -54,6 +56,10 @@ async def test_every_page_type_is_accessible_and_keeps_to_its_policy(world: Worl
     body = await page.locator("main").inner_text()
     assert body.count(HOSTILE) == 3  # address, description, the attribute
     assert await page.locator("main script, main img[src='x'], main a[href^='javascript']").count() == 0
+    photo = page.locator(".photos img")
+    assert "<img" in clean_filename(HOSTILE_FILE)  # the name the service keeps is still hostile
+    assert await photo.get_attribute("alt") == "Zdjęcie 1: " + clean_filename(HOSTILE_FILE)  # shown as text
+    assert await photo.evaluate("img => img.complete && img.naturalWidth > 0")  # the thumbnail loaded
     await _check(tab, "ticket-hostile")
 
     await page.goto(world.url("/staff/tickets/ZG-2026-999999"))
@@ -78,3 +84,26 @@ async def test_the_pages_speak_english_to_who_chooses_it(world: World, browser: 
     again = await open_tab(browser, locale="pl-PL")
     await sign_in(again, world, "dispatcher")
     assert await again.page.locator("h1").inner_text() == "Inbox"
+
+
+async def test_the_ticket_page_weighs_little_first_and_less_again(world: World, browser: Any) -> None:
+    """Transferred bytes (compressed, as on the wire) of the ticket page before map tiles: ≤ 200 KB on
+    the first load, ≤ 30 KB again with the browser's cache (the issue's budget)."""
+    tab = await open_tab(browser)
+    await sign_in(tab, world, "dispatcher")
+    page = tab.page
+    cdp = await page.context.new_cdp_session(page)
+    await cdp.send("Network.enable")
+    sizes: dict[str, int] = {}
+    cdp.on("Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"], int(e["encodedDataLength"])))
+    await cdp.send("Network.clearBrowserCache")
+    url = world.url(f"/staff/tickets/{world.tickets['pothole']}")
+    await page.goto(url)
+    await page.wait_for_load_state("networkidle")
+    first = sum(sizes.values())
+    sizes.clear()
+    await page.goto(url)
+    await page.wait_for_load_state("networkidle")
+    again = sum(sizes.values())
+    print(f"ticket page: first load {first} B, repeat {again} B")  # noqa: T201  (the figures for the report)
+    assert first <= 200_000 and again <= 30_000, (first, again)
