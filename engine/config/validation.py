@@ -70,11 +70,37 @@ def report_pydantic_error(
         if allowed:
             close = difflib.get_close_matches(str(key), allowed, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else f"; allowed keys: {', '.join(allowed)}"
-        errors.add(tree.where(path, key=True), path, f"unknown key {key!r}{hint}")
+        indent = _indent_hint(value, loc, model)
+        if "is it a key of" in indent:
+            hint = ""  # the list of this level's keys would only mislead
+        errors.add(tree.where(path, key=True), path, f"unknown key {key!r}{hint}{indent}")
         return
     message = _key_message(detail) if on_key else _message(detail)
+    if kind in ("dict_type", "model_type", "model_attributes_type") and not on_key:
+        message += _indent_hint(value, loc, model)
     # a whole mapping is wrong: its key's line, not its first child's, says which
     errors.add(tree.where(path, key=on_key or isinstance(_value_at(value, loc), dict)), path, message)
+
+
+def _indent_hint(value: Any, loc: Path_, model: type[BaseModel]) -> str:
+    """`; check the indentation of the line above` when the key before this one was left empty.
+
+    `sla:` with nothing after it, then `resolve: …` at the same indentation:
+    the second line lost its indentation, and the mistake shows only here.
+    """
+    if not loc:
+        return ""
+    parent = _value_at(value, loc[:-1]) if len(loc) > 1 else value
+    if not isinstance(parent, dict) or loc[-1] not in parent:
+        return ""
+    keys = list(parent)
+    at = keys.index(loc[-1])
+    if at == 0 or parent[keys[at - 1]] is not None:
+        return ""
+    above = keys[at - 1]
+    if str(loc[-1]) in _allowed_keys(model, (*loc[:-1], above)):
+        return f"; check the indentation: is it a key of {above!r} on the line above?"
+    return "; check the indentation of the line above"
 
 
 def _value_at(value: Any, loc: Path_) -> Any:
