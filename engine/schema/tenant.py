@@ -54,12 +54,23 @@ class Bounds(Strict):
         return self.south <= point.lat <= self.north and self.west <= point.lon <= self.east
 
 
+class TileSource(Strict):
+    """Where the maps' tiles come from: an office's own tile server, or a public one it may use."""
+
+    url: str = Field(pattern=r"^https://[^\s\"'<>]+$", max_length=500,
+                     description="tile URL template over https, e.g. https://tiles.example.pl/{z}/{x}/{y}.png")
+    #: the credit the tile provider requires, shown on the map (e.g. "© OpenStreetMap contributors")
+    attribution: str = Field(min_length=1, max_length=300)
+
+
 class MapSettings(Strict):
     """Where the public map opens and what area reports may come from."""
 
     center: Annotated[Point, BeforeValidator(_pair)]
     zoom: int = Field(13, ge=1, le=19)
     bounds: Bounds
+    tiles: TileSource | None = Field(
+        None, description="the map tiles; without them maps show the pin on a plain background (no tile server)")
 
     @model_validator(mode="after")
     def _center_inside(self) -> MapSettings:

@@ -98,3 +98,26 @@ def test_the_catalogs_are_up_to_date_with_the_sources() -> None:
         current = (STAFF / f"locale/{language}/LC_MESSAGES/messages.po").read_bytes()
         assert i18n._without_dates(i18n.updated(language, template)) == i18n._without_dates(current), (
             f"the {language} catalog is stale: run ./scripts/i18n")
+
+
+def test_the_tile_host_is_the_only_other_site_a_page_may_load_images_from() -> None:
+    from komunikator.web.staff.security import content_security_policy
+
+    assert "img-src 'self' data: blob:;" in content_security_policy()
+    assert "img-src 'self' data: blob: https://tiles.zgierz.example.pl;" in content_security_policy(
+        "https://tiles.zgierz.example.pl/{z}/{x}/{y}.png")
+    assert "img-src 'self' data: blob: https://*.tile.openstreetmap.org;" in content_security_policy(
+        "https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png")
+
+
+def test_a_tile_source_is_https_and_cannot_break_out_of_its_attribute() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from komunikator.engine.schema.tenant import TileSource
+
+    ok = TileSource(url="https://tiles.example.pl/{z}/{x}/{y}.png", attribution="© OpenStreetMap")
+    assert ok.url.startswith("https://")
+    for bad in ("http://tiles.example.pl/{z}/{x}/{y}.png", 'https://x.pl/"><script>', "javascript:alert(1)"):
+        with pytest.raises(ValidationError):
+            TileSource(url=bad, attribution="x")

@@ -61,10 +61,8 @@ def static_url(name: str) -> str:
 
 def tile_source(page: Page) -> tuple[str | None, str | None]:
     """The tenant's map tiles (URL template, attribution), if its YAML names them."""
-    tiles = getattr(page.tenant.config.map, "tiles", None)
-    if tiles is None:
-        return None, None
-    return getattr(tiles, "url", None), getattr(tiles, "attribution", None)
+    tiles = page.tenant.config.map.tiles
+    return (tiles.url, tiles.attribution) if tiles is not None else (None, None)
 
 
 async def render(page: Page, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:

@@ -27,7 +27,9 @@
     var lat = parseFloat(el.dataset.lat), lon = parseFloat(el.dataset.lon);
     var map = L.map(el, { scrollWheelZoom: false }).setView([lat, lon], 16);
     if (el.dataset.tiles) {
-      L.tileLayer(el.dataset.tiles, { attribution: el.dataset.attribution || "", maxZoom: 19 }).addTo(map);
+      // Leaflet writes the attribution as HTML: the tenant's text goes in as text
+      var credit = (el.dataset.attribution || "").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+      L.tileLayer(el.dataset.tiles, { attribution: credit, maxZoom: 19 }).addTo(map);
     } else {
       el.classList.add("map--no-tiles");
     }
