@@ -77,6 +77,11 @@ def report_pydantic_error(
         return
     message = _key_message(detail) if on_key else _message(detail)
     if kind in ("dict_type", "model_type", "model_attributes_type") and not on_key:
+        needed = _allowed_keys(model, loc, required=True) if detail.get("input") is not None else []
+        if needed and not isinstance(detail.get("input"), dict | list):
+            # `days_off: [2026-05-02]`: show the mapping that was meant
+            example = "{" + ", ".join(f"{k}: …" for k in needed) + "}"
+            message = message.replace("a mapping (key: value)", f"a mapping such as {example}", 1)
         message += _indent_hint(value, loc, model)
     # a whole mapping is wrong: its key's line, not its first child's, says which
     errors.add(tree.where(path, key=on_key or isinstance(_value_at(value, loc), dict)), path, message)
@@ -231,15 +236,15 @@ def _message(detail: ErrorDetails) -> str:
     return detail["msg"]
 
 
-def _allowed_keys(model: type[BaseModel], loc: Path_) -> list[str]:
-    """The keys the model expects at `loc` (for did-you-mean hints)."""
+def _allowed_keys(model: type[BaseModel], loc: Path_, *, required: bool = False) -> list[str]:
+    """The keys the model expects at `loc` (for did-you-mean hints); only the required ones if asked."""
     current: Any = model
     for part in loc:
         current = _descend(current, part)
         if current is None:
             return []
     if isinstance(current, type) and issubclass(current, BaseModel):
-        return [f.alias or name for name, f in current.model_fields.items()]
+        return [f.alias or name for name, f in current.model_fields.items() if f.is_required() or not required]
     return []
 
 
