@@ -125,6 +125,18 @@ def unclosed_block(source: str) -> tuple[str, int] | None:
     return stack[-1] if stack else None
 
 
+def _indentation(file: str, line: int) -> int:
+    """How many spaces line `line` of `file` starts with (0 if it cannot be read)."""
+    try:
+        with Path(file).open(encoding="utf-8") as handle:
+            for number, text in enumerate(handle, start=1):
+                if number == line:
+                    return len(text) - len(text.lstrip(" "))
+    except (OSError, UnicodeDecodeError):
+        pass
+    return 0
+
+
 class TenantCompiler:
     """One compilation run; holds the merged tree and the shared error list."""
 
@@ -416,8 +428,10 @@ class TenantCompiler:
         where = self.tree.where(path)
         if where is None:
             return None
-        block = 1 if "\n" in source.rstrip("\n") else 0  # a `|` block starts on the next line
-        return Position(where.file, where.line + block + line - 1, where.column if not block else 1)
+        if "\n" not in source.rstrip("\n"):
+            return Position(where.file, where.line, where.column)
+        at = where.line + line  # a `|` block starts on the line after its key
+        return Position(where.file, at, _indentation(where.file, at) + 1)
 
     def _jinja(self, env: jinja2.Environment, source: str, path: Path_) -> None:
         try:
