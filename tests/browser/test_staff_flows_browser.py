@@ -236,3 +236,36 @@ async def test_comments_of_the_kinds_the_role_may_add(world: World, browser: Any
     await page.click("#comment button[type=submit]")
     await page.wait_for_load_state("load")
     assert await page.get_attribute("#comment-body", "aria-invalid") == "true"
+
+
+async def test_verification_edits_the_report_and_the_timeline_shows_the_diff(world: World, browser: Any) -> None:
+    tab = await open_tab(browser)
+    await sign_in(tab, world, "dispatcher", f"/staff/tickets/{world.tickets['pothole']}")
+    page = tab.page
+    await page.click("summary:has-text('Zmień dane zgłoszenia')")
+    assert await page.input_value("#edit-description") == "Dziura na ul. Długiej przy przystanku."
+    await page.fill("#edit-description", "Głęboka dziura na ul. Długiej 5, przy przystanku MPK.")
+    await page.fill("#edit-lat", "51.8570")
+    await page.fill("#edit-lon", "19.4080")
+    await page.select_option("#edit-attr__size", "large")
+    await page.click("#edit button[type=submit]")
+    await page.wait_for_load_state("load")
+    ticket = await _ticket(world, "pothole")
+    assert ticket.description == "Głęboka dziura na ul. Długiej 5, przy przystanku MPK."
+    assert (ticket.lat, ticket.lon) == (51.857, 19.408)
+    latest = page.locator(".timeline__item").first
+    assert await latest.locator(".timeline__title").inner_text() == "Zmieniono zgłoszenie"
+    changes = await latest.locator(".timeline__changes li").all_inner_texts()
+    assert "Opis: Dziura na ul. Długiej przy przystanku. → Głęboka dziura na ul. Długiej 5, przy przystanku MPK." \
+        in changes
+    assert "Szerokość geograficzna: 51.8561 → 51.857" in changes
+    assert "Wielkość ubytku: średnia (30–100 cm) → duża (ponad 1 m)" in changes
+    await shoot(tab, "ticket-edited")
+    # a place outside the city is refused, tied to the field
+    await page.click("summary:has-text('Zmień dane zgłoszenia')")
+    await page.fill("#edit-lat", "52.5")
+    await page.click("#edit button[type=submit]")
+    await page.wait_for_load_state("load")
+    assert await page.get_attribute("#edit-lat", "aria-invalid") == "true"
+    assert "Miejsce leży poza granicami gminy." in await page.locator(".error-summary").inner_text()
+    assert (await _ticket(world, "pothole")).lat == 51.857

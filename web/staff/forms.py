@@ -103,3 +103,32 @@ def comment_form(number: str, offer: Offer, tenant: CompiledTenant, t: Translati
                             "label": t.gettext("Unit (for a message to a unit)"), "type": "select",
                             "options": [("", t.gettext("— choose —")), *units], "value": ""})
     return form
+
+
+def edit_form(number: str, ticket: dict[str, Any], tenant: CompiledTenant, t: Translations,
+              language: str) -> ActionForm:
+    """Changing the report's own fields (verification): description, address, location, attributes."""
+    form = ActionForm("edit", f"/staff/tickets/{number}/edit", "edit", t.gettext("Edit the report"))
+
+    def text(name: str, label: str, value: Any, kind: str = "text") -> dict[str, Any]:
+        return {"name": name, "key": name, "id": f"edit-{name}", "label": label, "type": kind,
+                "value": "" if value is None else str(value)}
+
+    form.fields = [
+        text("description", t.gettext(words.FIELDS["description"]), ticket["description"], "textarea"),
+        text("address", t.gettext(words.FIELDS["address"]), ticket["address"]),
+        text("lat", t.gettext(words.FIELDS["lat"]), ticket["lat"]),
+        text("lon", t.gettext(words.FIELDS["lon"]), ticket["lon"]),
+    ]
+    for name, spec in tenant.categories[ticket["category"]].spec.attributes.items():
+        if spec.type == "multichoice":
+            continue  # several values: not editable here yet
+        field = text(f"attr__{name}", localized(spec.label, language), ticket["attributes"].get(name))
+        if spec.type == "choice" and spec.values:
+            field["type"] = "select"
+            field["options"] = [("", t.gettext("— choose —")),
+                                *((key, localized(label, language)) for key, label in spec.values.items())]
+        elif spec.type == "text":
+            field["type"] = "textarea"
+        form.fields.append(field)
+    return form

@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 
 from komunikator.engine.delivery import bell
 from komunikator.engine.service import accounts, attachments, reading, tickets
@@ -52,6 +53,7 @@ async def draw(page: Page, number: str, status_code: int = 200, *, failed: str |
     ticket_forms, task_forms = forms.build(ticket.number, offer, page.tenant, t, page.language, staff,
                                            ticket.category)
     comment = forms.comment_form(ticket.number, offer, page.tenant, t, page.language)
+    editing = forms.edit_form(ticket.number, data, page.tenant, t, page.language) if offer.edit else None
     category = page.tenant.categories[ticket.category].spec
     attributes = [
         (localized(spec.label, page.language),
@@ -65,7 +67,8 @@ async def draw(page: Page, number: str, status_code: int = 200, *, failed: str |
         task["assignee_name"] = names.get(str(task["assignee"]), "") if task["assignee"] else ""
         task["state_text"] = t.gettext(words.TASK_STATES.get(task["state"], task["state"]))
     if errors and failed:  # an error about a field the form does not have is about the whole form
-        every = [*ticket_forms, *(x for fs in task_forms.values() for x in fs), *([comment] if comment else [])]
+        every = [*ticket_forms, *(x for fs in task_forms.values() for x in fs),
+                 *(f for f in (comment, editing) if f is not None)]
         shown = next((f for f in every if f.id == failed), None)
         inputs = {spec["name"] for spec in shown.fields} if shown else set()
         errors = {(name if name in inputs else "_"): message for name, message in errors.items()}
@@ -78,12 +81,12 @@ async def draw(page: Page, number: str, status_code: int = 200, *, failed: str |
     return await render(
         page, "ticket.html", status_code, title=(t.gettext("Error") + ": " + title) if summary else title,
         current=None, ticket=data, ticket_forms=ticket_forms, task_forms=task_forms, offer=offer,
-        comment_form=comment,
+        comment_form=comment, edit_form=editing,
         attributes=attributes, photos=photos, tile_url=tile_url or "", attribution=attribution or "",
         unit_name=localized(page.tenant.units[ticket.responsible_unit].name, page.language)
         if ticket.responsible_unit in page.tenant.units else ticket.responsible_unit,
         priority=t.gettext(words.PRIORITIES.get(ticket.priority, ticket.priority)),
-        timeline=timeline.entries(history, page.tenant, ticket.process, page.language, t, names),
+        timeline=timeline.entries(history, page.tenant, ticket.process, page.language, t, names, ticket.category),
         failed=failed, form_errors=errors or {}, values=values or {}, summary=summary,
     )
 
@@ -183,3 +186,65 @@ async def add_comment(number: str, page: CheckedStaffPage) -> Response:
                                   visibility, page.now, values.get("target_unit") or None)  # type: ignore[arg-type]
 
     return await _submit(page, number, "comment", run)
+
+
+def _changes(values: dict[str, str], current: dict[str, Any], specs: Any) -> dict[str, Any]:
+    """The fields the edit form changed, typed as `tickets.TicketEdit` takes them."""
+    changes: dict[str, Any] = {}
+    for name in ("description", "address"):
+        if name in values and values[name].strip() != (current[name] or ""):
+            changes[name] = values[name].strip() or (None if name == "address" else "")
+    if "lat" in values and "lon" in values:
+        place = []
+        for name in ("lat", "lon"):
+            raw = values[name].strip().replace(",", ".")
+            try:
+                place.append(float(raw) if raw else None)
+            except ValueError:
+                raise ServiceError(422, "invalid_input", f"{name} is not a number", field=name) from None
+        if place != [current["lat"], current["lon"]]:
+            changes["lat"], changes["lon"] = place
+    attributes: dict[str, Any] = {}
+    for name, spec in specs.items():
+        key = f"attr__{name}"
+        if key not in values:
+            continue
+        raw = values[key].strip()
+        value: Any = raw or None
+        if value is not None and spec.type == "number":
+            try:
+                value = int(raw) if raw.lstrip("-").isdigit() else float(raw.replace(",", "."))
+            except ValueError:
+                raise ServiceError(422, "invalid_attribute", f"{name} is not a number", field=key) from None
+        if value != current["attributes"].get(name):
+            attributes[name] = value
+    if attributes:
+        changes["attributes"] = attributes
+    return changes
+
+
+@router.post("/staff/tickets/{number}/edit", response_class=HTMLResponse)
+async def edit(number: str, page: CheckedStaffPage) -> Response:
+    """Change the report's description, address, location or attributes (a role that edits tickets)."""
+
+    async def run(values: dict[str, str]) -> None:
+        assert page.view is not None  # noqa: S101
+        ticket, view = await tickets.load_visible(page.scope, page.tenant, number, page.view)
+        current = await reading.ticket_json(page.scope, page.tenant, ticket, view, page.view, page.now)
+        changes = _changes(values, current, page.tenant.categories[ticket.category].spec.attributes)
+        if not changes:
+            return  # nothing changed: nothing to record
+        try:
+            edit = tickets.TicketEdit(**changes)
+        except ValidationError as error:
+            first = error.errors()[0]
+            field = ".".join(str(p) for p in first.get("loc", ())) or "_"
+            raise ServiceError(422, "invalid_input", first.get("msg", ""), field=field) from None
+        try:
+            await tickets.edit(page.scope, page.tenant, number, edit, page.view, page.now, _version(values))
+        except ServiceError as error:
+            if error.field and error.field.startswith("attributes."):
+                error.field = "attr__" + error.field.removeprefix("attributes.")
+            raise
+
+    return await _submit(page, number, "edit", run)

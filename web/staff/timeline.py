@@ -30,8 +30,10 @@ class Namer:
     """Turns the engine's names (states, units, categories, users) into their labels."""
 
     def __init__(self, tenant: CompiledTenant, process: str, language: str, t: Translations,
-                 users: dict[str, str]) -> None:
+                 users: dict[str, str], category: str | None = None) -> None:
         self.tenant, self.process, self.language, self.t, self.users = tenant, process, language, t, users
+        found = tenant.categories.get(category) if category else None
+        self.attributes = found.spec.attributes if found is not None else {}
 
     def state(self, name: Any) -> str:
         for process in (self.tenant.processes.get(self.process), *self.tenant.processes.values()):
@@ -43,6 +45,11 @@ class Namer:
         """A field's value as words."""
         if value is None or value == "":
             return "—"
+        if key.startswith("attributes."):
+            spec = self.attributes.get(key.removeprefix("attributes."))
+            if spec is not None and spec.values and str(value) in spec.values:
+                return localized(spec.values[str(value)], self.language)
+            return str(value)
         if key == "state":
             return self.state(value)
         if key in ("unit", "responsible_unit") and value in self.tenant.units:
@@ -67,7 +74,8 @@ class Namer:
 
     def field(self, key: str) -> str:
         if key.startswith("attributes."):
-            return key.removeprefix("attributes.")
+            spec = self.attributes.get(key.removeprefix("attributes."))
+            return localized(spec.label, self.language) if spec is not None else key.removeprefix("attributes.")
         return self.t.gettext(words.FIELDS[key]) if key in words.FIELDS else key
 
 
@@ -83,9 +91,9 @@ def _heading(event: dict[str, Any], tenant: CompiledTenant, process: str, namer:
 
 
 def entries(history: list[dict[str, Any]], tenant: CompiledTenant, process: str, language: str,
-            t: Translations, users: dict[str, str]) -> list[Entry]:
+            t: Translations, users: dict[str, str], category: str | None = None) -> list[Entry]:
     """The timeline, newest first."""
-    namer = Namer(tenant, process, language, t, users)
+    namer = Namer(tenant, process, language, t, users, category)
     out = []
     for event in history:
         actor = event["actor"]

@@ -45,6 +45,10 @@ INPUTS = {
     "body": N_("Text"),
     "target_unit": N_("Unit (for a message to a unit)"),
     "visibility": N_("Kind"),
+    "lat": N_("Latitude"),
+    "lon": N_("Longitude"),
+    "description": N_("Description"),
+    "address": N_("Address"),
 }
 
 PRIORITIES = {"low": N_("low"), "normal": N_("normal"), "high": N_("high"), "urgent": N_("urgent")}

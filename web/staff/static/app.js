@@ -37,7 +37,21 @@
       iconUrl: el.dataset.marker, iconRetinaUrl: el.dataset.marker2x, shadowUrl: el.dataset.shadow,
       iconSize: [25, 41], iconAnchor: [12, 41], shadowSize: [41, 41]
     });
-    L.marker([lat, lon], { icon: icon, alt: el.dataset.pinLabel, title: el.dataset.pinLabel, keyboard: true }).addTo(map);
+    var latInput = document.getElementById("edit-lat"), lonInput = document.getElementById("edit-lon");
+    var marker = L.marker([lat, lon], {
+      icon: icon, alt: el.dataset.pinLabel, title: el.dataset.pinLabel, keyboard: true,
+      draggable: Boolean(latInput && lonInput)
+    }).addTo(map);
+    if (latInput && lonInput) {
+      // moving the pin fills the edit form's fields (which can also be typed in)
+      marker.on("dragend", function () {
+        var at = marker.getLatLng();
+        latInput.value = at.lat.toFixed(6);
+        lonInput.value = at.lng.toFixed(6);
+        var details = latInput.closest("details");
+        if (details) { details.open = true; }
+      });
+    }
   }
 
   function start(root) {
