@@ -269,3 +269,44 @@ async def test_verification_edits_the_report_and_the_timeline_shows_the_diff(wor
     assert await page.get_attribute("#edit-lat", "aria-invalid") == "true"
     assert "Miejsce leży poza granicami gminy." in await page.locator(".error-summary").inner_text()
     assert (await _ticket(world, "pothole")).lat == 51.857
+
+
+async def test_a_task_handed_over_to_another_unit_is_completed_there_and_the_ticket_closes(
+        world: World, browser: Any) -> None:
+    dispatcher = await open_tab(browser)
+    await sign_in(dispatcher, world, "dispatcher", f"/staff/tickets/{world.tickets['pothole']}")
+    await dispatcher.page.click("#actions button:has-text('Zweryfikuj i przekaż')")
+    await dispatcher.page.wait_for_load_state("load")
+
+    worker = await open_tab(browser)
+    await sign_in(worker, world, "worker", f"/staff/tickets/{world.tickets['pothole']}")
+    wp = worker.page
+    await wp.click("#task-T1 button:has-text('Podejmij')")
+    await wp.wait_for_load_state("load")
+    await wp.click("#task-T1 summary:has-text('Przekaż')")
+    await wp.select_option("#task-T1-delegate-to_unit", "zielen")
+    await wp.fill("#task-T1-delegate-reason", "Korzenie drzewa podniosły nawierzchnię – to sprawa zieleni.")
+    await wp.click("#task-T1-delegate button[type=submit]")
+    await wp.wait_for_load_state("load")
+    task = await _task(world, "pothole", "T1")
+    assert (task.unit, task.state, task.assignee_id) == ("zielen", "open", None)
+    timeline = await wp.locator(".timeline").inner_text()
+    assert "Przekazano zadanie" in timeline
+    assert "Komórka: Zarząd Dróg Miejskich → Referat Zieleni Miejskiej" in timeline
+    assert "Korzenie drzewa podniosły nawierzchnię – to sprawa zieleni." in timeline
+
+    greenery = await open_tab(browser)
+    await sign_in(greenery, world, "greenery")
+    gp = greenery.page
+    await gp.click("#unit button:has-text('Podejmij')")
+    await gp.wait_for_selector("#mine tbody tr")
+    await gp.click(f"#mine a:has-text('{world.tickets['pothole']}')")
+    await gp.wait_for_load_state("load")
+    assert await _page_actions(gp) == await _engine_actions(world, "pothole", "greenery")
+    await gp.click("#task-T1 button:has-text('Zakończ')")
+    await gp.wait_for_load_state("load")
+    ticket = await _ticket(world, "pothole")
+    assert ticket.state == "resolved" and ticket.closed_at is not None
+    assert await gp.locator(".ticket-header .tag").first.inner_text() == "Załatwione"
+    assert await _page_actions(gp) == set() == await _engine_actions(world, "pothole", "greenery")
+    await shoot(greenery, "ticket-closed")
