@@ -202,6 +202,8 @@ async def test_another_units_clerk_and_another_citys_admin_get_the_same_404(worl
     await admin.page.fill("#password", PASSWORD)
     await admin.page.press("#password", "Enter")
     await admin.page.wait_for_load_state("load")
+    assert await admin.page.locator(".masthead__city").inner_text() == "Urząd Gminy Nieporęt"
+    await shoot(admin, "nieporet-inbox")  # the other city's look: its name and colours
     other = await admin.page.goto(world.other_base + f"/staff/tickets/{number}")
     assert other is not None and other.status == 404
     # nor does the Nieporęt session count on Zgierz's host
@@ -248,6 +250,8 @@ async def test_verification_edits_the_report_and_the_timeline_shows_the_diff(wor
     await page.fill("#edit-lat", "51.8570")
     await page.fill("#edit-lon", "19.4080")
     await page.select_option("#edit-attr__size", "large")
+    await shoot(tab, "ticket-verification-form")
+    assert await axe_violations(tab) == []
     await page.click("#edit button[type=submit]")
     await page.wait_for_load_state("load")
     ticket = await _ticket(world, "pothole")
