@@ -26,6 +26,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from types import TracebackType
 from typing import Any
 
@@ -114,12 +115,20 @@ def sample(use: Use, *, filled: bool) -> dict[str, Any]:
     return context
 
 
+@lru_cache(maxsize=4096)
+def _compiled(source: str) -> jinja2.Template | None:
+    """Compile once: the library's templates recur in every tenant and for every use."""
+    try:
+        return _ENV.from_string(source)
+    except jinja2.TemplateSyntaxError:
+        return None
+
+
 def render_problem(source: str, use: Use) -> tuple[int, str] | None:
     """Render `source` for `use` (filled, then empty); the first problem as (line in the template, message)."""
-    try:
-        template = _ENV.from_string(source)
-    except jinja2.TemplateSyntaxError:
-        return None  # reported by the parse check
+    template = _compiled(source)
+    if template is None:
+        return None  # a syntax error: reported by the parse check
     for filled in (True, False):
         try:
             template.render(sample(use, filled=filled))
