@@ -108,3 +108,22 @@ def test_nothing_outside_the_store_queries_models() -> None:
             found += violations(path.read_text(encoding="utf-8"), str(path.relative_to(REPO_ROOT)))
     assert scanned > 10
     assert found == [], "query through TenantScope (engine/store/scope.py) instead:\n" + "\n".join(found)
+
+
+def test_tortoise_stays_in_the_store() -> None:
+    """Nothing outside engine/store imports Tortoise: transactions, errors and expressions come from the store.
+
+    A plugin's own models and migrations are Tortoise declarations by nature, so
+    `plugins/*/models.py` and `plugins/*/migrations/` may import it too.
+    """
+    found = []
+    for folder in SCANNED:
+        for path in sorted((REPO_ROOT / folder).rglob("*.py")):
+            if path.is_relative_to(ALLOWED) or path.name == "models.py" or "migrations" in path.parts:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+                names = ([node.module or ""] if isinstance(node, ast.ImportFrom)
+                         else [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+                if any(name == "tortoise" or name.startswith("tortoise.") for name in names):
+                    found.append(f"{path.relative_to(REPO_ROOT)}:{node.lineno}")
+    assert found == []
