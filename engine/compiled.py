@@ -37,6 +37,8 @@ class CompiledState:
     sla_paused: bool
     reclassify: bool
     holds_tasks: bool  # some transition into it creates tasks
+    #: the ticket's deadline while in this state, from entering it (`State.due`)
+    due: Any = None  # DueRef | None
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ class CompiledTimer:
 
     name: str
     state: str
-    after: Any  # Duration
+    after: Any  # DueRef: a duration or one of the category's SLAs
     transition: str | None
     effects: tuple[BoundCall, ...]
 

@@ -364,7 +364,7 @@ class TenantCompiler:
                     if sla not in spec.sla.named():
                         self.err(
                             (*path, "process"),
-                            f"process {spec.process!r} sets deadlines from category.sla.{sla}, "
+                            f"process {spec.process!r} counts deadlines or timers from category.sla.{sla}, "
                             f"but this category has no `sla: {{{sla}: …}}`",
                         )
             if spec.unit is None:

@@ -164,6 +164,8 @@ def _process(tenant: CompiledTenant, process: CompiledProcess, locale: str) -> s
     for s in process.states.values():
         notes = [n for n, on in (("final", s.final), ("sla paused", s.sla_paused),
                                  ("reclassify", s.reclassify), ("holds tasks", s.holds_tasks)) if on]
+        if s.due is not None:
+            notes.append(f"due {s.due}")
         state_rows.append([s.name, _label(s.label, locale), s.public, s.on_withdraw or NONE, _join(notes)])
     lines.append(table(["state", "label", "public", "on withdraw", "notes"], state_rows))
     lines += ["", "Permissions (state x transition -> who may fire)"]

@@ -179,12 +179,16 @@ class ProcessCompiler:
                 sla_paused=s.sla == "paused",
                 reclassify=s.reclassify if s.reclassify is not None else sname == entry,
                 holds_tasks=sname in creating,
+                due=s.due,
             )
+            if s.due is not None:
+                self.refs.due(s.due, (*spath, "due"), name)
 
         timers = []
         for tname, timer in spec.timers.items():
             tpath = (*base, "timers", tname)
             state_ref(timer.state, (*tpath, "state"))
+            self.refs.due(timer.after, (*tpath, "after"), name)
             if timer.fire is not None:
                 fired = spec.transitions.get(timer.fire)
                 if fired is None:

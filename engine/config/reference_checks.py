@@ -106,6 +106,17 @@ class RefChecker:
         for name in type(args).model_fields:
             self._value(getattr(args, name), path if name == shorthand else (*path, name), name, process)
 
+    def due(self, value: DueRef, path: Path_, process: str | None) -> None:
+        """Check a deadline or timer duration; note the category SLAs a process relies on."""
+        if value.sla is None:
+            return
+        if value.sla not in ("verify", "resolve"):
+            self.errors.add(
+                self.tree.where(path), path, f"unknown SLA {value.sla!r}; categories define verify and resolve"
+            )
+        elif process is not None:
+            self.slas_used.setdefault(process, set()).add(value.sla)
+
     def _value(self, value: Any, path: Path_, field_name: str, process: str | None) -> None:
         if isinstance(value, list | tuple):
             for i, item in enumerate(value):
@@ -115,13 +126,7 @@ class RefChecker:
         elif isinstance(value, Recipient):
             self.recipient(value, path)
         elif isinstance(value, DueRef):
-            if value.sla is not None:
-                if value.sla not in ("verify", "resolve"):
-                    self.errors.add(
-                        self.tree.where(path), path, f"unknown SLA {value.sla!r}; categories define verify and resolve"
-                    )
-                elif process is not None:
-                    self.slas_used.setdefault(process, set()).add(value.sla)
+            self.due(value, path, process)
         elif isinstance(value, BaseModel):
             self.walk_args(value, path, process)
         elif field_name == "template" and isinstance(value, str):

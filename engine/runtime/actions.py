@@ -171,11 +171,14 @@ def _reclassify(change: Change, inputs: Mapping[str, Any]) -> None:
         return
     change.cancel_active("the ticket moved to another process")
     change.clear_timers(ticket.state)  # still the old process's
+    if change.process.states[ticket.state].due is not None:  # the old state's own deadline ends with it
+        change.set_ticket_due(None)
     entry = tenant.processes[new.process].entry
     change.ticket = replace(
         change.ticket, category=new.name, process=new.process, responsible_unit=new.unit, state=entry,
         state_entered_at=change.now,
     )
+    change.enter_due(entry)
     change.arm_timers(entry)
 
 
@@ -234,6 +237,7 @@ def start(
     """A new ticket enters its process: arm the entry state's timers, emit events, settle."""
     change = Change(tenant, ticket, user, now, calendar or calendar_for(tenant))
     change.ticket = replace(ticket, state_entered_at=now)
+    change.enter_due(ticket.state)
     change.arm_timers(ticket.state)
     change.event("ticket_created")
     settle_change(change)

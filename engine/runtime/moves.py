@@ -129,7 +129,10 @@ class Change:
         self._sla(before.sla_paused, after.sla_paused)
         if before.final and not after.final:
             self.ticket = replace(self.ticket, closed_at=None)
+        if before.due is not None:  # the state's own deadline ends with it
+            self.set_ticket_due(None)
         self.ticket = replace(self.ticket, state=dest, state_entered_at=self.now)
+        self.enter_due(dest)
         self.run_effects(effects, f"transition:{transition}")
         if after.final:
             self.cancel_active("the ticket was closed")
@@ -139,12 +142,29 @@ class Change:
         if before.public != after.public:
             self.event("ticket_public_status_changed")
 
+    def set_ticket_due(self, due: datetime | None) -> None:
+        """Set the ticket's own deadline (recorded only when it changes)."""
+        if due != self.ticket.due_at:
+            self.ticket = replace(self.ticket, due_at=due)
+            self.emit(fx.SetTicketDue(due))
+
+    def enter_due(self, state: str) -> None:
+        """Start the deadline `state` declares (`due: category.sla.verify`), counted from now."""
+        due = self.process.states[state].due
+        if due is not None:
+            self.set_ticket_due(self.due(due))
+
     def arm_timers(self, state: str) -> None:
-        """Arm the current process's timers that watch `state`, counted from now."""
+        """Arm the current process's timers that watch `state`, counted from now.
+
+        A timer whose duration is a category SLA the ticket's category lacks
+        is not armed (the compiler refuses that for the categories it knows).
+        """
         for timer in self.process.timers:
             if timer.state == state:
-                at = self.calendar.add(self.now, timer.after.amount, timer.after.unit)
-                self.emit(fx.SetTimer(timer.name, state, at))
+                at = self.due(timer.after)
+                if at is not None:
+                    self.emit(fx.SetTimer(timer.name, state, at))
 
     def clear_timers(self, state: str) -> None:
         """Disarm the timers of the current process that watch `state` (it is being left)."""

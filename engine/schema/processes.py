@@ -6,8 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
 
-from komunikator.engine.schema.base import DurationField, Id, LocalizedText, Strict
-from komunikator.engine.schema.refs import ActorField
+from komunikator.engine.schema.base import Id, LocalizedText, Strict
+from komunikator.engine.schema.refs import ActorField, DueField, TimerAfterField
 
 
 class Call(Strict):
@@ -84,6 +84,11 @@ class State(Strict):
     reclassify: bool | None = Field(
         None, description="whether the category may change here (default: only in the initial state)"
     )
+    due: DueField | None = Field(
+        None,
+        description="the ticket's deadline while it is here, counted from entering the state "
+        "(`category.sla.verify` on the state new reports wait in); cleared when the ticket leaves it",
+    )
 
 
 class Transition(Strict):
@@ -120,7 +125,7 @@ class Timer(Strict):
     """
 
     state: Id
-    after: DurationField
+    after: TimerAfterField
     fire: Id | None = Field(None, description="a transition to fire")
     effects: CallList = Field(default_factory=list)
 

@@ -9,7 +9,7 @@ the compiler (that the unit, role or SLA exists).
 | who may fire a transition (`by`) | `ROLE` (in any unit), `ROLE@task_unit`, `ROLE@responsible_unit` (and its child units), `ROLE@unit:UNIT`, `reporter` |
 | where a task goes (`create_task.unit`) | `category.unit` (the ticket's responsible unit), `unit:UNIT` |
 | who is notified (`notify.to`) | `reporter`, `followers`, `assignee`, `task_unit`, `category.unit`, `unit:UNIT`, `role:ROLE`, `role:ROLE@unit:UNIT`, `role:ROLE@responsible_unit`, a plugin's `PLUGIN.FORM[:ARGUMENT]` |
-| a deadline (`due`) | a duration (`5 business days`) or `category.sla.NAME` |
+| a deadline (`due`, a state's `due`, a timer's `after`) | a duration (`5 business days`) or `category.sla.NAME` |
 """
 
 from __future__ import annotations
@@ -201,3 +201,9 @@ RecipientField = _ref_type(
     Recipient,
 )
 DueField = _ref_type(parse_due, "a duration (`5 business days`) or category.sla.NAME", DueRef)
+TimerAfterField = _ref_type(
+    parse_due,
+    "how long the ticket stays in the state first: a duration (`1 business day`) "
+    "or one of its category's SLAs (`category.sla.verify`)",
+    DueRef,
+)
