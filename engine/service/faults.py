@@ -1,17 +1,18 @@
-"""Named checkpoints where tests inject faults (a killed database session…).
+"""Named checkpoints where a test can make the real code fail (a killed database session…).
 
 Production code calls `await checkpoint("intake.after_ticket")`; with nothing
-armed it does nothing. A test arms a checkpoint with an async callable, which
-runs there (and may raise or kill the connection) — so crash tests exercise
-the real transaction, not a mock of it.
+armed it does nothing. Tests arm a checkpoint with an async callable
+(`tests/fault_injection.py`), which runs there and may raise or kill the
+connection — so crash tests exercise the real transaction, not a mock of it.
+Arming belongs to tests alone; the product only offers the checkpoints.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 
-_armed: dict[str, Callable[[], Awaitable[None]]] = {}
+Fault = Callable[[], Awaitable[None]]
+_armed: dict[str, Fault] = {}
 
 
 async def checkpoint(name: str) -> None:
@@ -21,11 +22,9 @@ async def checkpoint(name: str) -> None:
         await fault()
 
 
-@contextmanager
-def armed(name: str, fault: Callable[[], Awaitable[None]]) -> Iterator[None]:
-    """Arm `fault` at checkpoint `name` for the duration of a `with` block (tests only)."""
-    _armed[name] = fault
-    try:
-        yield
-    finally:
+def set_fault(name: str, fault: Fault | None) -> None:
+    """Arm (or, with None, disarm) the checkpoint `name` — for tests only (tests/fault_injection.py)."""
+    if fault is None:
         _armed.pop(name, None)
+    else:
+        _armed[name] = fault

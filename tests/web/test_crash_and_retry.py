@@ -11,9 +11,9 @@ import sqlite3
 from collections.abc import Awaitable, Callable
 
 import pytest
+from fault_injection import armed
 from web_helpers import Api, registry, report
 
-from komunikator.engine.service.faults import armed
 from komunikator.engine.store import db
 from komunikator.engine.store.models import (
     AuditEvent,
