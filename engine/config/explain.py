@@ -111,7 +111,8 @@ def _header(tenant: CompiledTenant, locale: str) -> str:
     lines = [
         _heading(f"Tenant {tenant.slug}: {_label(c.name, locale)}"),
         f"version {tenant.version}, ticket numbers {c.number_prefix}-YYYY-NNNNNN",
-        f"locale {c.locale} (locales {', '.join(c.locales)}), time zone {c.time_zone}",
+        (f"locale {c.locale} (locales {', '.join(c.locales)}), time zone {c.time_zone}, "
+         f"office hours {c.office_hours.opens}–{c.office_hours.closes} (SLA pauses count this time)"),
         f"plugins: {_join(c.plugins)}",
         (f"{len(tenant.units)} units, {len(tenant.roles)} roles, {len(tenant.categories)} categories, "
         f"{len(tenant.processes)} processes, {len(tenant.templates)} templates, "

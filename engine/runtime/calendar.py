@@ -33,6 +33,18 @@ Units accepted by :meth:`WorkCalendar.add`
     on a non-working day.  Negative amounts count backwards symmetrically (the
     first working day strictly before the start date counts as -1).
 
+Office hours and SLA pauses
+---------------------------
+The office works from ``opens`` to ``closes`` (local wall-clock, default
+7:30–15:30) on each working day. Deadlines written in business days keep
+their meaning above (whole working days, the wall-clock time kept); ``hours``
+and ``minutes`` run round the clock. A *pause* of the SLA clock is measured
+in office working time, to the minute (:meth:`WorkCalendar.working_minutes_between`),
+and moves each deadline by that much office time
+(:meth:`WorkCalendar.add_working_minutes`): a pause from Friday 15:00 to
+Monday 9:00 costs 30 + 90 minutes with the default hours, a pause over a
+weekend or a holiday alone costs nothing.
+
 Local times that do not exist or are ambiguous on the target date (DST
 gaps/overlaps) are resolved with PEP 495 ``fold=0`` semantics: a
 non-existent time is moved forward by the length of the gap, an ambiguous
@@ -102,6 +114,12 @@ class WorkCalendar:
     days_off: frozenset[date] = field(default_factory=frozenset)
     """Tenant-specific extra non-working dates (local dates)."""
 
+    opens: time = time(7, 30)
+    """Local wall-clock time the office opens on a working day."""
+
+    closes: time = time(15, 30)
+    """Local wall-clock time the office closes on a working day."""
+
     def __post_init__(self) -> None:
         """Validate the time zone, the country and the days off."""
         try:
@@ -119,6 +137,8 @@ class WorkCalendar:
             if isinstance(day, datetime) or not isinstance(day, date):
                 raise TypeError(f"days_off must contain date objects, got {day!r}")
         object.__setattr__(self, "days_off", days)
+        if not self.opens < self.closes:
+            raise ValueError(f"the office must open before it closes, got {self.opens}–{self.closes}")
 
     @classmethod
     def for_tenant(
@@ -126,14 +146,16 @@ class WorkCalendar:
         time_zone: str,
         days_off: Mapping[date, str] | Iterable[date] = (),
         country: str = "PL",
+        office_hours: tuple[time, time] = (time(7, 30), time(15, 30)),
     ) -> WorkCalendar:
         """Build the calendar of a tenant.
 
         ``days_off`` are the tenant's own non-working dates, either as plain
         dates or as a mapping ``date -> reason`` (the reasons are documentation
-        only and are not kept).
+        only and are not kept). ``office_hours`` is (opens, closes), local.
         """
-        return cls(time_zone=time_zone, country=country, days_off=frozenset(days_off))
+        opens, closes = office_hours
+        return cls(time_zone=time_zone, country=country, days_off=frozenset(days_off), opens=opens, closes=closes)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -211,6 +233,53 @@ class WorkCalendar:
             if self.is_working_day(day):
                 count += 1
         return count
+
+    def working_minutes_between(self, start: datetime, end: datetime) -> int:
+        """Whole minutes of office time (working days, ``opens``–``closes``, local) between two moments.
+
+        Returns 0 if ``end <= start``; the inverse of :meth:`add_working_minutes`
+        for a ``start`` inside office hours.
+        """
+        _require_aware(start, "start")
+        _require_aware(end, "end")
+        if end <= start:
+            return 0
+        total = timedelta()
+        day, last = self.local_date(start), self.local_date(end)
+        while day <= last:
+            if self.is_working_day(day):
+                lo = max(self._at_wall_clock(day, self.opens), start)
+                hi = min(self._at_wall_clock(day, self.closes), end)
+                if hi > lo:
+                    total += hi - lo
+            day += timedelta(days=1)
+        return int(total.total_seconds() // 60)
+
+    def add_working_minutes(self, start: datetime, minutes: int) -> datetime:
+        """The moment ``minutes`` of office time after ``start`` (UTC); ``start`` itself for 0 or less.
+
+        Office time outside ``start``'s own office hours is not counted: from
+        Friday 17:00, 90 working minutes end on Monday at 9:00 (the office
+        opening at 7:30). Ending exactly at closing time returns the closing time.
+        """
+        _require_aware(start, "start")
+        if isinstance(minutes, bool) or not isinstance(minutes, int):
+            raise TypeError(f"minutes must be an int, got {minutes!r}")
+        if minutes <= 0:
+            return start.astimezone(UTC)
+        remaining = timedelta(minutes=minutes)
+        day = self.local_date(start)
+        cursor = start
+        for _ in range(366 * 50):  # bounded: a tenant cannot declare every day off for 50 years
+            if self.is_working_day(day):
+                lo = max(self._at_wall_clock(day, self.opens), cursor)
+                closes = self._at_wall_clock(day, self.closes)
+                if lo < closes:
+                    if remaining <= closes - lo:
+                        return (lo + remaining).astimezone(UTC)
+                    remaining -= closes - lo
+            day += timedelta(days=1)
+        raise ValueError("no working time found within 50 years")
 
     def _nth_working_day(self, origin: date, n: int) -> date:
         """Return the ``n``-th working day strictly after (``n < 0``: before) ``origin``."""

@@ -79,10 +79,10 @@ class PauseSla:
 
 @dataclass(frozen=True)
 class ResumeSla:
-    """The SLA clock runs again; deadlines were moved by `working_days` days."""
+    """The SLA clock runs again; deadlines were moved by the `working_minutes` of office time paused."""
 
     paused_at: datetime
-    working_days: int
+    working_minutes: int
 
 
 @dataclass(frozen=True)

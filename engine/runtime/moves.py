@@ -19,8 +19,12 @@ from komunikator.engine.schema.refs import DueRef
 
 
 def calendar_for(tenant: CompiledTenant) -> WorkCalendar:
-    """The tenant's working-day calendar (Polish holidays plus its own days off)."""
-    return WorkCalendar.for_tenant(tenant.config.time_zone, [d.date for d in tenant.config.days_off])
+    """The tenant's working-day calendar (Polish holidays plus its own days off, its office hours)."""
+    hours = tenant.config.office_hours
+    return WorkCalendar.for_tenant(
+        tenant.config.time_zone, [d.date for d in tenant.config.days_off],
+        office_hours=(hours.opening, hours.closing),
+    )
 
 
 @dataclass
@@ -176,17 +180,18 @@ class Change:
             self.ticket = replace(self.ticket, sla_paused_at=self.now)
             self.emit(fx.PauseSla(self.now))
         elif was_paused and not now_paused and self.ticket.sla_paused_at is not None:
+            # The pause costs the office time it lasted, to the minute; every deadline moves by as much.
             paused_at = self.ticket.sla_paused_at
-            days = self.calendar.working_days_between(paused_at, self.now)
+            minutes = self.calendar.working_minutes_between(paused_at, self.now)
             self.ticket = replace(self.ticket, sla_paused_at=None)
-            self.emit(fx.ResumeSla(paused_at, days))
-            if days:
+            self.emit(fx.ResumeSla(paused_at, minutes))
+            if minutes:
                 if self.ticket.due_at is not None:
-                    due = self.calendar.add(self.ticket.due_at, days, "business_days")
+                    due = self.calendar.add_working_minutes(self.ticket.due_at, minutes)
                     self.ticket = replace(self.ticket, due_at=due)
                     self.emit(fx.SetTicketDue(due))
                 for task in self.ticket.tasks:
                     if task.active and task.due_at is not None:
-                        new_due = self.calendar.add(task.due_at, days, "business_days")
+                        new_due = self.calendar.add_working_minutes(task.due_at, minutes)
                         self.ticket = self.ticket.with_task(replace(task, due_at=new_due))
                         self.emit(fx.SetTaskDue(task.key, new_due))

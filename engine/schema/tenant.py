@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BeforeValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema, model_validator
 
-from komunikator.engine.schema.base import Id, Locale, LocalizedText, Strict
+from komunikator.engine.schema.base import Id, Locale, LocalizedText, Strict, yaml_value
 
 _DEFAULT_LOCALES: tuple[Locale, ...] = ("pl", "en")
 
@@ -110,6 +111,49 @@ class DayOff(Strict):
     reason: str
 
 
+_CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+def _clock(value: Any) -> str:
+    """A local time of day as `H:MM` (7:30, 15:30)."""
+    match = _CLOCK.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(f"{yaml_value(value)} is not a time of day: write H:MM, e.g. \"7:30\" or \"15:30\"")
+    return f"{int(match.group(1))}:{match.group(2)}"
+
+
+Clock = Annotated[
+    str,
+    BeforeValidator(_clock),
+    WithJsonSchema({"type": "string", "pattern": _CLOCK.pattern, "description": "a time of day, `H:MM`"}),
+]
+
+
+class OfficeHours(Strict):
+    """When the office works on a working day (local time); SLA pauses are counted in this time."""
+
+    opens: Clock = Field("7:30", description="opening time, `H:MM`")
+    closes: Clock = Field("15:30", description="closing time, `H:MM`")
+
+    @model_validator(mode="after")
+    def _opens_first(self) -> OfficeHours:
+        if not self.opening < self.closing:
+            raise ValueError(f"the office must open before it closes, got {self.opens}–{self.closes}")
+        return self
+
+    @property
+    def opening(self) -> dt.time:
+        """`opens` as a time."""
+        hour, minute = self.opens.split(":")
+        return dt.time(int(hour), int(minute))
+
+    @property
+    def closing(self) -> dt.time:
+        """`closes` as a time."""
+        hour, minute = self.closes.split(":")
+        return dt.time(int(hour), int(minute))
+
+
 class TenantConfig(Strict):
     """The `tenant:` section (one per city, in `tenant.yaml`)."""
 
@@ -125,6 +169,11 @@ class TenantConfig(Strict):
     plugins: list[Id] = Field(default_factory=list, description="enabled plugins")
     contact: Contact = Contact()
     days_off: list[DayOff] = Field(default_factory=list)
+    office_hours: OfficeHours = Field(
+        OfficeHours(),
+        description="the office's hours on working days (default 7:30–15:30); "
+        "an SLA pause moves deadlines by the office time it lasted",
+    )
     digest_hour: int = Field(7, ge=0, le=23, description="local hour of the staff's daily digest")
     max_attachments: int = Field(5, ge=0, le=20)
 

@@ -151,7 +151,7 @@ async def apply_outcome(
                 await audit(scope, ticket, actor, effect.action, effect.before, effect.after, now, effect.reason)
             case fx.ResumeSla():
                 await audit(scope, ticket, actor, "sla_resume", {"paused_at": effect.paused_at},
-                            {"working_days_added": effect.working_days}, now)
+                            {"working_minutes_added": effect.working_minutes}, now)
             case fx.PluginEffect():
                 await _apply_plugin_effect(EffectContext(scope, tenant, ticket, actor, now), effect)
             case fx.MergeInto() | fx.ChangeState() | fx.SetTicketDue() | fx.SetPriority() | fx.PauseSla() \

@@ -261,7 +261,7 @@ def test_sla_pause_moves_deadlines() -> None:
     outcome = ok(fire(T, ticket, "resume", DISPATCHER, {}, local(2026, 11, 6, 10, 0)))  # paused Tue → Fri: 3 days
     assert outcome.ticket.due_at == local(2026, 11, 13, 10, 0)
     assert outcome.ticket.task("T1").due_at == local(2026, 11, 13, 10, 0)  # type: ignore[union-attr]
-    assert outcome.of_type(fx.ResumeSla)[0].working_days == 3
+    assert outcome.of_type(fx.ResumeSla)[0].working_minutes == 3 * 8 * 60  # three whole office days
 
 
 def test_timers_are_armed_cleared_and_fired() -> None:
