@@ -179,12 +179,12 @@ def _templates(index: int) -> dict[str, Any]:
             "subject": _text(f"Zgłoszenie {{{{ ticket.number }}}}: {kind}",
                              f"Report {{{{ ticket.number }}}}: {kind}"),
             "text": _text(
-                "Dzień dobry,\n{% if ticket.public_comment %}{{ ticket.public_comment }}\n{% endif %}"
-                "Status: {{ ticket.state_label }}.\n",
-                "Hello,\n{% if ticket.public_comment %}{{ ticket.public_comment }}\n{% endif %}"
-                "Status: {{ ticket.state_label }}.\n",
+                "Dzień dobry,\n{% if comment.text %}{{ comment.text }}\n{% endif %}"
+                "Status: {{ ticket.status_label }}.\n",
+                "Hello,\n{% if comment.text %}{{ comment.text }}\n{% endif %}"
+                "Status: {{ ticket.status_label }}.\n",
             ),
-            "push": "{{ ticket.number }}: {{ ticket.state_label }}",
+            "push": "{{ ticket.number }}: {{ ticket.status_label }}",
         }
     return out
 

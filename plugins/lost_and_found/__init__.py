@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from komunikator.engine.config.registry import (
     ConditionDef,
@@ -27,37 +28,88 @@ from komunikator.engine.config.registry import (
     Plugin,
     RecipientDef,
 )
-from komunikator.plugins.lost_and_found import api, behaviour, cli, pages
-from komunikator.plugins.lost_and_found.register import MANAGE, NAME, UNCLAIMED
+from komunikator.plugins.lost_and_found.names import MANAGE, NAME, UNCLAIMED, RegisterArgs, ValuableArgs
 from komunikator.plugins.lost_and_found.settings import LostAndFoundSettings
 
 HERE = Path(__file__).parent
+
+
+# The behaviour is imported when first used: `komunikator check` reads this object and should not pay
+# for the web, the store and the delivery layers it never calls.
+
+
+def _valuable(ctx: Any, args: Any) -> bool:
+    from komunikator.plugins.lost_and_found.behaviour import found_item_valuable
+
+    return found_item_valuable(ctx, args)
+
+
+async def _register(ctx: Any, effect: Any) -> None:
+    from komunikator.plugins.lost_and_found.behaviour import register_found_item
+
+    await register_found_item(ctx, effect)
+
+
+async def _keepers(ctx: Any, argument: str | None) -> list[Any]:
+    from komunikator.plugins.lost_and_found.behaviour import keepers
+
+    return await keepers(ctx, argument)
+
+
+async def _expire(ctx: Any) -> int:
+    from komunikator.plugins.lost_and_found.behaviour import expire_job
+
+    return await expire_job(ctx)
+
+
+async def _latest(ctx: Any) -> Any:
+    from komunikator.plugins.lost_and_found.behaviour import latest_block
+
+    return await latest_block(ctx)
+
+
+def _api() -> Any:
+    from komunikator.plugins.lost_and_found.api import router
+
+    return router()
+
+
+def _pages() -> Any:
+    from komunikator.plugins.lost_and_found.pages import router
+
+    return router()
+
+
+def _cli() -> Any:
+    from komunikator.plugins.lost_and_found.cli import app
+
+    return app()
+
 
 plugin = Plugin(
     name=NAME,
     description="lost and found: the register of items handed in at the office",
     section=LostAndFoundSettings,
     conditions=(ConditionDef("found_item_valuable", "the report's `value` attribute reaches a threshold (PLN)",
-                             behaviour.ValuableArgs, "over", behaviour.found_item_valuable),),
+                             ValuableArgs, "over", _valuable),),
     effects=(EffectDef("register_found_item", "put the reported item in the register of found items",
-                       behaviour.RegisterArgs, "kind", apply=behaviour.register_found_item),),
+                       RegisterArgs, "kind", apply=_register),),
     events=(EventDef(UNCLAIMED, "an item was kept its full time and nobody claimed it",
                      MappingProxyType({"event.id": "the item's number", "event.description": "what it is",
                                        "event.found_on": "when it was found", "event.kept_until": "its last day"})),),
-    recipients=(RecipientDef(f"{NAME}.keepers", "staff whose role has lost_and_found.manage", behaviour.keepers),),
+    recipients=(RecipientDef(f"{NAME}.keepers", "staff whose role has lost_and_found.manage", _keepers),),
     permissions=MappingProxyType({MANAGE: "register found items and hand them back"}),
     models="komunikator.plugins.lost_and_found.models",
     migrations="komunikator.plugins.lost_and_found.migrations",
-    api=api.router,
-    pages=pages.router,
+    api=_api,
+    pages=_pages,
     templates=HERE / "templates",
     translations=HERE / "locale",
-    cli=cli.app,
-    jobs=(JobDef(f"{NAME}.expire", "mark items nobody claimed in time, tell the keepers", 3600.0,
-                 behaviour.expire_job),),
+    cli=_cli,
+    jobs=(JobDef(f"{NAME}.expire", "mark items nobody claimed in time, tell the keepers", 3600.0, _expire),),
     nav=(NavEntry(MappingProxyType({"pl": "Rzeczy znalezione", "en": "Found items"}), f"/{NAME}", "portal"),
          NavEntry(MappingProxyType({"pl": "Rzeczy znalezione", "en": "Found items"}), f"/{NAME}", "staff", MANAGE)),
-    home=(HomeBlock("recently_found", f"{NAME}/recently_found.html", behaviour.latest_block),),
+    home=(HomeBlock("recently_found", f"{NAME}/recently_found.html", _latest),),
 )
 
 __all__ = ["plugin"]

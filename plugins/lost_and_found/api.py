@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from komunikator.engine.runtime.access import has_permission
 from komunikator.plugins.lost_and_found import register
-from komunikator.plugins.lost_and_found.register import KINDS, MANAGE, NewItem
+from komunikator.plugins.lost_and_found.names import KINDS, MANAGE
+from komunikator.plugins.lost_and_found.register import NewItem
 from komunikator.web.actors import StaffActor
 from komunikator.web.deps import Now, Scope
 from komunikator.web.errors import ApiError

@@ -3,9 +3,7 @@ a home-page block."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
 
 from komunikator.engine.delivery.recipients import Addressee, ResolveContext
 from komunikator.engine.jobs import JobContext
@@ -16,14 +14,8 @@ from komunikator.engine.service.apply import EffectContext
 from komunikator.engine.service.row_views import unpack_attribute
 from komunikator.engine.store.scope import TenantScope
 from komunikator.plugins.lost_and_found import register
-from komunikator.plugins.lost_and_found.register import KINDS, MANAGE, NAME, NewItem
-
-
-class ValuableArgs(BaseModel):
-    """`found_item_valuable` or `{found_item_valuable: 500}`."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    over: int | None = Field(None, ge=0, description="PLN (default: the city's `valuable_over`)")
+from komunikator.plugins.lost_and_found.names import MANAGE, NAME, RegisterArgs, ValuableArgs
+from komunikator.plugins.lost_and_found.register import NewItem
 
 
 def found_item_valuable(ctx: ConditionContext, args: ValuableArgs | None) -> bool:
@@ -33,14 +25,6 @@ def found_item_valuable(ctx: ConditionContext, args: ValuableArgs | None) -> boo
         threshold = register.settings_of(ctx.tenant).valuable_over
     value = ctx.ticket.attributes.get("value")
     return isinstance(value, int | float) and not isinstance(value, bool) and value >= threshold
-
-
-class RegisterArgs(BaseModel):
-    """`register_found_item` or `{register_found_item: {kind: keys}}`."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    kind: Literal[KINDS] | None = Field(  # type: ignore[valid-type]
-        None, description="the kind (default: the report's `kind` attribute, else other)")
 
 
 async def register_found_item(ctx: EffectContext, effect: PluginEffect) -> None:

@@ -21,15 +21,9 @@ from komunikator.engine.store.models import Ticket
 from komunikator.engine.store.scope import TenantScope
 from komunikator.engine.store.transactions import transaction
 from komunikator.plugins.lost_and_found.models import FoundItem
+from komunikator.plugins.lost_and_found.names import KINDS, NAME, UNCLAIMED
 from komunikator.plugins.lost_and_found.settings import LostAndFoundSettings
 
-NAME = "lost_and_found"
-#: The permission to keep the register (granted to roles in YAML).
-MANAGE = f"{NAME}.manage"
-#: The event of an item nobody claimed in time (notification rules name it).
-UNCLAIMED = f"{NAME}.item_unclaimed"
-#: Kinds of things, as the register sorts them.
-KINDS = ("documents", "keys", "phone", "wallet", "bag", "bicycle", "jewellery", "clothing", "other")
 #: Items per page of a list.
 PAGE = 50
 
