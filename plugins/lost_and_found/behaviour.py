@@ -12,6 +12,7 @@ from komunikator.engine.runtime.effects import PluginEffect
 from komunikator.engine.schema.base import text_for
 from komunikator.engine.service.apply import EffectContext
 from komunikator.engine.service.row_views import unpack_attribute
+from komunikator.engine.store.errors import NotFound
 from komunikator.engine.store.scope import TenantScope
 from komunikator.plugins.lost_and_found import register
 from komunikator.plugins.lost_and_found.names import MANAGE, NAME, RegisterArgs, ValuableArgs
@@ -52,7 +53,10 @@ async def expire_job(ctx: JobContext) -> int:
     """Every city with the plugin: items kept past their day become unclaimed and the keepers are told."""
     done = 0
     for slug in ctx.cities_with(NAME):
-        scope = await TenantScope.for_slug(slug)
+        try:
+            scope = await TenantScope.for_slug(slug)
+        except NotFound:  # a city no one has used yet keeps no items
+            continue
         done += await register.expire(scope, ctx.tenants.tenants[slug], ctx.now)
     return done
 

@@ -50,12 +50,22 @@ KOMUNIKATOR = Path(sys.executable).with_name("komunikator")
 
 @cache
 def cities() -> TenantRegistry:
-    """Zgierz (shipped, without the plugin) and Lostville (this folder, with it)."""
+    """Zgierz (shipped, without the plugin), Lostville (this folder, with it) and Foundham (a copy of Lostville)."""
+    import shutil
+    import tempfile
+
     settings = Settings.from_env()
     lostville, errors = check_tenant(LOSTVILLE, settings.definitions_dir)
     assert lostville is not None, errors.render()
+    copy = Path(tempfile.mkdtemp()) / "foundham"
+    shutil.copytree(LOSTVILLE, copy)
+    tenant_yaml = copy / "tenant.yaml"
+    tenant_yaml.write_text(tenant_yaml.read_text(encoding="utf-8").replace("slug: lostville", "slug: foundham"),
+                           encoding="utf-8")
+    foundham, errors = check_tenant(copy, settings.definitions_dir)
+    assert foundham is not None, errors.render()
     zgierz = TenantRegistry.load(settings).tenants["zgierz"]
-    return TenantRegistry.of([zgierz, lostville], "localhost")
+    return TenantRegistry.of([zgierz, lostville, foundham], "localhost")
 
 
 @dataclass
@@ -81,7 +91,8 @@ async def _staff(scope: TenantScope, email: str, membership: str) -> dict[str, s
 async def town(db: str) -> AsyncIterator[Town]:
     app = create_app(cities(), init_database=False, clock=lambda: NOW)
     clients = {slug: httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test",
-                                       headers={"Host": f"{slug}.localhost"}) for slug in ("zgierz", "lostville")}
+                                       headers={"Host": f"{slug}.localhost"})
+               for slug in ("zgierz", "lostville", "foundham")}
     scope = TenantScope((await ensure_tenant("lostville")).id)
     keeper = await _staff(scope, "keeper@lostville.example.pl", "bom:dispatcher")
     worker = await _staff(scope, "worker@lostville.example.pl", "drogi:worker")
@@ -200,6 +211,21 @@ async def test_the_api_keeps_the_register_and_checks_the_permission(town: Town) 
     assert again.status_code == 409
     actions = [e.action for e in await town.scope.audit_events().order_by("id")]
     assert actions[-2:] == ["lost_and_found.add", "lost_and_found.return"]
+
+
+async def test_another_city_with_the_plugin_never_sees_this_citys_items(town: Town) -> None:
+    lostville, foundham = town.clients["lostville"], town.clients["foundham"]
+    item = (await lostville.post("/api/v1/plugins/lost_and_found/items", json=ITEM, headers=town.keeper)).json()
+    assert (await foundham.get("/api/v1/plugins/lost_and_found/items")).json()["items"] == []
+    scope = TenantScope((await ensure_tenant("foundham")).id)
+    user = await accounts.create_user(scope, "keeper@foundham.example.pl", "keeper")
+    await accounts.grant(scope, cities().tenants["foundham"], user, "bom", "dispatcher")
+    raw, _ = await accounts.create_token(scope, user, "tests")
+    theirs = await foundham.post(f"/api/v1/plugins/lost_and_found/items/{item['id']}/return",
+                                 json={"returned_to": "ktoś"}, headers={"Authorization": f"Bearer {raw}"})
+    assert theirs.status_code == 404 and theirs.json()["error"] == "not_found"
+    assert (await lostville.get("/lost_and_found")).text.count("Pęk kluczy") == 1
+    assert "Pęk kluczy" not in (await foundham.get("/lost_and_found")).text
 
 
 async def test_a_city_without_the_plugin_answers_404_everywhere(town: Town) -> None:

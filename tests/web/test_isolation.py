@@ -166,7 +166,8 @@ async def world(api: Api, tmp_path: Path, tmp_path_factory: pytest.TempPathFacto
 
 
 def _covered(app: Any) -> list[tuple[str, str]]:
-    with_params = sorted((m, p) for m, p in app_routes(app) if path_params(p))
+    # a plugin's routes: gated per city, isolated by its own tests (tests/plugins: another city's item is a 404)
+    with_params = sorted((m, p) for m, p in app_routes(app) if path_params(p) and not p.startswith("/api/v1/plugins/"))
     missing = [route for route in with_params if route not in ROUTES]
     assert not missing, f"routes with path parameters that the isolation table does not cover: {missing}"
     return with_params
