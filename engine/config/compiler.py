@@ -69,6 +69,13 @@ def check_tenant(
     return TenantCompiler(tenant_dir, library.tree, tenant, registry or default_registry(), errors).run(), errors
 
 
+#: Built-in events that are about the ticket, never one task (a task-scoped recipient reaches nobody there).
+_TICKET_EVENTS = frozenset({
+    "ticket_created", "ticket_state_changed", "ticket_public_status_changed", "ticket_overdue",
+    "comment_public", "message_to_reporter",
+})
+
+
 @dataclass(frozen=True)
 class Library:
     """The shared library (`definitions/`), read once, with the errors reading it found."""
@@ -460,5 +467,9 @@ class TenantCompiler:
             self.refs.registered("event", rule.on, self.registry.events, (*path, "on"))
             for i, recipient in enumerate(rule.to):
                 self.refs.recipient(recipient, (*path, "to", i))
+                if recipient.task_scoped and rule.on in _TICKET_EVENTS:
+                    self.err((*path, "to", i), f"{recipient} names people by a task, but {rule.on!r} is not "
+                             "about a task: use it on task_assigned, task_delegated, task_withdrawn or task_overdue, "
+                             "or in a transition's notify (one message per task of the step)")
             for i, category in enumerate(rule.categories or []):
                 self.refs.ref("categories", "category", category, (*path, "categories", i))

@@ -17,6 +17,7 @@ then:
 | `role:ROLE` | active members holding ROLE in any internal unit |
 | `role:ROLE@unit:UNIT` | active members holding ROLE in UNIT or a unit below it |
 | `role:ROLE@responsible_unit` | the same, for the ticket's responsible unit |
+| `role:ROLE@task_unit` | active holders of ROLE in the task's unit, else in the nearest unit above with one |
 | `user:ID` | that account, if active |
 
 A unit: an external unit without accounts gets its e-mail address from the
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.schema.base import text_for
@@ -63,6 +65,11 @@ class Addressee:
     #: the recipient's own locale, when known (an account's, or the language a report was made in)
     locale: str | None = None
     user_id: int | None = None
+
+
+def _holds(role: str, unit: str, membership: Membership) -> bool:
+    """Whether a membership is `role` in exactly `unit`."""
+    return membership.role == role and membership.unit == unit
 
 
 class RecipientResolver:
@@ -112,6 +119,8 @@ class RecipientResolver:
         if r.kind == "unit":
             return await self.unit(r.unit or "")
         # role:
+        if r.scope == "task_unit":
+            return await self._role_at_task_unit(str(r.role), task)
         if r.scope == "any":
             units = {u for u, spec in self.tenant.units.items() if not spec.external}
         else:
@@ -120,6 +129,18 @@ class RecipientResolver:
                 return []
             units = set(self.tenant.unit_subtree.get(target, frozenset({target})))
         return await self._members(lambda m: m.role == r.role and m.unit in units)
+
+    async def _role_at_task_unit(self, role: str, task: Task | None) -> list[Addressee]:
+        """ROLE in the task's unit, else in the nearest unit above it where someone holds it."""
+        unit: str | None = task.unit if task is not None else None
+        seen: set[str] = set()
+        while unit is not None and unit not in seen and unit in self.tenant.units:
+            seen.add(unit)
+            found = await self._members(partial(_holds, role, unit))
+            if found:
+                return found
+            unit = self.tenant.units[unit].parent
+        return []
 
     async def _plugin(self, r: Recipient, ticket: Ticket | None, task: Task | None) -> list[Addressee]:
         from komunikator.engine.config.builtins import default_registry  # the installed plugins

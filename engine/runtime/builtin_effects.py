@@ -35,9 +35,25 @@ def create_task(change: Change, args: Any) -> None:
 
 
 def notify(change: Change, args: Any) -> None:
-    """Send a template to recipients (written to the outbox, delivered after commit)."""
+    """Send a template to recipients (written to the outbox, delivered after commit).
+
+    Recipients named by a task (`task_unit`, `assignee`, `role:ROLE@task_unit`)
+    get one message per task of the current step (the open ones, else the
+    done ones), each about its task; the others get one message.
+    """
     channels = tuple(args.channels) if args.channels else ("email",)
-    change.emit(fx.Notify(tuple(args.to), args.template, channels, change.source))
+    recipients = tuple(args.to)
+    scoped = tuple(r for r in recipients if r.task_scoped)
+    current = change.ticket.current_tasks()
+    tasks = [t for t in current if t.active] or [t for t in current if t.state == "done"]
+    if not scoped or not tasks:
+        change.emit(fx.Notify(recipients, args.template, channels, change.source))
+        return
+    rest = tuple(r for r in recipients if not r.task_scoped)
+    if rest:
+        change.emit(fx.Notify(rest, args.template, channels, change.source))
+    for task in tasks:
+        change.emit(fx.Notify(scoped, args.template, channels, change.source, task.key))
 
 
 def set_due(change: Change, args: Any) -> None:

@@ -8,7 +8,7 @@ the compiler (that the unit, role or SLA exists).
 | --- | --- |
 | who may fire a transition (`by`) | `ROLE` (in any unit), `ROLE@task_unit`, `ROLE@responsible_unit` (and its child units), `ROLE@unit:UNIT`, `reporter` |
 | where a task goes (`create_task.unit`) | `category.unit` (the ticket's responsible unit), `unit:UNIT` |
-| who is notified (`notify.to`) | `reporter`, `followers`, `assignee`, `task_unit`, `category.unit`, `unit:UNIT`, `role:ROLE`, `role:ROLE@unit:UNIT`, `role:ROLE@responsible_unit`, a plugin's `PLUGIN.FORM[:ARGUMENT]` |
+| who is notified (`notify.to`) | `reporter`, `followers`, `assignee`, `task_unit`, `category.unit`, `unit:UNIT`, `role:ROLE`, `role:ROLE@unit:UNIT`, `role:ROLE@responsible_unit`, `role:ROLE@task_unit`, a plugin's `PLUGIN.FORM[:ARGUMENT]` |
 | a deadline (`due`, a state's `due`, a timer's `after`) | a duration (`5 business days`) or `category.sla.NAME` |
 """
 
@@ -102,7 +102,7 @@ class Recipient:
     kind: RecipientKind
     role: str | None = None
     unit: str | None = None
-    #: for `role:` recipients: "any", "unit" or "responsible_unit"
+    #: for `role:` recipients: "any", "unit", "responsible_unit" or "task_unit"
     scope: str | None = None
     #: for a plugin's recipient form: its name (`lost_and_found.keepers`) and the text after a colon
     form: str | None = None
@@ -118,13 +118,18 @@ class Recipient:
         if self.kind == "role":
             if self.scope == "unit":
                 return f"role:{self.role}@unit:{self.unit}"
-            if self.scope == "responsible_unit":
-                return f"role:{self.role}@responsible_unit"
+            if self.scope in ("responsible_unit", "task_unit"):
+                return f"role:{self.role}@{self.scope}"
             return f"role:{self.role}"
         return self.kind
 
+    @property
+    def task_scoped(self) -> bool:
+        """Whether it names people by a task (`task_unit`, `assignee`, `role:ROLE@task_unit`)."""
+        return self.kind in ("task_unit", "assignee") or (self.kind == "role" and self.scope == "task_unit")
 
-_RECIPIENT_RE = re.compile(rf"^role:({_ID})(?:@(responsible_unit|unit:({_ID})))?$")
+
+_RECIPIENT_RE = re.compile(rf"^role:({_ID})(?:@(responsible_unit|task_unit|unit:({_ID})))?$")
 _PLUGIN_RECIPIENT_RE = re.compile(rf"^({_ID}\.{_ID})(?::([^\s:]+))?$")
 
 
@@ -150,8 +155,8 @@ def parse_recipient(value: Any) -> Recipient:
             return Recipient("plugin", form=match.group(1), argument=match.group(2))
     raise ValueError(
         f"{yaml_value(value)} is not a recipient: write reporter, followers, assignee, task_unit, "
-        "category.unit, unit:UNIT, role:ROLE, role:ROLE@unit:UNIT, role:ROLE@responsible_unit "
-        "or a plugin's PLUGIN.FORM[:ARGUMENT]"
+        "category.unit, unit:UNIT, role:ROLE, role:ROLE@unit:UNIT, role:ROLE@responsible_unit, "
+        "role:ROLE@task_unit or a plugin's PLUGIN.FORM[:ARGUMENT]"
     )
 
 
@@ -197,7 +202,7 @@ UnitTargetField = _ref_type(parse_unit_target, "category.unit or unit:UNIT", Uni
 RecipientField = _ref_type(
     parse_recipient,
     "reporter, followers, assignee, task_unit, category.unit, unit:UNIT, role:ROLE, "
-    "role:ROLE@unit:UNIT, role:ROLE@responsible_unit or a plugin's PLUGIN.FORM[:ARGUMENT]",
+    "role:ROLE@unit:UNIT, role:ROLE@responsible_unit, role:ROLE@task_unit or a plugin's PLUGIN.FORM[:ARGUMENT]",
     Recipient,
 )
 DueField = _ref_type(parse_due, "a duration (`5 business days`) or category.sla.NAME", DueRef)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -39,9 +40,9 @@ async def test_the_list_finds_what_is_overdue_and_a_paused_or_closed_ticket_is_n
     assert await overdue("true") == set()
     assert await overdue("false") == everything
     api.clock.advance(days=60)  # past every deadline, however many holidays lie between
-    # a report waiting to be verified has no deadline here (simple_fix: a timer reminds the dispatchers)
-    assert await overdue("true") == {in_hand}
-    assert await overdue("false") == {waiting_to_verify, rejected, waiting_for_resident}
+    # a report nobody verified is overdue by the category's verify SLA (simple_fix: `new` is due by it)
+    assert await overdue("true") == {waiting_to_verify, in_hand}
+    assert await overdue("false") == {rejected, waiting_for_resident}
 
     detail = (await client.get(f"/api/v1/tickets/{in_hand}", headers=dispatcher)).json()
     assert detail["overdue"] is True
@@ -51,3 +52,40 @@ async def test_the_list_finds_what_is_overdue_and_a_paused_or_closed_ticket_is_n
     assert [t["overdue"] for t in paused["tasks"]] == [False]
     bad = await client.get("/api/v1/tickets", params={"overdue": "maybe"}, headers=dispatcher)
     assert bad.status_code == 422
+
+
+async def test_a_new_report_is_due_by_its_verify_sla_to_the_minute(api: Api) -> None:
+    """The verify SLA (pothole: 1 working day; manhole cover: 2 hours) is the new report's deadline."""
+    client = api.client(ZG)
+    dispatcher = await api.staff(ZG, "bom@zgierz.pl", "bom:dispatcher")
+    r = await client.post("/api/v1/tickets", json=report("manhole_cover"))
+    assert r.status_code == 201, r.text
+    number = str(r.json()["number"])
+    reported_at = api.clock.now
+
+    async def detail() -> dict[str, Any]:
+        answer = await client.get(f"/api/v1/tickets/{number}", headers=dispatcher)
+        assert answer.status_code == 200, answer.text
+        return dict(answer.json())
+
+    async def overdue_numbers() -> set[str]:
+        answer = await client.get("/api/v1/tickets", params={"overdue": "true"}, headers=dispatcher)
+        assert answer.status_code == 200, answer.text
+        return {item["number"] for item in answer.json()["items"]}
+
+    first = await detail()
+    assert datetime.fromisoformat(first["due_at"]) == reported_at + timedelta(hours=2)
+    assert first["overdue"] is False
+    api.clock.advance(minutes=119)
+    assert (await detail())["overdue"] is False
+    assert number not in await overdue_numbers()
+    api.clock.advance(minutes=1)
+    assert (await detail())["overdue"] is True
+    assert number in await overdue_numbers()
+    # verifying replaces it with the resolve SLA (urgent: 8 hours), counted from the verification
+    r = await client.post(f"/api/v1/tickets/{number}/actions/verify", json={}, headers=dispatcher)
+    assert r.status_code == 200, r.text
+    verified = await detail()
+    assert datetime.fromisoformat(verified["due_at"]) == api.clock.now + timedelta(hours=8)
+    assert verified["overdue"] is False
+    assert number not in await overdue_numbers()
