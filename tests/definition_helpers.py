@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from komunikator.engine.settings import REPO_ROOT, Settings
@@ -32,11 +33,11 @@ DROP_WAITING_MAPPED = DROP_WAITING + """\
 CHANGE_FILE = "zz_definition_change.yaml"
 
 
-def changed_config(root: Path, zgierz_change: str | None = None, *, library_edit: tuple[str, str] | None = None
-                   ) -> Settings:
+def changed_config(root: Path, zgierz_change: str | None = None, *,
+                   library_edit: Callable[[str], str] | None = None) -> Settings:
     """Copy definitions/ and tenants/ under `root`, add `zgierz_change` as a Zgierz file, edit the library.
 
-    `library_edit` is (old, new) text replaced in the library's simple_fix.yaml.
+    `library_edit` rewrites the text of the library's simple_fix.yaml.
     """
     definitions, tenants = root / "definitions", root / "tenants"
     shutil.copytree(REPO_ROOT / "definitions", definitions, dirs_exist_ok=True)
@@ -45,9 +46,7 @@ def changed_config(root: Path, zgierz_change: str | None = None, *, library_edit
         (tenants / "zgierz" / CHANGE_FILE).write_text(zgierz_change, encoding="utf-8")
     if library_edit is not None:
         process = definitions / "processes" / "simple_fix.yaml"
-        text = process.read_text(encoding="utf-8")
-        assert library_edit[0] in text
-        process.write_text(text.replace(library_edit[0], library_edit[1]), encoding="utf-8")
+        process.write_text(library_edit(process.read_text(encoding="utf-8")), encoding="utf-8")
     return Settings(definitions_dir=definitions, tenants_dir=tenants)
 
 
@@ -56,26 +55,15 @@ def changed_registry(settings: Settings) -> TenantRegistry:
     return TenantRegistry.load(settings)
 
 
-#: The library's two simple_fix timers, in the shipped order, and swapped (named, so nothing re-points).
-TIMERS = """\
-      remind_dispatcher:   # nobody verified the report within a working day
-        state: new
-        after: 1 business day
-        effects:
-          - notify: {to: "role:dispatcher", template: ticket_waiting}
-      resume_unanswered:   # the reporter did not answer: carry on without it
-        state: waiting_for_resident
-        after: 14 days
-        fire: resume
-"""
-SWAPPED = """\
-      resume_unanswered:
-        state: waiting_for_resident
-        after: 14 days
-        fire: resume
-      remind_dispatcher:
-        state: new
-        after: 1 business day
-        effects:
-          - notify: {to: "role:dispatcher", template: ticket_waiting}
-"""
+def swap_timers(text: str) -> str:
+    """simple_fix.yaml with its two timers in the other order (the timers are the file's last section)."""
+    first, second = text.index("      remind_dispatcher:"), text.index("      resume_unanswered:")
+    assert first < second, "the shipped order: remind_dispatcher, then resume_unanswered"
+    tail = text[second:] if text.endswith("\n") else text[second:] + "\n"
+    return text[:first] + tail + text[first:second]
+
+
+def rename_timer(text: str) -> str:
+    """simple_fix.yaml with `resume_unanswered` renamed `carry_on`."""
+    assert "      resume_unanswered:" in text
+    return text.replace("      resume_unanswered:", "      carry_on:")

@@ -88,6 +88,7 @@ def remap_state(
     change.emit(fx.ClearTimers(ticket.state))
     change._sla(ticket.sla_paused_at is not None, after.sla_paused)  # the SLA clock, as on any move
     change.ticket = replace(change.ticket, state=dest, state_entered_at=now)
+    change.enter_due(dest)  # the new state's own deadline, if it has one (the lost state's is unknown: kept)
     if after.final:
         change.cancel_active("the ticket was closed")
         change.ticket = replace(change.ticket, closed_at=now)

@@ -18,10 +18,10 @@ from definition_helpers import (
     CHANGE_FILE,
     DROP_WAITING,
     DROP_WAITING_MAPPED,
-    SWAPPED,
-    TIMERS,
     changed_config,
     changed_registry,
+    rename_timer,
+    swap_timers,
 )
 from web_helpers import Api, report
 
@@ -128,7 +128,7 @@ async def test_reordered_timers_fire_what_they_were_armed_as(api: Api, tmp_path:
     dispatcher, _in_hand, waiting = await two_tickets(api)
     r = await api.client(ZG).post("/api/v1/tickets", json=report())
     fresh = str(r.json()["number"])  # in `new`: remind_dispatcher armed
-    swapped = changed_registry(changed_config(tmp_path, library_edit=(TIMERS, SWAPPED)))
+    swapped = changed_registry(changed_config(tmp_path, library_edit=swap_timers))
     assert [t.name for t in swapped.tenants[ZG].processes["simple_fix"].timers] == ["resume_unanswered",
                                                                                    "remind_dispatcher"]
     await verify(swapped)  # names, not positions: nothing to refuse
@@ -147,8 +147,7 @@ async def test_reordered_timers_fire_what_they_were_armed_as(api: Api, tmp_path:
 
 async def test_a_renamed_timer_is_refused_then_cancelled_by_migrate(api: Api, tmp_path: Path) -> None:
     dispatcher, _in_hand, waiting = await two_tickets(api)
-    renamed = changed_registry(changed_config(
-        tmp_path, library_edit=("      resume_unanswered:   #", "      carry_on:   #")))
+    renamed = changed_registry(changed_config(tmp_path, library_edit=rename_timer))
     with pytest.raises(DefinitionDrift, match=r"1 open ticket\(s\) of zgierz have timer 'resume_unanswered' armed"):
         await verify(renamed)
     done = await migrate(await zgierz(), renamed.tenants[ZG], api.clock.now)
