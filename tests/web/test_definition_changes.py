@@ -87,6 +87,13 @@ async def test_a_dropped_state_renders_as_unknown_refuses_to_start_and_migrates_
                               headers=dispatcher)
         assert r.status_code == 409, r.text
         assert "migrate-definitions" in r.text
+        # editing and commenting answer without a 500 (an edit is refused or done, never a crash)
+        version = {"If-Match": f'"{body["version"]}"'}
+        r = await client.patch(f"/api/v1/tickets/{waiting}", json={"address": "ul. Długa 1"},
+                               headers={**dispatcher, **version})
+        assert r.status_code in (200, 409), r.text
+        r = await client.post(f"/api/v1/tickets/{waiting}/comments", json={"body": "Notatka"}, headers=dispatcher)
+        assert r.status_code in (201, 409), r.text
         listed = await client.get("/api/v1/tickets", headers=dispatcher)
         assert listed.status_code == 200 and {i["number"] for i in listed.json()["items"]} == {in_hand, waiting}
         assert (await client.get(f"/api/v1/tickets/{in_hand}", headers=dispatcher)).json()["state_known"] is True
