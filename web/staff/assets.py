@@ -13,7 +13,7 @@ from starlette.types import Scope
 from komunikator.web.staff.rendering import STATIC
 from komunikator.web.tenancy import Tenant
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # HTML pages, not the JSON API
 _FOREVER = "public, max-age=31536000, immutable"
 
 

@@ -16,7 +16,7 @@ from komunikator.web.staff.i18n import translations
 from komunikator.web.staff.rendering import render
 from komunikator.web.staff.session import AnyPage, CheckedStaffPage, CsrfRefused
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # HTML pages, not the JSON API
 
 
 def safe_next(target: str | None) -> str:

@@ -13,7 +13,7 @@ from komunikator.web.staff.i18n import localized, translations
 from komunikator.web.staff.rendering import render
 from komunikator.web.staff.session import Page, StaffPage
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # HTML pages, not the JSON API
 
 
 async def inbox_of(page: Page) -> inbox_data.Inbox:

@@ -23,7 +23,7 @@ from komunikator.web.staff.offers import offered
 from komunikator.web.staff.rendering import render, tile_source
 from komunikator.web.staff.session import CheckedStaffPage, Page, StaffPage
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # HTML pages, not the JSON API
 
 
 async def _staff_choices(page: Page) -> list[tuple[str, str]]:
