@@ -14,7 +14,7 @@ from komunikator.engine.runtime.access import sees_ticket
 from komunikator.engine.runtime.capabilities import capabilities
 from komunikator.engine.runtime.views import UserView
 from komunikator.engine.schema.base import text_for
-from komunikator.engine.service import attachments, intake, reading, tickets
+from komunikator.engine.service import attachments, intake, rate_limits, reading, tickets
 from komunikator.engine.service.read_models import (
     HiddenTicket,
     PublicTicket,
@@ -118,6 +118,12 @@ async def submit_ticket(
     channel: intake.Channel = "staff" if user is not None and user.kind == "staff" else "public"
     reporter_id = int(user.id) if user is not None and user.kind == "resident" else None
 
+    if user is None:  # anonymous: counted per client address and per e-mail, in the database (all processes)
+        intake.validate_submission(tenant, body, channel, False)  # a refused report is not counted
+        limits = rate_limits.SubmitLimits.from_env()
+        email = body.reporter.email if body.reporter is not None else None
+        address = request.client.host if request.client is not None else None
+        await rate_limits.take(scope, rate_limits.submission_buckets(limits, address, email), limits.window, now)
     photos = submitted_photos(request)  # None for JSON
     if body.locale is None and preferred is not None:
         body = body.model_copy(update={"locale": preferred})

@@ -17,6 +17,7 @@ from komunikator.engine.tenants import TenantRegistry
 from komunikator.web import api_docs, errors, plugins
 from komunikator.web.api import router
 from komunikator.web.api_attachments import router as attachments_router
+from komunikator.web.api_privacy import router as privacy_router
 from komunikator.web.auth import auth_router
 from komunikator.web.deps import refuse_nul_characters
 from komunikator.web.headers import SecurityHeaders
@@ -79,6 +80,7 @@ def create_app(
     app.include_router(auth_router)
     app.include_router(router)
     app.include_router(attachments_router)
+    app.include_router(privacy_router)
     api_docs.install(app)  # /docs with the vendored Swagger UI (KOMUNIKATOR_API_DOCS=off: none)
     install_staff_pages(app)  # the staff workspace's pages under /staff (web/staff/)
     app.include_router(plugins.home_router)

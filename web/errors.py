@@ -74,7 +74,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
-        return JSONResponse(_service_error_body(exc), status_code=exc.status)
+        headers = None
+        if exc.status == 429 and isinstance(exc.details, dict) and "retry_after" in exc.details:
+            headers = {"Retry-After": str(exc.details["retry_after"])}  # seconds, as the body says
+        return JSONResponse(_service_error_body(exc), status_code=exc.status, headers=headers)
 
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound) -> JSONResponse:

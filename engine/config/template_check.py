@@ -43,6 +43,7 @@ VARIABLES: Mapping[str, Sequence[str]] = {
     "task": ("title", "unit_name", "assignee_name", "due_at", "staff_url"),
     "message": ("text", "sender_name"),
     "digest": ("date", "staff_url", "unverified_count", "overdue_count", "tasks"),
+    "confirm": ("url",),
 }
 #: Fields of each item of `digest.tasks`.
 DIGEST_TASK = ("number", "category_name", "title", "due_at", "overdue", "staff_url")
@@ -55,6 +56,9 @@ BY_NAME: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "staff_digest": (("digest",), ()),
     "message_to_reporter": (("ticket", "message"), ("task",)),
     "message_to_unit": (("ticket", "message"), ("task",)),
+    # to a reporter's unconfirmed address, instead of the receipt (delivery/jobs.py: its ticket has
+    # only number, category_name, public_url and created_at at delivery)
+    "email_confirmation": (("ticket", "confirm"), ()),
 }
 
 

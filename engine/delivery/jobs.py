@@ -286,22 +286,33 @@ class _TenantBatch:
             assignee_name = (user.display_name or user.email) if user is not None else ""
         about = MessageSubject(ticket, task, assignee_name, row.payload)
         template = str(row.payload.get("template") or row.kind)
-        return [self._message(row, tenant, template, person, about) for person in people]
+        messages = []
+        for person in people:
+            if not person.unconfirmed:
+                messages.append(self._message(row, tenant, template, person, about))
+            elif confirmation_due(row, person, ticket):  # the receipt: only the city's text and the link
+                messages.append(self._message(row, tenant, CONFIRMATION_TEMPLATE, person, about, confirm=True))
+            # else: nothing goes to an address nobody has confirmed
+        return messages
 
     def _message(
-        self, row: ClaimedRow, tenant: CompiledTenant, template: str, person: Addressee, about: MessageSubject
+        self, row: ClaimedRow, tenant: CompiledTenant, template: str, person: Addressee, about: MessageSubject,
+        *, confirm: bool = False,
     ) -> OutgoingMessage:
         locale = person.locale or str(row.payload.get("locale") or tenant.config.locale)
         if locale not in tenant.config.locales:
             locale = tenant.config.locale
         context = build_context(tenant, self.base_domain, locale, person.name, about)
+        if confirm:
+            context = confirmation_context(context, tenant, self.base_domain, person.confirm_token or "")
         rendered = render_message(tenant, template, locale, context)
         host = tenant_host(tenant, self.base_domain)
         return OutgoingMessage(
             channel=row.channel, to=person.address, subject=rendered.subject, text=rendered.text,
             html=rendered.html, short=rendered.short or rendered.subject,
             message_id=message_id(tenant.slug, row.dedupe_key, person.address, host),
-            recipient_name=person.name, sender_name=text_for(dict(tenant.config.name), locale, tenant.config.locale),
+            recipient_name="" if person.unconfirmed else person.name,
+            sender_name=text_for(dict(tenant.config.name), locale, tenant.config.locale),
             reply_to=tenant.config.contact.email, locale=locale, tenant=tenant.slug, outbox_id=row.id,
         )
 
@@ -319,6 +330,36 @@ class _TenantBatch:
         if cache_key not in self._tasks:
             self._tasks[cache_key] = await self.scope.tasks().get_or_none(ticket_id=ticket.id, key=str(key))
         return self._tasks[cache_key]
+
+
+#: What an unconfirmed reporter's address gets instead of the receipt (definitions/templates/tickets.yaml).
+CONFIRMATION_TEMPLATE = "email_confirmation"
+
+
+def confirmation_due(row: ClaimedRow, person: Addressee, ticket: Ticket | None) -> bool:
+    """Whether this row is the one that asks `person` to confirm their address: the e-mailed receipt."""
+    return (row.channel == "email" and ticket is not None and bool(person.confirm_token)
+            and row.payload.get("event") == "ticket_created")
+
+
+def confirmation_context(
+    context: Mapping[str, Any], tenant: CompiledTenant, base_domain: str, token: str
+) -> dict[str, Any]:
+    """Only the city's own words: the number, the category, links. Nothing the reporter typed.
+
+    The address is unconfirmed, so anyone may have typed it: what the mail
+    quotes must not be theirs to choose (no name, no address, no description).
+    """
+    ticket = context["ticket"]
+    base = f"https://{tenant_host(tenant, base_domain)}"
+    return {
+        "tenant": context["tenant"],
+        "recipient": {"name": ""},
+        "ticket": {"number": ticket["number"], "category_name": ticket["category_name"],
+                   "public_url": ticket["public_url"], "created_at": ticket["created_at"]},
+        "comment": {"text": ""},
+        "confirm": {"url": f"{base}/api/v1/public/email-confirmations/{token}"},
+    }
 
 
 def message_id(tenant: str, dedupe_key: str, address: str, host: str) -> str:

@@ -65,11 +65,22 @@ class Addressee:
     #: the recipient's own locale, when known (an account's, or the language a report was made in)
     locale: str | None = None
     user_id: int | None = None
+    #: a reporter's address nobody has confirmed yet: they get only the confirmation request (`jobs.py`)
+    unconfirmed: bool = False
+    #: the secret of that address's confirmation link (None once confirmed)
+    confirm_token: str | None = None
 
 
 def _holds(role: str, unit: str, membership: Membership) -> bool:
     """Whether a membership is `role` in exactly `unit`."""
     return membership.role == role and membership.unit == unit
+
+
+def _contact_addressee(contact: ReporterContact) -> Addressee:
+    """A reporter without an account, flagged while their address is unconfirmed."""
+    unconfirmed = contact.email_confirmed_at is None
+    return Addressee(contact.email or "", contact.name or "", contact.locale, unconfirmed=unconfirmed,
+                     confirm_token=contact.confirm_token if unconfirmed else None)
 
 
 class RecipientResolver:
@@ -173,7 +184,7 @@ class RecipientResolver:
     async def _reporter(self, ticket: Ticket) -> list[Addressee]:
         contact = await self._contact(ticket.reporter_contact_id)  # type: ignore[attr-defined]
         if contact is not None and contact.email and contact.erased_at is None:
-            return [Addressee(contact.email, contact.name or "", contact.locale)]
+            return [_contact_addressee(contact)]
         return self._people([await self.user(ticket.reporter_user_id)])  # type: ignore[attr-defined]
 
     async def _followers(self, ticket: Ticket) -> list[Addressee]:
@@ -184,7 +195,7 @@ class RecipientResolver:
             else:
                 contact = await self._contact(follower.contact_id)  # type: ignore[attr-defined]
                 if contact is not None and contact.email and contact.erased_at is None:
-                    found.append(Addressee(contact.email, contact.name or "", contact.locale))
+                    found.append(_contact_addressee(contact))
         return found
 
     async def _members(self, wanted: Callable[[Membership], bool]) -> list[Addressee]:

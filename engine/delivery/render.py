@@ -165,6 +165,7 @@ def build_context(
         "tenant": {"name": text_for(dict(tenant.config.name), locale, fallback), "portal_url": f"{base}/"},
         "recipient": {"name": recipient_name},
         "comment": {"text": str(about.payload.get("comment") or "")},
+        "confirm": {"url": ""},  # filled for the confirmation request only (delivery/jobs.py)
     }
     ticket = about.ticket
     category_name = ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -99,6 +100,43 @@ def initial_view(tenant: CompiledTenant, sub: Submission, ticket_id: str, report
     )
 
 
+def _confirmation(channel: Channel, email: str | None, now: datetime) -> dict[str, Any]:
+    """A new contact's confirmation state: staff typed the address in (confirmed), else a link is due.
+
+    Until the reporter opens the link (`confirm_email`), mail to the address
+    carries only the city's own text (`engine/delivery/jobs.py`).
+    """
+    if not email:
+        return {}
+    if channel == "staff":
+        return {"email_confirmed_at": now}
+    return {"confirm_token": secrets.token_urlsafe(32)}
+
+
+async def confirm_email(scope: TenantScope, token: str, now: datetime) -> Ticket:
+    """Mark the reporter address whose link carries `token` as confirmed; the report it came with.
+
+    404 for a token that is unknown, already used, or of an erased contact
+    (one answer for all: the link says nothing else). Audited on the report.
+    """
+    contact = await scope.reporter_contacts().get_or_none(confirm_token=token, erased_at=None) if token else None
+    ticket = await scope.tickets().filter(reporter_contact_id=contact.id).first() if contact else None
+    if contact is None or ticket is None:
+        raise ServiceError(404, "not_found", "this confirmation link is unknown or was already used")
+    async with transaction():
+        updated = await scope.reporter_contacts().filter(id=contact.id, confirm_token=token).update(
+            confirm_token=None, email_confirmed_at=now)
+        if not updated:  # confirmed meanwhile
+            raise ServiceError(404, "not_found", "this confirmation link is unknown or was already used")
+        await audit(scope, ticket, ANONYMOUS_REPORTER, "email_confirmed", {"reporter_contact": contact.id,
+                    "email_confirmed_at": None}, {"reporter_contact": contact.id, "email_confirmed_at": now}, now)
+    return ticket
+
+
+#: Who confirms an address: whoever holds the link (the reporter, not an account).
+ANONYMOUS_REPORTER = UserView("anonymous", (), "resident")
+
+
 def _summary(tenant: CompiledTenant) -> dict[str, Any]:
     return {
         "processes": {name: sorted(p.states) for name, p in tenant.processes.items()},
@@ -139,7 +177,8 @@ async def submit(
             version = await scope.ensure_definition_version(tenant.version, _summary(tenant))
             contact = None
             if sub.reporter is not None and any(sub.reporter.model_dump().values()):
-                contact = await scope.create(ReporterContact, **sub.reporter.model_dump(), locale=sub.locale)
+                contact = await scope.create(ReporterContact, **sub.reporter.model_dump(), locale=sub.locale,
+                                             **_confirmation(channel, sub.reporter.email, now))
             await checkpoint("intake.before_ticket")
             # The number is taken last (below): its counter row stays locked until commit, so
             # everything that does not need the number happens before, under a provisional one.

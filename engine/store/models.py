@@ -120,6 +120,24 @@ class LoginFailure(Model):
                    Index(fields=("tenant_id", "address", "failed_at")))
 
 
+class RateEvent(Model):
+    """One counted request (an anonymous report …) in a rate-limit bucket: the table is the shared counter.
+
+    Kept in the database so that every web process counts the same events
+    (`engine/service/rate_limits.py`); rows older than the window are deleted
+    as new ones come in.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = _tenant("rate_events")
+    bucket = fields.CharField(max_length=300)  # e.g. "submit:address:203.0.113.7", "submit:email:jan@example.pl"
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "rate_events"
+        indexes = (Index(fields=("tenant_id", "bucket", "at")),)
+
+
 class Session(Model):
     """A logged-in browser (cookie), its token stored as a hash."""
 
@@ -177,10 +195,14 @@ class ReporterContact(Model):
     locale = fields.CharField(max_length=16, null=True)  # language the report was made in (null: the tenant's)
     created_at = fields.DatetimeField(auto_now_add=True)
     erased_at = fields.DatetimeField(null=True)  # personal fields blanked; the row stays for references
+    #: when the reporter opened the confirmation link, until then mail carries only the text of the city
+    email_confirmed_at = fields.DatetimeField(null=True)
+    #: the secret of the confirmation link, random, null once confirmed or erased
+    confirm_token = fields.CharField(max_length=64, null=True)
 
     class Meta:
         table = "reporter_contacts"
-        indexes = (Index(fields=("tenant_id", "email")),)
+        indexes = (Index(fields=("tenant_id", "email")), Index(fields=("tenant_id", "confirm_token")))
 
 
 class Ticket(Model):
@@ -532,8 +554,8 @@ class IdempotencyKey(Model):
 
 #: Every model, in dependency order; `tenants` is the only table without `tenant_id`.
 ALL_MODELS: tuple[type[Model], ...] = (
-    Tenant, User, Membership, ApiToken, LoginFailure, Session, DefinitionVersion, TicketCounter, ReporterContact,
-    Ticket, TicketAttribute, Follower, Task, TaskAssignment, Comment, AuditEvent, OutboxMessage,
+    Tenant, User, Membership, ApiToken, LoginFailure, RateEvent, Session, DefinitionVersion, TicketCounter,
+    ReporterContact, Ticket, TicketAttribute, Follower, Task, TaskAssignment, Comment, AuditEvent, OutboxMessage,
     Timer, IdempotencyKey, Attachment, TicketSearch,
 )
 TENANT_OWNED: tuple[type[Model], ...] = ALL_MODELS[1:]

@@ -36,6 +36,7 @@ from komunikator.engine.store.models import (
     LoginFailure,
     Membership,
     OutboxMessage,
+    RateEvent,
     ReporterContact,
     Session,
     Task,
@@ -234,6 +235,10 @@ class TenantScope:
     def login_failures(self) -> QuerySet[LoginFailure]:
         """Refused logins of the last minutes (`accounts.LoginLimits`)."""
         return self.query(LoginFailure)
+
+    def rate_events(self) -> QuerySet[RateEvent]:
+        """Counted requests of rate-limit buckets (`service/rate_limits.py`)."""
+        return self.query(RateEvent)
 
     def sessions(self) -> QuerySet[Session]:
         """Browser sessions (hashed)."""

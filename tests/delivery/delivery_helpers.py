@@ -131,11 +131,20 @@ def pothole(**extra: Any) -> Submission:
     return Submission(**values)
 
 
-async def submit_report(scope: TenantScope, tenant: CompiledTenant, sub: Submission | None = None) -> Ticket:
-    """A ticket submitted through the service, as a resident would."""
+async def submit_report(scope: TenantScope, tenant: CompiledTenant, sub: Submission | None = None, *,
+                        confirmed: bool = True) -> Ticket:
+    """A ticket submitted through the service, as a resident would.
+
+    `confirmed`: the reporter has opened the confirmation link, so their
+    address gets the full messages (tests/web/test_submission_limits.py covers
+    the unconfirmed case).
+    """
     ticket, _ = await submit(scope, tenant, sub or pothole(), channel="public", actor=ANONYMOUS,
                              reporter_user_id=None, now=NOW)
     assert ticket is not None
+    if confirmed and ticket.reporter_contact_id is not None:  # type: ignore[attr-defined]
+        await scope.reporter_contacts().filter(id=ticket.reporter_contact_id).update(  # type: ignore[attr-defined]
+            email_confirmed_at=NOW, confirm_token=None)
     return ticket
 
 

@@ -35,7 +35,8 @@ from komunikator.engine.tenants import TenantRegistry
 from komunikator.web.app import create_app
 
 ZG, NP = "zgierz", "nieporet"
-NOWHERE = {"number": "ZG-2026-999999", "attachment_id": "999999", "token_id": "999999", "key": "T1"}
+NOWHERE = {"number": "ZG-2026-999999", "attachment_id": "999999", "token_id": "999999", "item_id": "999999",
+           "key": "T1", "token": "x" * 43}
 UNKNOWN_HOST = {"error": "unknown_host", "message": "no city is served at this address"}
 #: Routes that answer without a city (liveness).
 CITY_FREE = {("GET", "/api/v1/health")}
@@ -67,6 +68,7 @@ ROUTES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/tickets/{number}/attachments/{attachment_id}/hide"): {"json": {"reason": "twarz"}},
     ("POST", "/api/v1/tickets/{number}/attachments/{attachment_id}/unhide"): {"json": {}},
     ("DELETE", "/api/v1/auth/tokens/{token_id}"): {},
+    ("GET", "/api/v1/public/email-confirmations/{token}"): {},
 }
 
 
@@ -100,6 +102,7 @@ class World:
     zg_photo: str
     np_photo: str
     np_token_id: str
+    np_confirm_token: str
     app: Any
 
 
@@ -143,7 +146,7 @@ async def world(api: Api, tmp_path: Path, tmp_path_factory: pytest.TempPathFacto
         for i in range(4):
             r = await np.post("/api/v1/tickets", json={
                 "category": "pothole", "description": f"Nieporęt: tajne {i}", "lat": 52.43, "lon": 21.03,
-                "attributes": {"size": "small"}})
+                "attributes": {"size": "small"}, **({"reporter": {"email": "ktos@example.pl"}} if i == 0 else {})})
             assert r.status_code == 201, r.text
             np_numbers.append(r.json()["number"])
         assert zg_numbers == ["ZG-2026-000001", "ZG-2026-000002"]
@@ -158,8 +161,10 @@ async def world(api: Api, tmp_path: Path, tmp_path_factory: pytest.TempPathFacto
         np_scope = TenantScope((await ensure_tenant("nieporet")).id)
         np_user = await np_scope.users().get(id=int(np_dispatcher["X-User-Id"]))
         _, np_token = await accounts.create_token(np_scope, np_user, "integracja")
+        np_contact = await np_scope.reporter_contacts().filter(confirm_token__not_isnull=True).first()
+        assert np_contact is not None and np_contact.confirm_token is not None  # an unconfirmed reporter there
         yield World(zg, np, anywhere, zg_dispatcher, np_dispatcher, zg_numbers, np_numbers, np_numbers[-1], zg_photo,
-                    np_photo, str(np_token.id), app)
+                    np_photo, str(np_token.id), np_contact.confirm_token, app)
     finally:
         for client in (*clients, anywhere):
             await client.aclose()
@@ -183,7 +188,8 @@ async def _call(client: httpx.AsyncClient, method: str, template: str, values: d
 async def test_another_citys_ids_are_unknown_on_every_route(world: World) -> None:
     routes = _covered(world.app)
     before = {ZG: await _snapshot(ZG), NP: await _snapshot(NP)}
-    foreign = {"number": world.np_only, "attachment_id": world.np_photo, "token_id": world.np_token_id, "key": "T1"}
+    foreign = {"number": world.np_only, "attachment_id": world.np_photo, "token_id": world.np_token_id, "key": "T1",
+               "token": world.np_confirm_token}
     for method, template in routes:
         theirs = await _call(world.zg, method, template, foreign, world.zg_dispatcher)
         nowhere = await _call(world.zg, method, template, NOWHERE, world.zg_dispatcher)
@@ -245,7 +251,8 @@ async def test_another_citys_token_is_unknown(world: World) -> None:
 
 
 async def test_unknown_hosts_get_the_same_404_on_every_route(world: World) -> None:
-    values = {"number": world.zg_numbers[0], "attachment_id": world.zg_photo, "token_id": "1", "key": "T1"}
+    values = {"number": world.zg_numbers[0], "attachment_id": world.zg_photo, "token_id": "1", "key": "T1",
+              "token": "x" * 43}
     before = await _snapshot(ZG)
     for host in ("unknown.localhost", "zgierz.localhost.example.com", "localhost", "[::1]", "zgierz", "",
                  "127.0.0.1:8000"):
