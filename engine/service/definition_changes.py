@@ -73,7 +73,8 @@ class Drift:
             what = (f"{n} have timer {self.name!r} armed, which process {self.process!r} no longer has; add it "
                     "back, or run `komunikator db migrate-definitions` to cancel the armed timers")
         elif self.kind == "unit":
-            what = f"{n} have open tasks for unit {self.name!r}, which no longer exists; add the unit back"
+            what = (f"{n} have open tasks for unit {self.name!r}, which no longer exists; add the unit back "
+                    "until its open tasks are done or delegated to another unit")
         elif self.kind == "category":
             what = f"{n} are in category {self.name!r}, which no longer exists; add the category back"
         else:
@@ -128,23 +129,18 @@ async def drift(scope: TenantScope, tenant: CompiledTenant, definitions_dir: Pat
     found += [Drift(tenant.slug, "process", p, None, n, ("processes",)) for p, n in sorted(by_process.items())]
     found += [Drift(tenant.slug, "category", c, None, n, ("categories",))
               for c, n in sorted(by_category.items()) if c not in tenant.categories]
-    timers = await scope.timers().filter(status="armed").values("ticket_id", "timer_name", "ticket__process")
-    missing: dict[tuple[str, str], set[int]] = {}
-    for t in timers:
+    # grouped in the database: a start-up check over a large city reads a few rows, not every armed timer
+    timers = await scope.timers().filter(status="armed").annotate(n=Count("ticket_id", distinct=True)).group_by(
+        "ticket__process", "timer_name").values("ticket__process", "timer_name", "n")
+    for t in sorted(timers, key=lambda t: (t["ticket__process"], t["timer_name"])):
         process = tenant.processes.get(t["ticket__process"])
         if process is not None and process.timer(t["timer_name"]) is None:
-            missing.setdefault((t["ticket__process"], t["timer_name"]), set()).add(t["ticket_id"])
-    found += [Drift(tenant.slug, "timer", name or "(unnamed, from before migration 0006)", p, len(ids),
-                    ("processes", p, "timers"), "cancel")
-              for (p, name), ids in sorted(missing.items())]
-    tasks = await scope.tasks().filter(state__in=sorted(ACTIVE_TASK_STATES), ticket__closed_at__isnull=True).values(
-        "unit", "ticket_id"
-    )
-    units: dict[str, set[int]] = {}
-    for task in tasks:
-        if task["unit"] not in tenant.units:
-            units.setdefault(task["unit"], set()).add(task["ticket_id"])
-    found += [Drift(tenant.slug, "unit", u, None, len(ids), ("units",)) for u, ids in sorted(units.items())]
+            found.append(Drift(tenant.slug, "timer", t["timer_name"] or "(unnamed, from before migration 0006)",
+                               t["ticket__process"], t["n"], ("processes", t["ticket__process"], "timers"), "cancel"))
+    tasks = await scope.tasks().filter(state__in=sorted(ACTIVE_TASK_STATES), ticket__closed_at__isnull=True).annotate(
+        n=Count("ticket_id", distinct=True)).group_by("unit").values("unit", "n")
+    found += [Drift(tenant.slug, "unit", t["unit"], None, t["n"], ("units",))
+              for t in sorted(tasks, key=lambda t: t["unit"]) if t["unit"] not in tenant.units]
     if found and definitions_dir is not None and definitions_dir.is_dir():
         found = _placed(found, tenant, definitions_dir)
     return found

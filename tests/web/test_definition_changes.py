@@ -178,3 +178,25 @@ async def test_timers_armed_before_names_are_named_from_their_position(api: Api)
     assert await name_legacy_timers(scope, registry().tenants[ZG]) == 1
     assert (await scope.timers().get(id=legacy.id)).timer_name == "resume_unanswered"
     await verify(registry())
+
+
+async def test_a_removed_unit_with_open_tasks_is_refused_until_they_are_delegated(api: Api) -> None:
+    from web_helpers import registry
+
+    dispatcher, in_hand, _waiting = await two_tickets(api)
+    scope = await zgierz()
+    ticket = await scope.get_ticket(in_hand)
+    # as if the YAML had dropped the unit the task was created for
+    assert await scope.tasks().filter(ticket_id=ticket.id).update(unit="wydzial_zlikwidowany") == 1
+    with pytest.raises(DefinitionDrift, match=r"units: 1 open ticket\(s\) of zgierz have open tasks for unit "
+                                              r"'wydzial_zlikwidowany', which no longer exists"):
+        await verify(registry())
+    body = (await api.client(ZG).get(f"/api/v1/tickets/{in_hand}", headers=dispatcher)).json()
+    (task,) = body["tasks"]
+    assert (task["unit"], task["unit_known"], [a["name"] for a in task["actions"]]) == (
+        "wydzial_zlikwidowany", False, ["delegate"])
+    # the way out without touching the YAML: the dispatcher hands the task to a unit that exists
+    r = await api.client(ZG).post(f"/api/v1/tickets/{in_hand}/tasks/{task['key']}/delegate",
+                                  json={"to_unit": "drogi", "reason": "Wydział zlikwidowany"}, headers=dispatcher)
+    assert r.status_code == 200, r.text
+    await verify(registry())
