@@ -110,6 +110,11 @@ class CompiledCategory:
         return self.spec.sla.named().get(name)
 
 
+#: The unit tree's implicit root: the whole office. A membership there (`city:management`) covers
+#: every unit — an office-wide role such as the mayor's read-only overview. No unit may take the name.
+CITY_UNIT = "city"
+
+
 @dataclass(frozen=True)
 class CompiledTenant:
     """A city's whole configuration, compiled and frozen."""

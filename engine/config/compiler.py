@@ -18,7 +18,7 @@ from typing import Any, cast
 import jinja2
 from pydantic import BaseModel, ValidationError
 
-from komunikator.engine.compiled import CompiledCategory, CompiledProcess, CompiledTenant
+from komunikator.engine.compiled import CITY_UNIT, CompiledCategory, CompiledProcess, CompiledTenant
 from komunikator.engine.config.attribute_checks import check_attribute_conditions
 from komunikator.engine.config.builtins import default_registry
 from komunikator.engine.config.loader import Path_, Tree
@@ -319,6 +319,9 @@ class TenantCompiler:
         units = cast(dict[str, Unit], self.validated.entries.get("units", {}))
         for name, unit in units.items():
             path = ("units", name)
+            if name == CITY_UNIT:
+                self.err(path, f"{CITY_UNIT!r} is the whole office (the root every unit belongs to, where office-wide "
+                         "roles are granted: city:management); give this unit another name", key=True)
             if unit.parent is not None:
                 self.refs.ref("units", "unit", unit.parent, (*path, "parent"))
             if unit.external and not unit.accounts and not unit.email:
@@ -343,6 +346,7 @@ class TenantCompiler:
             while parent is not None and parent in units and hops < len(units):
                 subtree[parent].add(name)
                 parent, hops = units[parent].parent, hops + 1
+        subtree[CITY_UNIT] = set(units)  # the implicit root covers every unit
         return {k: frozenset(v) for k, v in subtree.items()}
 
     def _processes(self, enabled_plugins: list[str] | None) -> dict[str, CompiledProcess]:

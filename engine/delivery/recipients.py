@@ -14,7 +14,7 @@ then:
 | `task_unit` | the row's task's unit (see "a unit" below) |
 | `category.unit` | the ticket's responsible unit (see "a unit" below) |
 | `unit:UNIT` | that unit (see "a unit" below) |
-| `role:ROLE` | active members holding ROLE in any internal unit |
+| `role:ROLE` | active members holding ROLE in any internal unit or the whole office (`city`) |
 | `role:ROLE@unit:UNIT` | active members holding ROLE in UNIT or a unit below it |
 | `role:ROLE@responsible_unit` | the same, for the ticket's responsible unit |
 | `role:ROLE@task_unit` | active holders of ROLE in the task's unit, else in the nearest unit above with one |
@@ -34,7 +34,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
-from komunikator.engine.compiled import CompiledTenant
+from komunikator.engine.compiled import CITY_UNIT, CompiledTenant
 from komunikator.engine.schema.base import text_for
 from komunikator.engine.schema.refs import Recipient, parse_recipient
 from komunikator.engine.store.models import Membership, ReporterContact, Task, Ticket, User
@@ -71,16 +71,16 @@ class Addressee:
     confirm_token: str | None = None
 
 
-def _holds(role: str, unit: str, membership: Membership) -> bool:
-    """Whether a membership is `role` in exactly `unit`."""
-    return membership.role == role and membership.unit == unit
-
-
 def _contact_addressee(contact: ReporterContact) -> Addressee:
     """A reporter without an account, flagged while their address is unconfirmed."""
     unconfirmed = contact.email_confirmed_at is None
     return Addressee(contact.email or "", contact.name or "", contact.locale, unconfirmed=unconfirmed,
                      confirm_token=contact.confirm_token if unconfirmed else None)
+
+
+def _holds(role: str, unit: str, membership: Membership) -> bool:
+    """Whether a membership is `role` in exactly `unit`."""
+    return membership.role == role and membership.unit == unit
 
 
 class RecipientResolver:
@@ -132,8 +132,8 @@ class RecipientResolver:
         # role:
         if r.scope == "task_unit":
             return await self._role_at_task_unit(str(r.role), task)
-        if r.scope == "any":
-            units = {u for u, spec in self.tenant.units.items() if not spec.external}
+        if r.scope == "any":  # every internal unit, and the whole office (`city:ROLE`)
+            units = {u for u, spec in self.tenant.units.items() if not spec.external} | {CITY_UNIT}
         else:
             target = r.unit if r.scope == "unit" else (ticket.responsible_unit if ticket is not None else None)
             if target is None:

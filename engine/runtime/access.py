@@ -5,13 +5,17 @@ when U is M or lies below M. So a unit head of a department covers the
 department's teams. Memberships in external units only ever count for the
 tasks addressed to their unit (`ROLE@task_unit`): an external body sees and
 acts on its own tasks, nothing else.
+
+The unit tree has an implicit root, `city` (`CITY_UNIT`): a membership
+there covers every unit, so `city:management` is an office-wide role (the
+mayor's overview) and counts as an internal membership everywhere.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from komunikator.engine.compiled import CompiledTenant
+from komunikator.engine.compiled import CITY_UNIT, CompiledTenant
 from komunikator.engine.runtime.views import Membership, TaskView, TicketView, UserView
 from komunikator.engine.schema.refs import ActorRef
 
@@ -23,7 +27,7 @@ def covers(tenant: CompiledTenant, membership: Membership, unit: str) -> bool:
 
 def _internal(tenant: CompiledTenant, memberships: Iterable[Membership]) -> list[Membership]:
     units = tenant.units
-    return [m for m in memberships if m.unit in units and not units[m.unit].external]
+    return [m for m in memberships if m.unit == CITY_UNIT or (m.unit in units and not units[m.unit].external)]
 
 
 def actor_allows(tenant: CompiledTenant, actor: ActorRef, ticket: TicketView, user: UserView) -> bool:

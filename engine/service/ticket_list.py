@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from komunikator.engine.compiled import CompiledTenant
+from komunikator.engine.compiled import CITY_UNIT, CompiledTenant
 from komunikator.engine.runtime.views import ACTIVE_TASK_STATES, UserView
 from komunikator.engine.service.errors import invalid
 from komunikator.engine.service.search import (
@@ -80,9 +80,9 @@ def visible_units(tenant: CompiledTenant, user: UserView) -> tuple[set[str], set
     tasks: set[str] = set()
     for m in user.memberships:
         role = tenant.roles.get(m.role)
-        if role is None or m.unit not in tenant.units:
+        if role is None or (m.unit not in tenant.units and m.unit != CITY_UNIT):
             continue
-        external = tenant.units[m.unit].external
+        external = m.unit in tenant.units and tenant.units[m.unit].external
         subtree = set(tenant.unit_subtree.get(m.unit, ()))
         if role.sees == "all" and not external:
             return None

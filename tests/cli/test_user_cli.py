@@ -116,6 +116,17 @@ def test_create_list_grant_revoke(url: str) -> None:
     assert ok(cli("list", "nieporet")) == "no users in nieporet\n"
 
 
+def test_an_office_wide_role_is_granted_at_the_city_level(url: str) -> None:
+    out = ok(cli("create", "zgierz", "prezydent@zgierz.pl", "--name", "Prezydent", "--no-password",
+                 "--grant", "city:management"))
+    assert out.splitlines() == ["created prezydent@zgierz.pl (staff) in zgierz", "granted management in city"]
+    assert roles_of(url, "prezydent@zgierz.pl") == [("city", "management")]
+    refused(cli("grant", "zgierz", "prezydent@zgierz.pl", "miasto:management"), 1,
+            "known units: bom, gospodarka_komunalna")
+    assert ok(cli("revoke", "zgierz", "prezydent@zgierz.pl", "city:management")).startswith("prezydent@zgierz.pl")
+    assert roles_of(url, "prezydent@zgierz.pl") == []
+
+
 def test_create_asks_for_the_password(url: str) -> None:
     result = cli("create", "zgierz", "anna@zgierz.pl", "--name", "Anna", input=f"{PASSWORD}\n{PASSWORD}\n")
     ok(result)

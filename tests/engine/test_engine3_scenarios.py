@@ -8,9 +8,11 @@ from pathlib import Path
 from runtime_helpers import local, new_ticket, ok, resident, staff
 
 from komunikator.engine.compiled import CompiledTenant
-from komunikator.engine.config.compiler import compile_tenant
+from komunikator.engine.config.compiler import check_tenant, compile_tenant
+from komunikator.engine.runtime import allowed_actions, allowed_task_actions, fire, fire_task, start
 from komunikator.engine.runtime import effects as fx
-from komunikator.engine.runtime import fire, fire_task, start
+from komunikator.engine.runtime.access import sees_ticket
+from komunikator.engine.runtime.capabilities import capabilities
 from komunikator.engine.settings import Settings
 
 FIXTURE = Path(__file__).parent / "fixtures" / "engine3" / "wrzesnia"
@@ -67,3 +69,47 @@ def test_the_shipped_resident_answered_reaches_the_task_unit() -> None:
     outcome = ok(fire(z, ticket, "resident_answered", REPORTER, {"public_comment": "Zdjęcie"}, NOW))
     (note,) = [n for n in outcome.of_type(fx.Notify) if n.template == "ticket_resident_answered"]
     assert ([str(r) for r in note.recipients], note.task) == (["task_unit"], "T1")
+
+
+# -- item 7: office-wide roles at the city level ----------------------------------------------
+
+
+def test_a_city_level_membership_covers_every_unit() -> None:
+    t = wrzesnia()
+    assert t.unit_subtree["city"] == frozenset(t.units)
+    mayor = staff("burmistrz", "city:mayor")
+    management = staff("sekretarz", "city:management")
+    roads_head = staff("d0", "drogi:unit_head")
+    pothole = ok(fire(t, reported("pothole"), "verify", DISPATCHER, {}, NOW)).ticket  # drogi (+ drogi)
+    tree = ok(fire(t, reported("fallen_tree"), "verify", DISPATCHER, {}, NOW)).ticket  # zielen + drogi
+    for ticket in (reported("pothole"), pothole, tree):
+        assert sees_ticket(t, mayor, ticket) and sees_ticket(t, management, ticket)
+        # read-only: no process lets these roles act, no task is theirs to handle
+        assert allowed_actions(t, ticket, mayor, NOW) == [] == allowed_actions(t, ticket, management, NOW)
+        for task in ticket.tasks:
+            assert allowed_task_actions(t, ticket, task.key, mayor) == []
+    caps = capabilities(t, tree, mayor, NOW)
+    assert caps.sees_ticket and caps.actions == () and {c.key for c in caps.tasks} == {"T1", "T2"}
+    assert caps.own_units == frozenset(t.units)
+    # a unit role stays in its unit
+    assert not sees_ticket(t, roads_head, reported("fallen_tree"))
+
+
+def test_a_city_level_task_role_handles_every_units_tasks() -> None:
+    t = wrzesnia()
+    deputy = staff("zastepca", "city:unit_head")
+    tree = ok(fire(t, reported("fallen_tree"), "verify", DISPATCHER, {}, NOW)).ticket
+    assert {a.name for a in allowed_task_actions(t, tree, "T1", deputy)} == {"take", "complete", "delegate", "withdraw"}
+
+
+def test_a_unit_may_not_be_named_city(tmp_path: Path) -> None:
+    folder = tmp_path / "wrzesnia"
+    folder.mkdir()
+    text = (FIXTURE / "tenant.yaml").read_text(encoding="utf-8")
+    (folder / "tenant.yaml").write_text(text.replace("  bom: {name:", "  city: {name: Miasto}\n  bom: {name:"),
+                                        encoding="utf-8")
+    compiled, errors = check_tenant(folder, Settings.from_env().definitions_dir)
+    assert compiled is None
+    expected = ("'city' is the whole office (the root every unit belongs to, where office-wide roles are granted: "
+                "city:management); give this unit another name")
+    assert [e.message for e in errors.errors] == [expected]

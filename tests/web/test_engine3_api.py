@@ -1,4 +1,4 @@
-"""Issue #11 through the API on both databases: SLA pauses in office time (item 2)."""
+"""Issue #11 through the API on both databases: SLA pauses in office time (item 2), office-wide roles (item 7)."""
 
 from __future__ import annotations
 
@@ -60,3 +60,41 @@ async def test_a_pause_outside_office_hours_costs_nothing(api: Api) -> None:
     api.clock.advance(hours=14)  # 7:00 the next morning, before the office opens
     assert (await client.post(f"{path}/actions/resume", json={}, headers=dispatcher)).status_code == 200
     assert (await client.get(path, headers=dispatcher)).json()["due_at"] == due
+
+
+async def test_roles_at_the_city_level_cover_every_unit(api: Api) -> None:
+    """`city:ROLE` (the unit tree's root): management reads everything and changes nothing; a head there sees
+    and handles every unit's work, where a unit's own head stays in its unit."""
+    client = api.client(ZG)
+    dispatcher = await api.staff(ZG, "bom@zgierz.pl", "bom:dispatcher")
+    mayor = await api.staff(ZG, "prezydent@zgierz.pl", "city:management")
+    deputy = await api.staff(ZG, "zastepca@zgierz.pl", "city:unit_head")
+    roads_head = await api.staff(ZG, "drogi@zgierz.pl", "drogi:unit_head")
+    numbers = {}
+    for category in ("pavement_damage", "tree_hazard", "stray_dog"):  # drogi, zielen, srodowisko
+        r = await client.post("/api/v1/tickets", json=report(category))
+        assert r.status_code == 201, r.text
+        numbers[category] = str(r.json()["number"])
+    verified = await client.post(f"/api/v1/tickets/{numbers['tree_hazard']}/actions/verify", json={},
+                                 headers=dispatcher)
+    assert verified.status_code == 200, verified.text
+
+    async def listed(headers: dict[str, str]) -> set[str]:
+        r = await client.get("/api/v1/tickets", params={"limit": 200}, headers=headers)
+        assert r.status_code == 200, r.text
+        return {item["number"] for item in r.json()["items"]}
+
+    assert await listed(mayor) == set(numbers.values())
+    assert await listed(deputy) == set(numbers.values())
+    assert await listed(roads_head) == {numbers["pavement_damage"]}
+    detail = await client.get(f"/api/v1/tickets/{numbers['tree_hazard']}", headers=mayor)
+    assert detail.status_code == 200, detail.text
+    assert detail.json()["actions"] == []
+    refused = await client.post(f"/api/v1/tickets/{numbers['stray_dog']}/actions/verify", json={}, headers=mayor)
+    assert refused.status_code == 403, refused.text
+    # the head at the city level completes the greenery section's task
+    task = (await client.get(f"/api/v1/tickets/{numbers['tree_hazard']}", headers=deputy)).json()["tasks"][0]
+    done = await client.post(f"/api/v1/tickets/{numbers['tree_hazard']}/tasks/{task['key']}/complete", json={},
+                             headers=deputy)
+    assert done.status_code == 200, done.text
+    assert (await client.get(f"/api/v1/tickets/{numbers['tree_hazard']}", headers=deputy)).json()["state"] == "resolved"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from komunikator.engine.compiled import CompiledTenant
+from komunikator.engine.compiled import CITY_UNIT, CompiledTenant
 from komunikator.engine.runtime.views import UserView
 from komunikator.engine.service.accounts.passwords import check_password, hash_password
 from komunikator.engine.service.apply import audit
@@ -90,12 +90,16 @@ async def deactivate(scope: TenantScope, user: User, now: datetime) -> None:
     await scope.api_tokens().filter(user_id=user.id, revoked_at=None).update(revoked_at=now)
 
 def check_membership(tenant: CompiledTenant, unit: str, role: str) -> None:
-    """422 unless `unit` and `role` exist in the tenant's YAML and the unit has accounts."""
-    if unit not in tenant.units:
-        raise invalid(f"unknown unit {unit!r}; known units: {', '.join(tenant.units)}", "unit")
+    """422 unless `unit` and `role` exist in the tenant's YAML and the unit has accounts.
+
+    `city` (`CITY_UNIT`) is the whole office: a role granted there covers every unit.
+    """
+    if unit not in tenant.units and unit != CITY_UNIT:
+        known = ", ".join([*tenant.units, f"{CITY_UNIT} (the whole office)"])
+        raise invalid(f"unknown unit {unit!r}; known units: {known}", "unit")
     if role not in tenant.roles:
         raise invalid(f"unknown role {role!r}; known roles: {', '.join(tenant.roles)}", "role")
-    if not tenant.units[unit].accounts:
+    if unit != CITY_UNIT and not tenant.units[unit].accounts:
         raise invalid(f"unit {unit!r} has no accounts (its tasks go to its e-mail)", "unit")
 
 async def grant(scope: TenantScope, tenant: CompiledTenant, user: User, unit: str, role: str) -> Membership:
