@@ -252,7 +252,7 @@ async def test_another_citys_token_is_unknown(world: World) -> None:
 
 async def test_unknown_hosts_get_the_same_404_on_every_route(world: World) -> None:
     values = {"number": world.zg_numbers[0], "attachment_id": world.zg_photo, "token_id": "1", "key": "T1",
-              "token": "x" * 43}
+              "token": "x" * 43, "item_id": "1"}
     before = await _snapshot(ZG)
     for host in ("unknown.localhost", "zgierz.localhost.example.com", "localhost", "[::1]", "zgierz", "",
                  "127.0.0.1:8000"):
