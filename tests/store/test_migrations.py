@@ -20,7 +20,23 @@ from komunikator.engine.store.introspect import (
 from komunikator.engine.store.models import ALL_MODELS, Tenant
 from komunikator.engine.store.runner import StoreRunner
 
-MODEL_TABLES = {model._meta.db_table for model in ALL_MODELS}
+
+def _plugin_tables() -> set[str]:
+    """The tables of the installed plugins' models (each plugin is a Tortoise app of its own)."""
+    import importlib
+    import inspect
+
+    from tortoise.models import Model
+
+    tables: set[str] = set()
+    for _app, module_name, _migrations in db.plugin_apps():
+        module = importlib.import_module(module_name)
+        tables |= {obj._meta.db_table for obj in vars(module).values()
+                   if inspect.isclass(obj) and issubclass(obj, Model) and obj.__module__ == module.__name__}
+    return tables
+
+
+MODEL_TABLES = {model._meta.db_table for model in ALL_MODELS} | _plugin_tables()
 
 
 async def _read_schema() -> tuple[list[str], list[IndexInfo], list[TriggerInfo]]:

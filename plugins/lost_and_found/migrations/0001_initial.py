@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
             ],
             options={'table': 'lost_and_found_items', 'app': 'lost_and_found',
                      'indexes': [Index(fields=['tenant_id', 'status', 'kept_until'])], 'pk_attr': 'id',
-                     'table_description': 'A thing somebody found and handed to the office.'},
+                     'table_description': 'A thing somebody found and handed to the office, kept until its owner comes or its time runs out.'},
             bases=['Model'],
         ),
     ]
