@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 
 from komunikator.cli.db_commands import db_app
+from komunikator.cli.gdpr_commands import gdpr_app
 from komunikator.cli.jobs_commands import jobs_app
 from komunikator.cli.light import full_light_app
 from komunikator.cli.media_commands import media_app
@@ -28,6 +29,7 @@ app.add_typer(outbox_app)  # status, retry, purge
 app.add_typer(worker_app)  # worker, beat
 app.add_typer(media_app)  # gc
 app.add_typer(jobs_app, name="jobs")  # list, run
+app.add_typer(gdpr_app)  # export, erase
 
 
 def _add_plugin_commands() -> None:

@@ -117,6 +117,15 @@ async def _unhide(c: Ctx) -> httpx.Response:
                                json={}, headers=c.dispatcher)
 
 
+async def _gdpr_export(c: Ctx) -> httpx.Response:
+    return await c.client.post("/api/v1/admin/gdpr/export", json={"ticket": c.made["number"]}, headers=c.dispatcher)
+
+
+async def _gdpr_erase(c: Ctx) -> httpx.Response:
+    return await c.client.post("/api/v1/admin/gdpr/erase", json={"ticket": c.made["number"], "legal_basis": "art. 17"},
+                               headers=c.dispatcher)
+
+
 Call = Callable[[Ctx], Awaitable[httpx.Response]]
 
 #: How to call each mutating route once, validly; in order (later calls use what earlier ones made).
@@ -135,6 +144,8 @@ CALLS: dict[tuple[str, str], tuple[Call, str | None]] = {
     ("POST", "/api/v1/tickets/{number}/attachments"): (_upload, "dispatcher"),
     ("POST", "/api/v1/tickets/{number}/attachments/{attachment_id}/hide"): (_hide, "dispatcher"),
     ("POST", "/api/v1/tickets/{number}/attachments/{attachment_id}/unhide"): (_unhide, "dispatcher"),
+    ("POST", "/api/v1/admin/gdpr/export"): (_gdpr_export, "dispatcher"),  # the dispatcher is an admin too
+    ("POST", "/api/v1/admin/gdpr/erase"): (_gdpr_erase, "dispatcher"),
 }
 
 
@@ -164,7 +175,7 @@ async def ctx(api: Api, tmp_path: Any) -> Ctx:
     api.app.state.media_storage = LocalStorage(tmp_path / "media")
     scope = TenantScope((await ensure_tenant(ZG)).id)
     await accounts.create_user(scope, "anna@zgierz.pl", "Anna", password=PASSWORD)
-    return Ctx(api.client(ZG), await api.staff(ZG, "bom@zgierz.pl", "bom:dispatcher"),
+    return Ctx(api.client(ZG), await api.staff(ZG, "bom@zgierz.pl", "bom:dispatcher", "bom:admin"),
                await api.staff(ZG, "drogi@zgierz.pl", "drogi:worker"))
 
 
