@@ -21,9 +21,10 @@ from komunikator.engine.service import gdpr, intake
 from komunikator.web.actors import Principal, StaffActor
 from komunikator.web.deps import Now, Scope
 from komunikator.web.errors import ApiError
+from komunikator.web.openapi import ERROR_RESPONSES
 from komunikator.web.tenancy import Tenant
 
-router = APIRouter(prefix="/api/v1", tags=["privacy"])
+router = APIRouter(prefix="/api/v1", tags=["privacy"], responses=ERROR_RESPONSES)
 
 Token = Annotated[str, Path(min_length=20, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
