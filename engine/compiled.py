@@ -54,6 +54,12 @@ class CompiledTransition:
     conditions: tuple[BoundCall, ...]
     requires: tuple[str, ...]
     effects: tuple[BoundCall, ...]
+    #: for `to: $previous` (`dest == PREVIOUS`): the states it may return to (those that lead into its sources)
+    returns_to: tuple[str, ...] = ()
+
+
+#: `to: $previous`: back to the state the ticket was in before the current one.
+PREVIOUS = "$previous"
 
 
 @dataclass(frozen=True)

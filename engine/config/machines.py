@@ -22,7 +22,7 @@ from transitions import Machine, State
 from transitions.extensions import GraphMachine
 from transitions.extensions.diagrams_mermaid import Graph as MermaidGraph
 
-from komunikator.engine.compiled import CompiledProcess, CompiledTransition
+from komunikator.engine.compiled import PREVIOUS, CompiledProcess, CompiledTransition
 from komunikator.engine.schema.base import text_for
 
 __all__ = ["destination", "machine_for", "mermaid", "triggers_from"]
@@ -61,7 +61,8 @@ def _build_machine(key: _ProcessKey) -> Machine:
         states=[State(name, final=state.final) for name, state in process.states.items()],
         initial=process.entry,
         transitions=[
-            {"trigger": t.name, "source": list(t.sources), "dest": t.dest}
+            # `to: $previous` depends on the ticket: an internal transition here, resolved by the runtime
+            {"trigger": t.name, "source": list(t.sources), "dest": None if t.dest == PREVIOUS else t.dest}
             for t in process.transitions.values()
         ],
         auto_transitions=False,
@@ -161,8 +162,14 @@ def mermaid(process: CompiledProcess, locale: str = "pl") -> str:
         states.append({"name": name, "label": _text(label), "final": state.final})
     transitions: list[dict[str, Any]] = [
         {"trigger": t.name, "source": list(t.sources), "dest": t.dest, "label": _edge_label(t, locale)}
-        for t in process.transitions.values()
+        for t in process.transitions.values() if t.dest != PREVIOUS
     ]
+    for t in process.transitions.values():  # `to: $previous`: an edge back to each state it may return to
+        if t.dest == PREVIOUS:
+            for back in t.returns_to:
+                sources = [s for s in t.sources if s != back]
+                transitions.append({"trigger": f"{t.name}_to_{back}", "source": sources, "dest": back,
+                                    "label": _text(f"{_edge_label(t, locale)} · back to {back} if it came from there")})
     for name, state in process.states.items():
         if state.on_withdraw is not None:
             transitions.append(
@@ -211,9 +218,12 @@ def _add_timers(
         kinds[node] = "timer"
         transitions.append({"trigger": f"wait_{node}", "source": timer.state, "dest": node,
                             "label": _text(f"after {timer.after}")})
-        if fired is not None:
-            transitions.append({"trigger": f"fire_{node}", "source": node, "dest": fired.dest,
-                                "label": _text(fired.name)})
+        if fired is None:
+            continue
+        back = fired.dest == PREVIOUS  # one edge per state it may return to
+        for dest in fired.returns_to if back else (fired.dest,):
+            trigger = f"fire_{node}_{dest}" if back else f"fire_{node}"
+            transitions.append({"trigger": trigger, "source": node, "dest": dest, "label": _text(fired.name)})
 
 
 def _add_duplicate(
@@ -236,7 +246,8 @@ def _task_notes(process: CompiledProcess) -> list[str]:
             together = " in parallel" if len(units) > 1 else ""
             word = "tasks" if len(units) > 1 else "a task"
             text = f"{t.name} opens {word}{together} for {', '.join(units)}"
-            lines_by_state.setdefault(t.dest, []).append(_text(text))
+            for dest in t.returns_to if t.dest == PREVIOUS else (t.dest,):
+                lines_by_state.setdefault(dest, []).append(_text(text))
     # Mermaid runs a note's lines together: one line, broken with <br/>
     return [f"  note right of {state} : {'<br/>'.join(texts)}" for state, texts in lines_by_state.items()]
 

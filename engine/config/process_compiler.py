@@ -8,7 +8,14 @@ from collections.abc import Collection, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from komunikator.engine.compiled import BoundCall, CompiledProcess, CompiledState, CompiledTimer, CompiledTransition
+from komunikator.engine.compiled import (
+    PREVIOUS,
+    BoundCall,
+    CompiledProcess,
+    CompiledState,
+    CompiledTimer,
+    CompiledTransition,
+)
 from komunikator.engine.config.loader import Path_, Tree
 from komunikator.engine.config.reference_checks import RefChecker, unknown
 from komunikator.engine.config.registry import ConditionDef, EffectDef, Registry
@@ -126,7 +133,14 @@ class ProcessCompiler:
             tpath = (*base, "transitions", tname)
             for i, source in enumerate(t.from_):
                 state_ref(source, self._item((*tpath, "from"), i))
-            state_ref(t.to, (*tpath, "to"))
+            returns_to: tuple[str, ...] = ()
+            if t.to == PREVIOUS:
+                returns_to = _returns_to(spec, t.from_)
+                if not returns_to and all(s in states for s in t.from_):
+                    self.err((*tpath, "to"), f"no transition leads into {_join(t.from_)}, so there is no "
+                                             "previous state to return to")
+            else:
+                state_ref(t.to, (*tpath, "to"))
             for i, actor in enumerate(t.by):
                 self.refs.actor(actor, self._item((*tpath, "by"), i))
             conditions = [
@@ -138,7 +152,8 @@ class ProcessCompiler:
                 for i, e in enumerate(t.effects)
             ]
             if any(e is not None and getattr(e.definition, "creates_tasks", False) for e in effects):
-                creating.setdefault(t.to, tname)
+                for dest in returns_to or (t.to,):
+                    creating.setdefault(dest, tname)
             if t.automatic:
                 for i, source in enumerate(t.from_):
                     if source in states and states[source].final:
@@ -154,6 +169,7 @@ class ProcessCompiler:
                 conditions=tuple(c for c in conditions if c is not None),
                 requires=tuple(t.requires),
                 effects=tuple(e for e in effects if e is not None),
+                returns_to=returns_to,
             )
 
         compiled_states: dict[str, CompiledState] = {}
@@ -235,10 +251,11 @@ class ProcessCompiler:
         edges: dict[str, set[str]] = {s: set() for s in spec.states}
         auto_edges: dict[str, list[tuple[str, str]]] = {s: [] for s in spec.states}
         for tname, t in spec.transitions.items():
+            targets = _returns_to(spec, t.from_) if t.to == PREVIOUS else (t.to,)
             for source in t.from_:
-                edges[source].add(t.to)
+                edges[source].update(targets)
                 if t.automatic:
-                    auto_edges[source].append((t.to, tname))
+                    auto_edges[source].extend((target, tname) for target in targets)
         for sname, s in spec.states.items():
             if s.on_withdraw:
                 edges[sname].add(s.on_withdraw)
@@ -323,3 +340,21 @@ def _find_cycle(edges: Mapping[str, list[tuple[str, str]]]) -> tuple[list[str], 
             if found:
                 return found
     return None
+
+
+def _returns_to(spec: Process, sources: list[str]) -> tuple[str, ...]:
+    """Where `to: $previous` from `sources` may lead: every state a transition (or a withdrawal) leads
+    from into one of them, in declaration order."""
+    into = set(sources)
+    found: list[str] = []
+    for t in spec.transitions.values():
+        if t.to in into:
+            found += [s for s in t.from_ if s not in found and s not in into]
+    for name, state in spec.states.items():
+        if state.on_withdraw in into and name not in found and name not in into:
+            found.append(name)
+    return tuple(s for s in spec.states if s in found)
+
+
+def _join(names: list[str]) -> str:
+    return ", ".join(repr(n) for n in names)

@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from komunikator.engine.compiled import CompiledTenant, CompiledTransition
+from komunikator.engine.compiled import PREVIOUS, CompiledTenant, CompiledTransition
 from komunikator.engine.config import machines
 from komunikator.engine.config.process_compiler import HOP_LIMIT
 from komunikator.engine.runtime import effects as fx
@@ -20,7 +20,7 @@ from komunikator.engine.runtime.access import actor_allows, edits_tickets
 from komunikator.engine.runtime.calendar import WorkCalendar
 from komunikator.engine.runtime.conditions import ConditionContext, holds
 from komunikator.engine.runtime.configured import unconfigured
-from komunikator.engine.runtime.moves import Change, calendar_for
+from komunikator.engine.runtime.moves import Change, calendar_for, destination
 from komunikator.engine.runtime.outcome import Action, Outcome, Refusal, SettleLimitExceeded
 from komunikator.engine.runtime.views import SYSTEM, TicketView, UserView
 from komunikator.engine.schema.categories import PRIORITIES
@@ -44,7 +44,8 @@ def allowed_actions(
     for name in machines.triggers_from(process, ticket.state):
         transition = process.transitions[name]
         if _check_transition(tenant, ticket, transition, user, now, calendar) is None:
-            out.append(Action(name, "transition", transition.requires, transition.dest, transition.label))
+            dest = destination(process, ticket, transition)
+            out.append(Action(name, "transition", transition.requires, dest, transition.label))
     for name in BUILTIN_ACTIONS:
         if _check_builtin(tenant, ticket, name, user) is None:
             kind: Any = name
@@ -62,7 +63,10 @@ def _check_transition(
 ) -> Refusal | None:
     if transition.automatic:
         return Refusal("not_available", f"{transition.name!r} happens automatically; nobody fires it")
-    if machines.destination(tenant.processes[ticket.process], ticket.state, transition.name) is None:
+    if destination(tenant.processes[ticket.process], ticket, transition) is None:
+        if transition.dest == PREVIOUS and ticket.state in transition.sources:
+            return Refusal("not_available", f"{transition.name!r} returns to the previous state, and the ticket "
+                                            f"did not come to {ticket.state!r} from one it may return to")
         return Refusal("not_available", f"{transition.name!r} is not possible from state {ticket.state!r}")
     if not any(actor_allows(tenant, actor, ticket, user) for actor in transition.actors):
         who = ", ".join(str(a) for a in transition.actors)
@@ -129,7 +133,7 @@ def fire(
         if refusal:
             return refusal
         change = Change(tenant, ticket, user, now, calendar)
-        change.move(action, transition.dest, transition.effects, _reason(inputs))
+        change.move(action, str(destination(process, ticket, transition)), transition.effects, _reason(inputs))
     elif action in BUILTIN_ACTIONS:
         refusal = _check_builtin(tenant, ticket, action, user)
         refusal = refusal or _check_inputs(tenant, ticket, BUILTIN_ACTIONS[action], inputs)
@@ -176,7 +180,7 @@ def _reclassify(change: Change, inputs: Mapping[str, Any]) -> None:
     entry = tenant.processes[new.process].entry
     change.ticket = replace(
         change.ticket, category=new.name, process=new.process, responsible_unit=new.unit, state=entry,
-        state_entered_at=change.now,
+        state_entered_at=change.now, previous_state=None,
     )
     change.enter_due(entry)
     change.arm_timers(entry)
@@ -212,8 +216,9 @@ def settle_change(change: Change) -> None:
             ctx = ConditionContext(change.tenant, change.ticket, change.now, change.calendar)
             for name in process.automatic.get(change.ticket.state, ()):
                 transition = process.transitions[name]
-                if all(holds(c, ctx) for c in transition.conditions):
-                    change.move(name, transition.dest, transition.effects)
+                dest = destination(process, change.ticket, transition)
+                if dest is not None and all(holds(c, ctx) for c in transition.conditions):
+                    change.move(name, dest, transition.effects)
                     break
             else:
                 return

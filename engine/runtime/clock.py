@@ -15,7 +15,7 @@ from komunikator.engine.runtime import effects as fx
 from komunikator.engine.runtime.actions import settle_change
 from komunikator.engine.runtime.calendar import WorkCalendar
 from komunikator.engine.runtime.conditions import ConditionContext, holds
-from komunikator.engine.runtime.moves import Change, calendar_for
+from komunikator.engine.runtime.moves import Change, calendar_for, destination
 from komunikator.engine.runtime.outcome import Outcome, Refusal
 from komunikator.engine.runtime.views import SYSTEM, TicketView
 
@@ -45,8 +45,9 @@ def fire_timer(
     if timer.transition is not None:
         transition = process.transitions[timer.transition]
         ctx = ConditionContext(tenant, change.ticket, now, change.calendar)
-        if all(holds(c, ctx) for c in transition.conditions):
-            change.move(transition.name, transition.dest, transition.effects, f"timer {name}")
+        dest = destination(process, change.ticket, transition)
+        if dest is not None and all(holds(c, ctx) for c in transition.conditions):
+            change.move(transition.name, dest, transition.effects, f"timer {name}")
     settle_change(change)
     return Outcome(change.ticket, tuple(change.effects))
 

@@ -11,11 +11,25 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from komunikator.engine.compiled import BoundCall, CompiledProcess, CompiledTenant
+from komunikator.engine.compiled import PREVIOUS, BoundCall, CompiledProcess, CompiledTenant, CompiledTransition
+from komunikator.engine.config import machines
 from komunikator.engine.runtime import effects as fx
 from komunikator.engine.runtime.calendar import WorkCalendar
 from komunikator.engine.runtime.views import TaskView, TicketView, UserView
 from komunikator.engine.schema.refs import DueRef
+
+
+def destination(process: CompiledProcess, ticket: TicketView, transition: CompiledTransition) -> str | None:
+    """Where `transition` takes `ticket` now, or None if it cannot leave from here.
+
+    `to: $previous` leads back to the state the ticket was in before its
+    current one, if that is one of the states the transition may return to.
+    """
+    if transition.dest == PREVIOUS:
+        if ticket.state not in transition.sources:
+            return None
+        return ticket.previous_state if ticket.previous_state in transition.returns_to else None
+    return machines.destination(process, ticket.state, transition.name)
 
 
 def calendar_for(tenant: CompiledTenant) -> WorkCalendar:
@@ -135,7 +149,7 @@ class Change:
             self.ticket = replace(self.ticket, closed_at=None)
         if before.due is not None:  # the state's own deadline ends with it
             self.set_ticket_due(None)
-        self.ticket = replace(self.ticket, state=dest, state_entered_at=self.now)
+        self.ticket = replace(self.ticket, state=dest, state_entered_at=self.now, previous_state=before.name)
         self.enter_due(dest)
         self.run_effects(effects, f"transition:{transition}")
         if after.final:

@@ -55,6 +55,8 @@ class TicketView:
     due_at: datetime | None = None
     sla_paused_at: datetime | None = None
     duplicate_of: str | None = None
+    #: the state the ticket was in before its current one (where `to: $previous` leads)
+    previous_state: str | None = None
 
     def current_tasks(self) -> tuple[TaskView, ...]:
         """The tasks of the current step, cancelled ones left out."""

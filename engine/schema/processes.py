@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
 
-from komunikator.engine.schema.base import Id, LocalizedText, Strict
+from komunikator.engine.schema.base import ID_PATTERN, Id, LocalizedText, Strict, yaml_value
 from komunikator.engine.schema.refs import ActorField, DueField, TimerAfterField
 
 
@@ -91,11 +92,23 @@ class State(Strict):
     )
 
 
+def _state_or_previous(value: Any) -> Any:
+    """`to:` is a state's name or `$previous`; a misspelt `$…` says which word is meant."""
+    if isinstance(value, str) and value.startswith("$") and value != "$previous":
+        raise ValueError(f"{yaml_value(value)} is not a state: write a state's name or $previous")
+    if isinstance(value, str) and value != "$previous" and not re.match(ID_PATTERN, value):
+        raise ValueError(f"{yaml_value(value)} is not a state's name: use lowercase letters, digits and _")
+    return value
+
+
 class Transition(Strict):
     """A move from one or more states to another."""
 
     from_: StateList = Field(alias="from")
-    to: Id
+    to: Annotated[str, BeforeValidator(_state_or_previous)] = Field(
+        description="the state it leads to, or `$previous`: back to the state the ticket came from "
+        "(e.g. waiting for the resident during verification, then back to verification)"
+    )
     label: LocalizedText | None = None
     by: Annotated[list[ActorField], BeforeValidator(_one_or_many)] = Field(default_factory=list)
     automatic: bool = False

@@ -22,7 +22,7 @@ from komunikator.engine.store.scope import TenantScope
 
 #: Ticket columns mirrored from the engine's view.
 _MIRRORED = ("state", "category", "process", "responsible_unit", "priority", "step", "state_entered_at",
-             "closed_at", "due_at", "sla_paused_at")
+             "closed_at", "due_at", "sla_paused_at", "previous_state")
 
 
 def _user_id(ref: str | None) -> int | None:

@@ -75,5 +75,6 @@ async def ticket_view(scope: TenantScope, ticket: Ticket) -> TicketView:
         closed_at=ticket.closed_at,
         due_at=ticket.due_at,
         sla_paused_at=ticket.sla_paused_at,
+        previous_state=ticket.previous_state,
         duplicate_of=None,
     )

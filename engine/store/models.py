@@ -236,6 +236,8 @@ class Ticket(Model):
     closed_at = fields.DatetimeField(null=True)
     due_at = fields.DatetimeField(null=True)
     sla_paused_at = fields.DatetimeField(null=True)
+    #: the state before the current one, where a `to: $previous` transition leads (migration 0009)
+    previous_state = fields.CharField(max_length=64, null=True)
     duplicate_of: fields.ForeignKeyNullableRelation[Ticket] = fields.ForeignKeyField(
         f"{APP}.Ticket", related_name="duplicates", null=True, on_delete=fields.SET_NULL
     )

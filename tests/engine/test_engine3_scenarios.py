@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
@@ -9,7 +11,15 @@ from runtime_helpers import local, new_ticket, ok, resident, staff
 
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.config.compiler import check_tenant, compile_tenant
-from komunikator.engine.runtime import allowed_actions, allowed_task_actions, fire, fire_task, start
+from komunikator.engine.runtime import (
+    Refusal,
+    allowed_actions,
+    allowed_task_actions,
+    fire,
+    fire_task,
+    fire_timer,
+    start,
+)
 from komunikator.engine.runtime import effects as fx
 from komunikator.engine.runtime.access import sees_ticket
 from komunikator.engine.runtime.capabilities import capabilities
@@ -113,3 +123,47 @@ def test_a_unit_may_not_be_named_city(tmp_path: Path) -> None:
     expected = ("'city' is the whole office (the root every unit belongs to, where office-wide roles are granted: "
                 "city:management); give this unit another name")
     assert [e.message for e in errors.errors] == [expected]
+
+
+# -- item 9: `to: $previous` -------------------------------------------------------------------
+
+
+def test_waiting_for_the_resident_returns_to_where_the_ticket_came_from() -> None:
+    t = wrzesnia()
+    asked = {"public_comment": "Prosimy o zdjęcie"}
+    answer = {"public_comment": "W załączniku"}
+    # during verification: back to verification
+    waiting = ok(fire(t, reported(), "ask_resident", DISPATCHER, asked, NOW)).ticket
+    assert (waiting.state, waiting.previous_state, waiting.sla_paused_at) == ("waiting_for_resident", "new", NOW)
+    offered = {a.name: a.dest for a in allowed_actions(t, waiting, REPORTER, NOW)}
+    assert offered == {"resident_answered": "new"}
+    back = ok(fire(t, waiting, "resident_answered", REPORTER, answer, NOW))
+    assert (back.ticket.state, back.ticket.previous_state) == ("new", "waiting_for_resident")
+    assert back.of_type(fx.ChangeState)[0].after == "new"
+    # during the work: back to the work, its tasks untouched
+    working = ok(fire(t, reported(), "verify", DISPATCHER, {}, NOW)).ticket
+    waiting = ok(fire(t, working, "ask_resident", DISPATCHER, asked, NOW)).ticket
+    resumed = ok(fire(t, waiting, "resume", DISPATCHER, {}, NOW)).ticket
+    assert resumed.state == "in_progress"
+    assert [(x.key, x.state) for x in resumed.tasks] == [("T1", "open"), ("T2", "open")]
+
+
+def test_the_timer_returns_too_and_nowhere_to_return_is_refused() -> None:
+    t = wrzesnia()
+    waiting = ok(fire(t, reported(), "ask_resident", DISPATCHER, {"public_comment": "?"}, NOW)).ticket
+    fired = ok(fire_timer(t, waiting, "resume_unanswered", NOW + timedelta(days=14)))
+    assert fired.ticket.state == "new"
+    # a ticket that does not know where it came from (older than the column) is not moved anywhere
+    lost = replace(waiting, previous_state=None)
+    assert {a.name for a in allowed_actions(t, lost, DISPATCHER, NOW)} == {"mark_duplicate", "set_priority"}
+    refusal = fire(t, lost, "resume", DISPATCHER, {}, NOW)
+    assert isinstance(refusal, Refusal) and refusal.code == "not_available"
+    assert "returns to the previous state" in refusal.message
+    # nor one that came from a state the transition may not return to
+    assert isinstance(fire(t, replace(waiting, previous_state="resolved"), "resume", DISPATCHER, {}, NOW), Refusal)
+
+
+def test_the_graph_knows_where_previous_leads() -> None:
+    process = wrzesnia().processes["checked_fix"]
+    assert process.transitions["resume"].dest == "$previous"
+    assert process.transitions["resume"].returns_to == ("new", "in_progress")

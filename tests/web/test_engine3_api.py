@@ -1,15 +1,26 @@
-"""Issue #11 through the API on both databases: SLA pauses in office time (item 2), office-wide roles (item 7)."""
+"""Issue #11 through the API on both databases: SLA pauses in office time (item 2), office-wide roles (item 7),
+`to: $previous` (item 9)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-from web_helpers import Api, report
+from web_helpers import Api, Clock, report
+
+from komunikator.engine.service import accounts
+from komunikator.engine.settings import Settings
+from komunikator.engine.store.scope import TenantScope, ensure_tenant
+from komunikator.engine.tenants import TenantRegistry
+from komunikator.web.app import create_app
 
 pytestmark = pytest.mark.anyio
 ZG = "zgierz"
+ENGINE3 = Path(__file__).parents[1] / "engine" / "fixtures" / "engine3"
 
 
 async def test_a_pause_of_a_few_hours_moves_the_deadlines_by_the_office_minutes_paused(api: Api) -> None:
@@ -98,3 +109,47 @@ async def test_roles_at_the_city_level_cover_every_unit(api: Api) -> None:
                              headers=deputy)
     assert done.status_code == 200, done.text
     assert (await client.get(f"/api/v1/tickets/{numbers['tree_hazard']}", headers=deputy)).json()["state"] == "resolved"
+
+
+@pytest.fixture
+async def wrzesnia(db: str) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str], TenantScope]]:
+    """The app over the #11 fixture city (its process returns with `to: $previous`), and its dispatcher."""
+    settings = Settings(definitions_dir=Settings.from_env().definitions_dir, tenants_dir=ENGINE3)
+    tenants = TenantRegistry.load(settings)
+    app = create_app(tenants, init_database=False, clock=Clock())
+    scope = TenantScope((await ensure_tenant("wrzesnia")).id)
+    user = await accounts.create_user(scope, "bom@wrzesnia.pl", "BOM", password=None)
+    await accounts.grant(scope, tenants.tenants["wrzesnia"], user, "bom", "dispatcher")
+    raw, _ = await accounts.create_token(scope, user, "tests")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test",
+                                 headers={"Host": "wrzesnia.localhost"}) as client:
+        yield client, {"Authorization": f"Bearer {raw}"}, scope
+
+
+async def test_a_transition_returns_to_the_state_the_ticket_came_from(
+    wrzesnia: tuple[httpx.AsyncClient, dict[str, str], TenantScope],
+) -> None:
+    client, dispatcher, scope = wrzesnia
+    body = {"category": "pothole", "description": "Dziura", "lat": 52.325, "lon": 17.566,
+            "attributes": {"size": "medium"}, "reporter": {"name": "Jan", "email": "jan@example.pl"}}
+    r = await client.post("/api/v1/tickets", json=body)
+    assert r.status_code == 201, r.text
+    number = str(r.json()["number"])
+
+    async def act(action: str, **inputs: Any) -> dict[str, Any]:
+        answer = await client.post(f"/api/v1/tickets/{number}/actions/{action}", json=inputs, headers=dispatcher)
+        assert answer.status_code == 200, answer.text
+        detail = await client.get(f"/api/v1/tickets/{number}", headers=dispatcher)
+        return dict(detail.json())
+
+    waiting = await act("ask_resident", public_comment="Prosimy o zdjęcie.")
+    assert waiting["state"] == "waiting_for_resident"
+    assert {a["name"]: a["to"] for a in waiting["actions"] if a["name"] == "resume"} == {"resume": "new"}
+    assert (await act("resume"))["state"] == "new"
+    row = await scope.get_ticket(number)
+    assert row.previous_state == "waiting_for_resident"
+    await act("verify")
+    assert (await act("ask_resident", public_comment="Jeszcze jedno zdjęcie."))["state"] == "waiting_for_resident"
+    back = await act("resume")
+    assert back["state"] == "in_progress" and back["sla_paused"] is False
+    assert [t["state"] for t in back["tasks"]] == ["open", "open"]
