@@ -20,7 +20,7 @@ from komunikator.engine.compiled import (
 )
 from komunikator.engine.schema.base import text_for
 from komunikator.engine.schema.categories import PRIORITIES
-from komunikator.engine.schema.org import Role, Unit
+from komunikator.engine.schema.org import TASK_ACTION_NAMES, Role, Unit
 
 NONE = "-"
 
@@ -282,6 +282,13 @@ def _roles(tenant: CompiledTenant, locale: str) -> str:
         per_process = fires.get(name, {})
         lines.append(f"  {name}: " + ("; ".join(f"{p} ({', '.join(ts)})" for p, ts in per_process.items())
                                       or "nothing"))
+    lines += ["", ("Task actions, on tasks of the member's unit and the units below it (anyone may complete a task "
+                   "assigned to them)")]
+    for name, role in tenant.roles.items():
+        granted = [a for a in TASK_ACTION_NAMES if a in role.task_rights]
+        extra = ("; also delegates any unit's task, and completes or withdraws tasks of external units without "
+                 "accounts (edits tickets)") if role.edits_tickets else ""
+        lines.append(f"  {name}: {_join(granted) if granted else 'none'}{extra}")
     lines += ["", "What each role reads of a ticket it sees, and which comments it adds"]
     lines += [f"  {name}: {_reads_and_comments(role)}" for name, role in tenant.roles.items()]
     return "\n".join(lines)

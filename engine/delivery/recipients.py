@@ -175,7 +175,7 @@ class RecipientResolver:
             return by_mail
         roles = self.tenant.roles
         members = await self._members(
-            lambda m: m.unit == unit_id and m.role in roles and roles[m.role].handles_tasks
+            lambda m: m.unit == unit_id and m.role in roles and bool(roles[m.role].task_rights)
         )
         return members or by_mail
 

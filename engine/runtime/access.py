@@ -53,10 +53,11 @@ def edits_tickets(tenant: CompiledTenant, user: UserView) -> bool:
     )
 
 
-def handles(tenant: CompiledTenant, user: UserView, unit: str) -> bool:
-    """Whether the user holds a task-handling role in `unit` (or above it)."""
+def handles(tenant: CompiledTenant, user: UserView, unit: str, action: str | None = None) -> bool:
+    """Whether the user holds a task-handling role in `unit` (or above it); with `action`, one granting it."""
     return user.kind == "staff" and any(
-        m.role in tenant.roles and tenant.roles[m.role].handles_tasks and covers(tenant, m, unit)
+        m.role in tenant.roles and covers(tenant, m, unit)
+        and (action in tenant.roles[m.role].task_rights if action else bool(tenant.roles[m.role].task_rights))
         for m in user.memberships
     )
 

@@ -52,7 +52,7 @@ def _check(tenant: CompiledTenant, ticket: TicketView, task: TaskView, action: s
         return Refusal("not_available", f"task {task.key} is {task.state}")
     if tenant.processes[ticket.process].states[ticket.state].final:
         return Refusal("not_available", "the ticket is closed")
-    handler = handles(tenant, user, task.unit)
+    handler = handles(tenant, user, task.unit, action)  # the role's `task_actions` (default: all four)
     on_behalf = records_for_external(tenant, user, task)
     if action == "take":
         if task.state == "in_progress" and task.assignee == user.id:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, model_validator
 
 from komunikator.engine.schema.base import Id, LocalizedText, Strict
 
@@ -43,6 +43,11 @@ class CommentRights(Strict):
 PermissionName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")]
 
 
+#: What may be done to a task (the engine's fixed task machine).
+TaskActionName = Literal["take", "complete", "delegate", "withdraw"]
+TASK_ACTION_NAMES: tuple[str, ...] = ("take", "complete", "delegate", "withdraw")
+
+
 class Role(Strict):
     """A role a person holds in a unit (a membership is user × unit × role).
 
@@ -63,6 +68,11 @@ class Role(Strict):
     )
     handles_tasks: bool = Field(
         False, description="may take, complete, delegate and withdraw tasks of the member's units"
+    )
+    task_actions: list[TaskActionName] | None = Field(
+        None,
+        description="which of them, on tasks of the member's units: [take, complete] for a clerk, "
+        "[take, complete, delegate, withdraw] for a head (default: all four with handles_tasks, none without)",
     )
     sees_reporter_contact: bool = Field(
         False, description="reads the reporter's name, e-mail and phone"
@@ -87,3 +97,16 @@ class Role(Strict):
         default_factory=list,
         description="what the role may do in the city's plugins (`PLUGIN.PERMISSION`, e.g. lost_and_found.manage)",
     )
+
+    @model_validator(mode="after")
+    def _task_rights_agree(self) -> Role:
+        if self.task_actions and "handles_tasks" in self.model_fields_set and not self.handles_tasks:
+            raise ValueError("`task_actions` gives the role task rights; remove `handles_tasks: false`")
+        return self
+
+    @property
+    def task_rights(self) -> frozenset[str]:
+        """The task actions the role has on its units' tasks (`task_actions`, else the `handles_tasks` bundle)."""
+        if self.task_actions is not None:
+            return frozenset(self.task_actions)
+        return frozenset(TASK_ACTION_NAMES) if self.handles_tasks else frozenset()

@@ -11,6 +11,7 @@ from runtime_helpers import local, new_ticket, ok, resident, staff
 
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.config.compiler import check_tenant, compile_tenant
+from komunikator.engine.config.explain import explain
 from komunikator.engine.runtime import (
     Refusal,
     allowed_actions,
@@ -167,3 +168,33 @@ def test_the_graph_knows_where_previous_leads() -> None:
     process = wrzesnia().processes["checked_fix"]
     assert process.transitions["resume"].dest == "$previous"
     assert process.transitions["resume"].returns_to == ("new", "in_progress")
+
+
+# -- item 3: task actions per role --------------------------------------------------------------
+
+
+def test_a_role_may_take_and_complete_without_delegating_or_withdrawing() -> None:
+    t = wrzesnia()
+    clerk = staff("r1", "drogi:clerk")
+    head = staff("d0", "drogi:unit_head")
+    ticket = ok(fire(t, reported(), "verify", DISPATCHER, {}, NOW)).ticket
+    assert {a.name for a in allowed_task_actions(t, ticket, "T1", clerk)} == {"take", "complete"}
+    assert {a.name for a in allowed_task_actions(t, ticket, "T1", head)} == {"take", "complete", "delegate", "withdraw"}
+    # the dispatcher may still hand any task over (it verifies tickets), not take it
+    assert {a.name for a in allowed_task_actions(t, ticket, "T1", DISPATCHER)} == {"delegate"}
+    for action, inputs in (("delegate", {"to_unit": "zielen", "reason": "nie nasze"}), ("withdraw", {"reason": "x"})):
+        refusal = fire_task(t, ticket, "T1", action, clerk, inputs, NOW)
+        assert isinstance(refusal, Refusal) and refusal.code == "forbidden", action
+    taken = ok(fire_task(t, ticket, "T1", "take", clerk, {}, NOW)).ticket
+    done = ok(fire_task(t, taken, "T1", "complete", clerk, {}, NOW)).ticket.task("T1")
+    assert done is not None and done.state == "done"
+    # the default stays the handles_tasks bundle
+    assert t.roles["worker"].task_rights == frozenset({"take", "complete", "delegate", "withdraw"})
+    assert t.roles["mayor"].task_rights == frozenset()
+
+
+def test_explain_says_who_may_do_what_with_tasks() -> None:
+    text = explain(wrzesnia())
+    assert "  clerk: take, complete\n" in text
+    assert "  unit_head: take, complete, delegate, withdraw\n" in text
+    assert "  dispatcher: none; also delegates any unit's task" in text

@@ -153,3 +153,29 @@ async def test_a_transition_returns_to_the_state_the_ticket_came_from(
     back = await act("resume")
     assert back["state"] == "in_progress" and back["sla_paused"] is False
     assert [t["state"] for t in back["tasks"]] == ["open", "open"]
+
+
+async def test_a_clerk_takes_and_completes_but_may_not_delegate_or_withdraw(
+    wrzesnia: tuple[httpx.AsyncClient, dict[str, str], TenantScope],
+) -> None:
+    client, dispatcher, scope = wrzesnia
+    tenants = TenantRegistry.load(Settings(definitions_dir=Settings.from_env().definitions_dir, tenants_dir=ENGINE3))
+    clerk_user = await accounts.create_user(scope, "referent@wrzesnia.pl", "Referent", password=None)
+    await accounts.grant(scope, tenants.tenants["wrzesnia"], clerk_user, "drogi", "clerk")
+    raw, _ = await accounts.create_token(scope, clerk_user, "tests")
+    clerk = {"Authorization": f"Bearer {raw}"}
+    body = {"category": "pothole", "description": "Dziura", "lat": 52.325, "lon": 17.566,
+            "attributes": {"size": "medium"}, "reporter": {"name": "Jan", "email": "jan@example.pl"}}
+    number = str((await client.post("/api/v1/tickets", json=body)).json()["number"])
+    verified = await client.post(f"/api/v1/tickets/{number}/actions/verify", json={}, headers=dispatcher)
+    assert verified.status_code == 200, verified.text
+    detail = (await client.get(f"/api/v1/tickets/{number}", headers=clerk)).json()
+    (task,) = [t for t in detail["tasks"] if t["key"] == "T1"]
+    assert sorted(a["name"] for a in task["actions"]) == ["complete", "take"]
+    path = f"/api/v1/tickets/{number}/tasks/T1"
+    for action, inputs in (("delegate", {"to_unit": "zielen", "reason": "Nie nasze"}), ("withdraw", {"reason": "x"})):
+        refused = await client.post(f"{path}/{action}", json=inputs, headers=clerk)
+        assert refused.status_code == 403, refused.text
+    assert (await client.post(f"{path}/take", json={}, headers=clerk)).status_code == 200
+    assert (await client.post(f"{path}/complete", json={}, headers=clerk)).status_code == 200
+    assert (await scope.tasks().get(key="T1", ticket_id=(await scope.get_ticket(number)).id)).state == "done"
