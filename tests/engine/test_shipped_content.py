@@ -42,6 +42,8 @@ TEMPLATE_ROOTS = {
     "comment",
     "message",
     "digest",
+    "confirm",  # the address confirmation's link (email_confirmation)
+    "event",  # a plugin's event (docs/plugins.md)
 }
 
 
