@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import io
 from functools import cache
 from pathlib import Path
 
 import jinja2
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.support import Translations
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
@@ -16,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from komunikator.engine.schema.base import text_for
 from komunikator.plugins.lost_and_found import register
 from komunikator.web.deps import Scope
+from komunikator.web.staff.i18n import compile_catalog
 from komunikator.web.tenancy import Tenant
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -29,13 +27,7 @@ CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; f
 @cache
 def translations(language: str) -> Translations:
     """The plugin's catalog for `language` (`locale/<lang>/LC_MESSAGES/messages.po`), compiled in memory."""
-    path = LOCALE / language / "LC_MESSAGES" / "messages.po"
-    with path.open("rb") as po:
-        catalog = read_po(po, locale=language)
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog)
-    buffer.seek(0)
-    return Translations(buffer)
+    return compile_catalog(LOCALE, language)
 
 
 @cache

@@ -34,7 +34,13 @@ def N_(message: str) -> str:  # noqa: N802  (the gettext convention for "transla
 @cache
 def translations(language: str) -> Translations:
     """The compiled catalog of `language` (English messages stay as written when missing)."""
-    path = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
+    return compile_catalog(LOCALE_DIR, language)
+
+
+def compile_catalog(folder: Path, language: str) -> Translations:
+    """`folder/<language>/LC_MESSAGES/messages.po` compiled in memory (no .mo files to keep in step);
+    empty translations when there is no catalog. Plugins' pages load theirs with it too."""
+    path = folder / language / "LC_MESSAGES" / "messages.po"
     if not path.is_file():
         return Translations()
     with path.open("rb") as po:
