@@ -74,7 +74,17 @@ def sees_ticket(tenant: CompiledTenant, user: UserView, ticket: TicketView) -> b
         return True
     if user.kind == "resident":
         return ticket.reporter_id is not None and ticket.reporter_id == user.id
+    return bool(seeing_memberships(tenant, user, ticket))
+
+
+def seeing_memberships(tenant: CompiledTenant, user: UserView, ticket: TicketView) -> list[tuple[Membership, bool]]:
+    """The memberships through which a staff member sees the ticket, each with whether it acts through tasks only.
+
+    A role that sees `tasks` (and any membership of an external unit) sees the tickets whose live tasks its
+    unit covers; any other role also sees those its unit is responsible for, and `sees: all` every ticket.
+    """
     task_units = {t.unit for t in ticket.tasks if t.state != "cancelled"}
+    out = []
     for m in user.memberships:
         role = tenant.roles.get(m.role)
         if role is None:
@@ -82,12 +92,12 @@ def sees_ticket(tenant: CompiledTenant, user: UserView, ticket: TicketView) -> b
         external = m.unit in tenant.units and tenant.units[m.unit].external
         if external or role.sees == "tasks":
             if any(covers(tenant, m, u) for u in task_units):
-                return True
+                out.append((m, True))
         elif role.sees == "all" or covers(tenant, m, ticket.responsible_unit) or any(
             covers(tenant, m, u) for u in task_units
         ):
-            return True
-    return False
+            out.append((m, False))
+    return out
 
 
 def has_permission(tenant: CompiledTenant, user: UserView, permission: str) -> bool:

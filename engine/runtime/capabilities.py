@@ -25,13 +25,13 @@ from types import MappingProxyType
 from typing import Literal
 
 from komunikator.engine.compiled import CompiledTenant
-from komunikator.engine.runtime.access import covers, edits_tickets, sees_ticket
+from komunikator.engine.runtime.access import covers, edits_tickets, seeing_memberships, sees_ticket
 from komunikator.engine.runtime.actions import allowed_actions
 from komunikator.engine.runtime.calendar import WorkCalendar
 from komunikator.engine.runtime.configured import unconfigured
 from komunikator.engine.runtime.outcome import Action, Refusal, TaskAction
 from komunikator.engine.runtime.tasks import allowed_task_actions
-from komunikator.engine.runtime.views import Membership, TicketView, UserView
+from komunikator.engine.runtime.views import TicketView, UserView
 from komunikator.engine.schema.org import COMMENT_KINDS, CommentKind
 
 PhotoKind = Literal["internal", "public"]
@@ -105,25 +105,6 @@ class Capabilities:
 NOTHING = Capabilities(sees_ticket=False)
 
 
-def _relevant(tenant: CompiledTenant, user: UserView, ticket: TicketView) -> list[tuple[Membership, bool]]:
-    """The memberships through which the user sees this ticket, each with whether it acts through tasks only."""
-    task_units = {t.unit for t in ticket.tasks if t.state != "cancelled"}
-    out = []
-    for m in user.memberships:
-        role = tenant.roles.get(m.role)
-        if role is None:
-            continue
-        external = m.unit in tenant.units and tenant.units[m.unit].external
-        if external or role.sees == "tasks":
-            if any(covers(tenant, m, u) for u in task_units):
-                out.append((m, True))
-        elif role.sees == "all" or covers(tenant, m, ticket.responsible_unit) or any(
-            covers(tenant, m, u) for u in task_units
-        ):
-            out.append((m, False))
-    return out
-
-
 def capabilities(
     tenant: CompiledTenant, ticket: TicketView, user: UserView, now: datetime, calendar: WorkCalendar | None = None
 ) -> Capabilities:
@@ -137,7 +118,7 @@ def capabilities(
         tasks = tuple(TaskCapabilities(t.key, t.unit) for t in ticket.tasks)
         return Capabilities(True, actions, tasks, reporter_contact=True, internal_comments=True, other_tasks=True,
                             full_history=True, own_units=frozenset(tenant.units))
-    relevant = _relevant(tenant, user, ticket) if user.kind == "staff" else []
+    relevant = seeing_memberships(tenant, user, ticket) if user.kind == "staff" else []
     roles = [(m, tenant.roles[m.role], tasks_only) for m, tasks_only in relevant]
     own = frozenset(u for m in user.memberships for u in tenant.unit_subtree.get(m.unit, frozenset()))
     other_tasks = any(r.sees_other_tasks for _, r, _ in roles)
