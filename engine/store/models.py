@@ -205,6 +205,38 @@ class ReporterContact(Model):
         indexes = (Index(fields=("tenant_id", "email")), Index(fields=("tenant_id", "confirm_token")))
 
 
+class ReporterLink(Model):
+    """A link in an e-mail letting the reporter of one ticket act on it, its secret stored as a hash.
+
+    The link does what the process lets `reporter` do in the ticket's current
+    state (`engine/service/reporter_links.py`). It stops working when it
+    expires, is revoked, the ticket closes, or the reporter contact is erased.
+    """
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = _tenant("reporter_links")
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        f"{APP}.Ticket", related_name="reporter_links", on_delete=fields.CASCADE
+    )
+    #: the reporter the link speaks for: a contact (no account) or an account (exactly one is set)
+    contact: fields.ForeignKeyNullableRelation[ReporterContact] = fields.ForeignKeyField(
+        f"{APP}.ReporterContact", related_name="reporter_links", null=True, on_delete=fields.CASCADE
+    )
+    user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        f"{APP}.User", related_name="reporter_links", null=True, on_delete=fields.CASCADE
+    )
+    token_hash = fields.CharField(max_length=64)  # sha256 of the secret in the link, hex
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    revoked_at = fields.DatetimeField(null=True)
+    last_used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "reporter_links"
+        unique_together = (("tenant", "token_hash"),)
+        indexes = (Index(fields=("tenant_id", "ticket_id")),)
+
+
 class Ticket(Model):
     """A report (zgłoszenie) running its category's process."""
 
