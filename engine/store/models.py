@@ -547,6 +547,82 @@ class TicketSearch(Model):
         unique_together = (("tenant", "ticket"),)
 
 
+class Open311Client(Model):
+    """An application allowed to post Open311 requests to one city, its api_key stored as a hash.
+
+    Keys are issued and revoked by operators (`komunikator open311 keys`),
+    every change audited. The raw key is shown once and never stored.
+    """
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = _tenant("open311_clients")
+    name = fields.CharField(max_length=200)  # the application, as the operator names it
+    contact = fields.CharField(max_length=254, null=True)  # who to ask about it (an e-mail address)
+    key_hash = fields.CharField(max_length=64)  # SHA-256 of the api_key, hex
+    created_at = fields.DatetimeField()
+    last_used_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "open311_clients"
+        unique_together = (("tenant", "key_hash"),)
+
+
+class Open311Token(Model):
+    """The token an Open311 POST answered with, naming the report it made (GET tokens)."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = _tenant("open311_tokens")
+    token = fields.CharField(max_length=64)
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        f"{APP}.Ticket", related_name="open311_tokens", on_delete=fields.CASCADE
+    )
+    client: fields.ForeignKeyNullableRelation[Open311Client] = fields.ForeignKeyField(
+        f"{APP}.Open311Client", related_name="tokens", null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "open311_tokens"
+        unique_together = (("tenant", "token"),)
+        indexes = (Index(fields=("tenant_id", "ticket_id")),)
+
+
+class Open311Dispatch(Model):
+    """A task handed to an external unit over Open311, and what the remote system says of it.
+
+    `marker` is the stable idempotency key sent with every POST of this task,
+    `remote_id`/`remote_token` what the remote answered (a retry after a crash
+    resolves them instead of posting again).
+    """
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = _tenant("open311_dispatches")
+    task: fields.ForeignKeyRelation[Task] = fields.ForeignKeyField(
+        f"{APP}.Task", related_name="open311_dispatches", on_delete=fields.CASCADE
+    )
+    unit = fields.CharField(max_length=64)
+    endpoint = fields.CharField(max_length=500)
+    service_code = fields.CharField(max_length=64)
+    marker = fields.CharField(max_length=64)
+    status = fields.CharField(max_length=16, default="pending")  # pending, sent, closed, gone
+    remote_id = fields.CharField(max_length=128, null=True)
+    remote_token = fields.CharField(max_length=128, null=True)
+    remote_status = fields.CharField(max_length=16, null=True)  # open or closed, as the remote last said
+    remote_updated_at = fields.DatetimeField(null=True)
+    remote_notes: list[Any] = fields.JSONField(default=list)  # status notes already in the timeline
+    attempts = fields.IntField(default=0)
+    last_error = fields.TextField(null=True)
+    created_at = fields.DatetimeField()
+    sent_at = fields.DatetimeField(null=True)
+    polled_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "open311_dispatches"
+        unique_together = (("tenant", "marker"),)
+        indexes = (Index(fields=("tenant_id", "status", "polled_at")), Index(fields=("tenant_id", "task_id")))
+
+
 class Timer(Model):
     """A process timer armed for a ticket (`SetTimer`), fired or cancelled later."""
 
@@ -591,5 +667,6 @@ ALL_MODELS: tuple[type[Model], ...] = (
     Tenant, User, Membership, ApiToken, LoginFailure, RateEvent, Session, DefinitionVersion, TicketCounter,
     ReporterContact, Ticket, TicketAttribute, Follower, Task, TaskAssignment, Comment, AuditEvent, OutboxMessage,
     Timer, IdempotencyKey, Attachment, TicketSearch,
+    Open311Client, Open311Token, Open311Dispatch,
 )
 TENANT_OWNED: tuple[type[Model], ...] = ALL_MODELS[1:]
