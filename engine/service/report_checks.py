@@ -29,7 +29,8 @@ def check_attributes(tenant: CompiledTenant, category: str, given: Mapping[str, 
     question must be answered; otherwise (an edit) only what is given is
     checked, and a required answer may not be removed (`None`).
     """
-    specs = tenant.categories[category].spec.attributes
+    found = tenant.categories.get(category)  # None after a definition change: it asks nothing any more
+    specs = found.spec.attributes if found is not None else {}
     for name, value in given.items():
         spec = specs.get(name)
         if spec is None or (spec.staff_only and not staff):

@@ -7,9 +7,8 @@ import html
 import re
 from datetime import UTC, datetime
 
-import httpx
 import pytest
-from web_helpers import Api, registry
+from web_helpers import STAFF_PASSWORD, Api, registry, staff_session
 
 from komunikator.cli.demo.seed import seed_tenant
 from komunikator.cli.seed_commands import demo_staff
@@ -20,26 +19,11 @@ from komunikator.engine.store.scope import TenantScope, ensure_tenant
 from komunikator.web.staff.security import content_security_policy
 
 pytestmark = pytest.mark.anyio
-PASSWORD = "haslo-testowe-123"
+PASSWORD = STAFF_PASSWORD
 END = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 _FORM = re.compile(
     r'<form method="post" action="/staff/tickets/[^"/]+/(act|tasks/([^"/]+))"[^>]*>\s*'
     r'<input type="hidden" name="csrf_token" value="([^"]*)">\s*<input type="hidden" name="action" value="([^"]+)">')
-
-
-async def _session(client: httpx.AsyncClient, scope: TenantScope, email: str) -> str:
-    """Sign in through the form (its token and cookie, same origin); the CSRF token of the session."""
-    page = await client.get("/staff/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token is not None
-    signed = await client.post("/staff/login", data={"csrf_token": token.group(1), "email": email,
-                                                      "password": PASSWORD, "next": "/staff/"},
-                               headers={"Origin": f"http://{client.headers['host']}"})
-    assert signed.status_code == 303, signed.text
-    inbox = await client.get("/staff/")
-    found = re.search(r'name="csrf_token" value="([^"]+)"', inbox.text)
-    assert found is not None
-    return found.group(1)
 
 
 async def test_every_page_has_its_policy_and_every_form_its_token(api: Api) -> None:
@@ -54,7 +38,7 @@ async def test_every_page_has_its_policy_and_every_form_its_token(api: Api) -> N
     assert login.headers["content-security-policy"] == content_security_policy()
     assert "'unsafe-inline'" not in login.headers["content-security-policy"]
     assert login.headers["x-frame-options"] == "DENY" and login.headers["cache-control"] == "no-store"
-    token = await _session(client, scope, "anna@zgierz.localhost")
+    token = await staff_session(client, "anna@zgierz.localhost")
     for path in ("/staff/", f"/staff/tickets/{number}", "/staff/tickets/ZG-2026-999999"):
         page = await client.get(path)
         assert page.headers["content-security-policy"] == content_security_policy(), path
@@ -93,7 +77,7 @@ async def test_the_buttons_of_every_demo_account_equal_capabilities_in_every_sta
             user = await accounts.get_user(scope, email)
             await accounts.set_password(scope, user, PASSWORD)
             client.cookies.clear()
-            await _session(client, scope, email)
+            await staff_session(client, email)
             me = await user_view(scope, user)
             for ticket in sample.values():
                 caps = capabilities(tenant, await ticket_view(scope, ticket), me, api.clock())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -76,3 +77,32 @@ def report(category: str = "pothole", **extra: Any) -> dict[str, Any]:
         body["attributes"] = {"size": "medium"}
     body.update(extra)
     return body
+
+
+STAFF_PASSWORD = "haslo-testowe-123"
+
+
+async def staff_session(client: httpx.AsyncClient, email: str, password: str = STAFF_PASSWORD) -> str:
+    """Sign in to the staff pages through the form (its token and cookie, same origin); the session's CSRF token."""
+    page = await client.get("/staff/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token is not None
+    signed = await client.post("/staff/login", data={"csrf_token": token.group(1), "email": email,
+                                                      "password": password, "next": "/staff/"},
+                               headers={"Origin": f"http://{client.headers['host']}"})
+    assert signed.status_code == 303, signed.text
+    inbox = await client.get("/staff/")
+    found = re.search(r'name="csrf_token" value="([^"]+)"', inbox.text)
+    assert found is not None
+    return found.group(1)
+
+
+async def staff_member(slug: str, email: str, *memberships: str, password: str = STAFF_PASSWORD) -> Any:
+    """A staff member who signs in with `password`, with memberships `unit:role`; the user row."""
+    tenant = registry().tenants[slug]
+    scope = TenantScope((await ensure_tenant(slug)).id)
+    user = await accounts.create_user(scope, email, email.split("@")[0], password=password)
+    for membership in memberships:
+        unit, role = membership.split(":")
+        await accounts.grant(scope, tenant, user, unit, role)
+    return user

@@ -120,7 +120,8 @@ def edit_form(number: str, ticket: dict[str, Any], tenant: CompiledTenant, t: Tr
         text("lat", t.gettext(words.FIELDS["lat"]), ticket["lat"]),
         text("lon", t.gettext(words.FIELDS["lon"]), ticket["lon"]),
     ]
-    for name, spec in tenant.categories[ticket["category"]].spec.attributes.items():
+    category = tenant.categories.get(ticket["category"])  # None after a definition change (`known`)
+    for name, spec in (category.spec.attributes if category is not None else {}).items():
         if spec.type == "multichoice":
             continue  # several values: not editable here yet
         field = text(f"attr__{name}", localized(spec.label, language), ticket["attributes"].get(name))

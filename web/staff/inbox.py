@@ -81,7 +81,8 @@ async def build(scope: TenantScope, tenant: CompiledTenant, user: UserView, now:
             inbox.unit.append(row)
     for ticket in waiting:
         view = views[ticket.id]
-        if tenant.processes[ticket.process].entry != ticket.state:
+        process = tenant.processes.get(ticket.process)  # None after a definition change (`known`)
+        if process is None or process.entry != ticket.state:
             continue
         if any(a.kind == "transition" for a in offered(tenant, view, user, now).actions):
             inbox.verify.append(Row(ticket, view, None, ticket.due_at, own_deadline_passed(view, now)))

@@ -54,12 +54,15 @@ async def draw(page: Page, number: str, status_code: int = 200, *, failed: str |
                                            ticket.category)
     comment = forms.comment_form(ticket.number, offer, page.tenant, t, page.language)
     editing = forms.edit_form(ticket.number, data, page.tenant, t, page.language) if offer.edit else None
-    category = page.tenant.categories[ticket.category].spec
+    category = page.tenant.categories.get(ticket.category)  # None after a definition change (`known`)
+    specs = category.spec.attributes if category is not None else {}
     attributes = [
         (localized(spec.label, page.language),
          _attribute_text(spec, data["attributes"].get(name), page.language))
-        for name, spec in category.attributes.items() if name in data["attributes"]
+        for name, spec in specs.items() if name in data["attributes"]
     ]
+    attributes += [(name, _attribute_text(None, value, page.language))  # ones the category no longer names
+                   for name, value in data["attributes"].items() if name not in specs]
     tile_url, attribution = tile_source(page)
     for task in data["tasks"]:
         task["unit_name"] = localized(page.tenant.units[task["unit"]].name, page.language) \
@@ -92,7 +95,7 @@ async def draw(page: Page, number: str, status_code: int = 200, *, failed: str |
 
 
 def _attribute_text(spec: Any, value: Any, language: str) -> str:
-    if spec.values and str(value) in spec.values:
+    if spec is not None and spec.values and str(value) in spec.values:
         return localized(dict(spec.values[str(value)]), language)
     if isinstance(value, bool):
         return "✓" if value else "✗"
@@ -231,7 +234,8 @@ async def edit(number: str, page: CheckedStaffPage) -> Response:
         assert page.view is not None  # noqa: S101
         ticket, view = await tickets.load_visible(page.scope, page.tenant, number, page.view)
         current = await reading.ticket_json(page.scope, page.tenant, ticket, view, page.view, page.now)
-        changes = _changes(values, current, page.tenant.categories[ticket.category].spec.attributes)
+        category = page.tenant.categories.get(ticket.category)
+        changes = _changes(values, current, category.spec.attributes if category is not None else {})
         if not changes:
             return  # nothing changed: nothing to record
         try:
