@@ -22,6 +22,7 @@ from komunikator.web.auth import auth_router
 from komunikator.web.deps import refuse_nul_characters
 from komunikator.web.headers import SecurityHeaders
 from komunikator.web.limits import BodyLimit
+from komunikator.web.portal import install as install_portal_pages
 from komunikator.web.staff import install as install_staff_pages
 from komunikator.web.tenancy import register_tenants
 
@@ -84,6 +85,7 @@ def create_app(
     api_docs.install(app)  # /docs with the vendored Swagger UI (KOMUNIKATOR_API_DOCS=off: none)
     install_staff_pages(app)  # the staff workspace's pages under /staff (web/staff/)
     app.include_router(plugins.home_router)
+    install_portal_pages(app)  # the residents' site at / (web/portal/): after the plugins' and staff routes
     plugins.mount(app, default_registry().plugins.values())  # each plugin's API and pages, gated per city
     # The last added is the outermost: the headers reach every answer, the body limit's 413 too.
     app.add_middleware(BodyLimit)

@@ -1,0 +1,22 @@
+"""The resident portal: each city's own site at `/` on its host (server-rendered Jinja2 + htmx, an installable PWA).
+
+`install(app)` adds the pages and their static side. Modules: `context.py` (who is looking:
+language, CSRF, resident), `rendering.py` (templates, headers), `nav.py` (navigation
+providers), `icons.py`, `assets.py` (static files, manifest, icons, service worker, offline
+page), `home.py` (`/`). Other parts of the portal (accounts under `/konto`) extend
+`templates/base.html` and add their routers next to these. Plugins' pages (`/<plugin>`) and
+the staff workspace (`/staff`) are separate routers; the portal claims only its own paths.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from komunikator.web.portal import assets, home
+
+
+def install(app: FastAPI) -> None:
+    """Add the portal's pages to `app`."""
+    app.include_router(assets.router)
+    app.include_router(home.router)
+    assets.install_static(app)
