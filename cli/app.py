@@ -12,6 +12,7 @@ import sys
 from komunikator.cli.db_commands import db_app
 from komunikator.cli.gdpr_commands import gdpr_app
 from komunikator.cli.jobs_commands import jobs_app
+from komunikator.cli.keys_commands import keys_app
 from komunikator.cli.light import full_light_app
 from komunikator.cli.media_commands import media_app
 from komunikator.cli.outbox_commands import outbox_app
@@ -30,6 +31,7 @@ app.add_typer(worker_app)  # worker, beat
 app.add_typer(media_app)  # gc
 app.add_typer(jobs_app, name="jobs")  # list, run
 app.add_typer(gdpr_app)  # export, erase
+app.add_typer(keys_app)  # vapid
 
 
 def _add_plugin_commands() -> None:

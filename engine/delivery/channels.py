@@ -15,10 +15,11 @@ Channels shipped here:
 | `email` | `SmtpChannel` | SMTP (aiosmtplib): text + HTML alternative, one connection kept and reused |
 | `inbox` | `InboxChannel` | nothing external: the resident's in-app inbox reads the `sent` inbox rows |
 
-There is no push channel yet (Web Push comes with the resident portal): rows
-for `push` stay pending with `last_error` "push channel not configured" and
-are looked at again hourly until a `push` channel is registered in the
-mapping given to `deliver_pending`.
+| `push` | `push.WebPushChannel` | Web Push to one subscription (only when VAPID keys are configured) |
+
+Without VAPID keys there is no push channel: rows for `push` stay pending
+with `last_error` "push channel not configured" and are looked at again
+hourly until keys are made (`komunikator keys vapid`).
 
 SMTP settings come from the environment (`SmtpSettings.from_env`):
 
@@ -43,11 +44,14 @@ from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime, formataddr
-from typing import Literal, Protocol, TypeVar, cast, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, TypeVar, cast, runtime_checkable
 
 import aiosmtplib
 
 from komunikator.engine.settings import env_choice, env_int, env_number
+
+if TYPE_CHECKING:
+    from komunikator.engine.delivery.push import PushTarget
 
 T = TypeVar("T")
 TlsMode = Literal["none", "starttls", "tls"]
@@ -95,6 +99,12 @@ class OutgoingMessage:
     tenant: str = ""
     outbox_id: int | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    #: the template (kind) the message was made from
+    kind: str = ""
+    #: where a push notification leads (the report's public page, else the portal)
+    url: str = ""
+    #: the subscription a `push` message goes to (`engine/delivery/push.py`)
+    push: PushTarget | None = None
 
 
 @runtime_checkable
@@ -386,5 +396,12 @@ def _classify(code: int, text: str) -> DeliveryFailure:
 
 
 def channels_from_env(env: Mapping[str, str] | None = None) -> dict[str, Channel]:
-    """The channels this process delivers through: `email` (SMTP from the environment) and `inbox`."""
-    return {"email": SmtpChannel(SmtpSettings.from_env(env)), "inbox": InboxChannel()}
+    """The channels this process delivers through: `email` (SMTP from the environment), `inbox`, and `push`
+    when VAPID keys are configured."""
+    from komunikator.engine.delivery.push import WebPushChannel  # aiohttp and cryptography: only when delivering
+
+    channels: dict[str, Channel] = {"email": SmtpChannel(SmtpSettings.from_env(env)), "inbox": InboxChannel()}
+    push = WebPushChannel.from_env(env)
+    if push is not None:
+        channels["push"] = push
+    return channels

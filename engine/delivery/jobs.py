@@ -28,9 +28,15 @@
      render, an unknown reference) is `failed` at once, with the reason;
    - recipients already reached are remembered (`payload.delivered`, their
      Message-IDs) and skipped when a partly delivered row is retried;
-   - rows of a channel this process has no `Channel` for (`push`, until the
-     portal brings it) stay `pending` with `last_error` "push channel not
+   - rows of a channel this process has no `Channel` for (`push` without
+     VAPID keys) stay `pending` with `last_error` "push channel not
      configured", looked at again after `unconfigured_delay` (attempts not counted).
+4. **Push** rows become one message per Web Push subscription of each
+   recipient with an account (`push_subscriptions`); a subscription the push
+   service calls gone (404/410) is deleted; a 429 makes the row wait at least
+   its `Retry-After`. Residents who switched a channel off
+   (`resident_settings`) get nothing on it, except account messages
+   (`resident_settings.ESSENTIAL_TEMPLATES`).
 
 Payload keys read (written by `engine/service/apply.py` and by jobs):
 `template`, `recipients`, `ticket` (number), `task` (key), `locale`, and
@@ -62,11 +68,13 @@ from komunikator.engine.delivery.channels import (
     channels_from_env,
     send_after,
 )
+from komunikator.engine.delivery.push import PushTarget, RetryLater, SubscriptionGone
 from komunikator.engine.delivery.recipients import Addressee, RecipientResolver, UnknownReference
 from komunikator.engine.delivery.render import MessageSubject, RenderError, build_context, render_message, tenant_host
 from komunikator.engine.schema.base import text_for
 from komunikator.engine.settings import env_int, env_number
-from komunikator.engine.store.models import Task, Ticket
+from komunikator.engine.service import resident_settings
+from komunikator.engine.store.models import PushSubscription, Task, Ticket
 from komunikator.engine.store.outbox_queue import ClaimedRow, claim, dialect, mark_sent, unflushed_commit
 from komunikator.engine.store.outbox_queue import claim_sql as claim_sql  # part of this module's interface
 from komunikator.engine.store.scope import TenantScope, list_tenants
@@ -190,6 +198,8 @@ async def deliver_pending(
     finally:
         if marking is not None:
             await marking
+        for batch in batches.values():
+            await batch.record_pushes(now)
     for channel, (why, count) in waiting.items():
         log.warning("outbox: %d %s row(s) wait, the channel is unreachable: %s [worker %s]", count, channel,
                     why, worker or "-")
@@ -204,6 +214,8 @@ class _Outcome:
     delivered: list[str] = field(default_factory=list)
     #: whether the failure lies with the channel (never gives the row up)
     unavailable: bool = False
+    #: the least wait the receiving service asked for (429 Retry-After), seconds
+    retry_after: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -225,6 +237,10 @@ class _TenantBatch:
         self._tasks: dict[tuple[int, str], Task | None] = {}
         #: channels found unreachable in this call: their remaining rows wait without trying
         self.down: dict[str, str] = {}
+        self._subscriptions: dict[int, list[PushTarget]] = {}
+        self._accepting: dict[tuple[str, int], bool] = {}
+        #: subscriptions a push reached in this call (their `last_sent_at` is set once, at the end)
+        self.pushed: set[int] = set()
 
     async def prepare(self, row: ClaimedRow, channels: Mapping[str, Channel]) -> _Prepared | _Outcome:
         """The row's messages, rendered; or its outcome when there is nothing to send."""
@@ -260,13 +276,21 @@ class _TenantBatch:
             except ChannelUnavailable as error:
                 self.down[row.channel] = str(error)
                 return _Outcome("retry", str(error), delivered, unavailable=True)
+            except RetryLater as error:
+                return _Outcome("retry", f"{message.to}: {error}", delivered, retry_after=error.retry_after)
             except TemporaryFailure as error:
                 return _Outcome("retry", f"{message.to}: {error}", delivered)
+            except SubscriptionGone as error:
+                await self.scope.query(PushSubscription).filter(id=error.subscription_id).delete()
+                refused.append(f"{message.to}: {error}")
+                continue
             except PermanentFailure as error:
                 refused.append(f"{message.to}: {error}")
                 continue
             report.messages += 1
             delivered.append(message.message_id)
+            if message.push is not None:
+                self.pushed.add(message.push.subscription_id)
         if refused and len(refused) == len(prepared.messages):
             return _Outcome("failed", "; ".join(refused), delivered)
         return _Outcome("sent", "; ".join(refused) or None, delivered)
@@ -288,6 +312,13 @@ class _TenantBatch:
         template = str(row.payload.get("template") or row.kind)
         messages = []
         for person in people:
+            if not person.unconfirmed and not await self._accepts(person, row.channel, template):
+                continue
+            if row.channel == "push":
+                if not person.unconfirmed and person.user_id is not None:
+                    messages += [self._message(row, tenant, template, person, about, push=target)
+                                 for target in await self._targets(person.user_id)]
+                continue  # no account, no device: nothing to push to
             if not person.unconfirmed:
                 messages.append(self._message(row, tenant, template, person, about))
             elif confirmation_due(row, person, ticket):  # the receipt: only the city's text and the link
@@ -297,7 +328,7 @@ class _TenantBatch:
 
     def _message(
         self, row: ClaimedRow, tenant: CompiledTenant, template: str, person: Addressee, about: MessageSubject,
-        *, confirm: bool = False,
+        *, confirm: bool = False, push: PushTarget | None = None,
     ) -> OutgoingMessage:
         locale = person.locale or str(row.payload.get("locale") or tenant.config.locale)
         if locale not in tenant.config.locales:
@@ -307,14 +338,41 @@ class _TenantBatch:
             context = confirmation_context(context, tenant, self.base_domain, person.confirm_token or "")
         rendered = render_message(tenant, template, locale, context)
         host = tenant_host(tenant, self.base_domain)
+        to = person.address if push is None else f"push subscription {push.subscription_id}"
+        ticket_context = context.get("ticket")
+        url = ticket_context["public_url"] if isinstance(ticket_context, dict) else context["tenant"]["portal_url"]
         return OutgoingMessage(
-            channel=row.channel, to=person.address, subject=rendered.subject, text=rendered.text,
-            html=rendered.html, short=rendered.short or rendered.subject,
-            message_id=message_id(tenant.slug, row.dedupe_key, person.address, host),
+            channel=row.channel, to=to, subject=rendered.subject, text=rendered.text,
+            html=rendered.html, short=rendered.short or rendered.subject, kind=template, url=str(url), push=push,
+            message_id=message_id(tenant.slug, row.dedupe_key, person.address if push is None else to, host),
             recipient_name="" if person.unconfirmed else person.name,
             sender_name=text_for(dict(tenant.config.name), locale, tenant.config.locale),
             reply_to=tenant.config.contact.email, locale=locale, tenant=tenant.slug, outbox_id=row.id,
         )
+
+    async def _accepts(self, person: Addressee, channel: str, template: str) -> bool:
+        """Whether a resident left `channel` on (account messages always go; staff have no switches)."""
+        if person.user_id is None or channel not in resident_settings.CHANNELS:
+            return True
+        if template in resident_settings.ESSENTIAL_TEMPLATES:
+            return True
+        key = (channel, person.user_id)
+        if key not in self._accepting:
+            self._accepting[key] = bool(await resident_settings.accepting(self.scope, [person.user_id], channel))
+        return self._accepting[key]
+
+    async def _targets(self, user_id: int) -> list[PushTarget]:
+        """The account's push subscriptions (cached for the call)."""
+        if user_id not in self._subscriptions:
+            rows = await self.scope.query(PushSubscription).filter(user_id=user_id).order_by("id")
+            self._subscriptions[user_id] = [PushTarget(r.id, r.endpoint, r.p256dh, r.auth) for r in rows]
+        return self._subscriptions[user_id]
+
+    async def record_pushes(self, now: datetime) -> None:
+        """Note when each subscription reached in this call last got a push."""
+        if self.pushed:
+            await self.scope.query(PushSubscription).filter(id__in=sorted(self.pushed)).update(last_sent_at=now)
+            self.pushed.clear()
 
     async def _ticket(self, row: ClaimedRow) -> Ticket | None:
         if row.ticket_id is None:
@@ -409,8 +467,9 @@ async def _write_mark(
                           **_delivered(row, outcome))
         report.failed += 1
     else:
+        wait = max(settings.backoff(row.attempts), timedelta(seconds=outcome.retry_after))
         await mine.update(claimed_until=None, last_error=outcome.error,
-                          next_attempt_at=now + settings.backoff(row.attempts), **_delivered(row, outcome))
+                          next_attempt_at=now + wait, **_delivered(row, outcome))
         report.retried += 1
 
 

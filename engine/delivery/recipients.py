@@ -31,7 +31,7 @@ one row; an erased contact or an inactive account reaches no one.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 from komunikator.engine.compiled import CITY_UNIT, CompiledTenant
@@ -184,7 +184,8 @@ class RecipientResolver:
     async def _reporter(self, ticket: Ticket) -> list[Addressee]:
         contact = await self._contact(ticket.reporter_contact_id)  # type: ignore[attr-defined]
         if contact is not None and contact.email and contact.erased_at is None:
-            return [_contact_addressee(contact)]
+            # a signed-in (or claimed) report: the account's devices and channel switches count too
+            return [replace(_contact_addressee(contact), user_id=ticket.reporter_user_id)]  # type: ignore[attr-defined]
         return self._people([await self.user(ticket.reporter_user_id)])  # type: ignore[attr-defined]
 
     async def _followers(self, ticket: Ticket) -> list[Addressee]:

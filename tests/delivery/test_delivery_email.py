@@ -153,8 +153,16 @@ async def test_nobody_to_reach_is_sent_with_a_note(zgierz: Zgierz, sink: SmtpSin
 
 
 async def test_push_rows_wait_for_a_push_channel(zgierz: Zgierz, sink: SmtpSink) -> None:
+    """Without VAPID keys no push channel: the row waits (attempts not counted) and goes once there is one."""
+    from komunikator.engine.service import accounts
+    from komunikator.engine.store.models import PushSubscription
+
     scope, tenant = zgierz
     ticket = await submit_report(scope, tenant)
+    resident = await accounts.create_user(scope, "ewa@example.pl", "Ewa", kind="resident")
+    await scope.tickets().filter(id=ticket.id).update(reporter_user_id=resident.id)
+    await scope.create(PushSubscription, user_id=resident.id, endpoint="https://push.example.com/1",
+                       endpoint_hash="1" * 64, p256dh="k", auth="a", label="telefon")
     await scope.outbox().all().delete()
     row = await add_row(scope, ticket, "ticket_received", ["reporter"], key="p1", channel="push")
     channels = sink.channels()
@@ -167,15 +175,17 @@ async def test_push_rows_wait_for_a_push_channel(zgierz: Zgierz, sink: SmtpSink)
 
     pushed: list[OutgoingMessage] = []
 
-    class FakePush:
+    class RecordingPush:  # the channel's interface; the real one is tested in test_delivery_push.py
         async def send(self, message: OutgoingMessage) -> None:
             pushed.append(message)
 
-    report = await deliver_pending(registry(), now=NOW + timedelta(hours=2), channels={**channels, "push": FakePush()})
+    report = await deliver_pending(registry(), now=NOW + timedelta(hours=2),
+                                   channels={**channels, "push": RecordingPush()})
     await close_channels(channels)
     assert report.sent == 1
     [message] = pushed
     assert message.short == f"Zgłoszenie {ticket.number} zostało zarejestrowane."
+    assert message.push is not None and message.push.endpoint == "https://push.example.com/1"
     assert (await scope.outbox().get(id=row.id)).status == "sent"
 
 
