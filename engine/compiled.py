@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from komunikator.engine.schema.categories import Category, CategoryGroup, Priority
 from komunikator.engine.schema.messages import NotificationRule, Template
 from komunikator.engine.schema.org import Role, Unit
+from komunikator.engine.schema.reports import Report
 from komunikator.engine.schema.refs import ActorRef
 from komunikator.engine.schema.tenant import TenantConfig
 
@@ -139,6 +140,8 @@ class CompiledTenant:
     plugin_settings: Mapping[str, BaseModel]
     version: str
     source_dir: str
+    #: the reports its staff may read (`reports:`, library and tenant), checked against its units, roles, categories
+    reports: Mapping[str, Report] = field(default_factory=dict)
 
     def process_of(self, category: str) -> CompiledProcess:
         """The process a category's tickets run."""

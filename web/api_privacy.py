@@ -17,6 +17,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from komunikator.engine.compiled import CompiledTenant
+from komunikator.engine.runtime import access
 from komunikator.engine.service import gdpr, intake
 from komunikator.web.actors import Principal, StaffActor
 from komunikator.web.deps import Now, Scope
@@ -56,8 +57,7 @@ class EraseIn(PersonIn):
 
 
 def _require_admin(tenant: CompiledTenant, actor: Principal) -> None:
-    roles = tenant.roles
-    if not any(m.role in roles and roles[m.role].manages_users for m in actor.view.memberships):
+    if not access.manages_users(tenant, actor.view):
         raise ApiError(403, "forbidden", "only an administrator (a role that manages users) handles personal data")
 
 

@@ -25,6 +25,7 @@ from komunikator.engine.config.loader import Path_, Tree
 from komunikator.engine.config.overlay import overlay
 from komunikator.engine.config.process_compiler import ProcessCompiler, definition_hash
 from komunikator.engine.config.reference_checks import RefChecker, unknown
+from komunikator.engine.config.report_checks import check_reports
 from komunikator.engine.config.registry import Registry
 from komunikator.engine.config.sources import load_folder
 from komunikator.engine.config.template_check import event_fields, render_problem, uses_of
@@ -152,6 +153,8 @@ class TenantCompiler:
         self.registry = registry
         self.errors = errors
         self.tree, self.origin = overlay(library, tenant, errors)
+        #: the library's roles (a report of the library may name one the tenant removed)
+        self.library_roles = frozenset((library.data or {}).get("roles") or {})
         self.validated = Validated()
         self.refs = RefChecker(self.validated, self.tree, errors, registry=registry)
 
@@ -173,6 +176,9 @@ class TenantCompiler:
         self._notifications()
         self._render_templates()
         self._permissions()
+        reports = check_reports(self.validated.entries.get("reports", {}), self.tree, self.errors, self.refs,
+                                categories, processes, removed_roles=self.library_roles - set(self.tree.data.get(
+                                    "roles") or {}))
         if self.errors or config is None:
             return None
         entries = self.validated.entries
@@ -190,6 +196,7 @@ class TenantCompiler:
             plugin_settings=MappingProxyType(plugin_settings),
             version=definition_hash(self._canonical()),
             source_dir=str(self.dir),
+            reports=MappingProxyType(reports),
         )
 
     def _canonical(self) -> Any:

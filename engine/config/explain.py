@@ -10,6 +10,7 @@ come in the requested locale.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from komunikator.engine.compiled import (
@@ -29,6 +30,18 @@ _SEES = {
     "unit": "tickets their units (and child units) handle or answer for",
     "tasks": "only tasks addressed to their unit",
 }
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table of the report: its column headers and rows of text (the staff pages draw the same)."""
+
+    headers: tuple[str, ...]
+    rows: list[list[str]]
+
+    def text(self, indent: str = "  ") -> str:
+        """The table as aligned plain text."""
+        return table(self.headers, self.rows, indent)
 
 
 def explain(tenant: CompiledTenant, locale: str = "pl") -> str:
@@ -122,6 +135,11 @@ def _header(tenant: CompiledTenant, locale: str) -> str:
 
 
 def _routing(tenant: CompiledTenant, locale: str) -> str:
+    return _heading("Routing") + "\n" + routing_table(tenant, locale).text()
+
+
+def routing_table(tenant: CompiledTenant, locale: str) -> Table:
+    """Category → process → responsible unit, priority and SLAs (by priority where they differ)."""
     def order(cat: CompiledCategory) -> tuple[int, int, str, str]:
         group = tenant.category_groups.get(cat.spec.group or "")
         if group is None:
@@ -148,8 +166,7 @@ def _routing(tenant: CompiledTenant, locale: str) -> str:
                     str(cat.sla("verify", priority) or NONE),
                     str(cat.sla("resolve", priority) or NONE),
                 ])
-    headers = ["group", "category", "process", "responsible unit", "priority", "verify", "resolve"]
-    return _heading("Routing") + "\n" + table(headers, rows)
+    return Table(("group", "category", "process", "responsible unit", "priority", "verify", "resolve"), rows)
 
 
 def _process(tenant: CompiledTenant, process: CompiledProcess, locale: str) -> str:
@@ -161,6 +178,15 @@ def _process(tenant: CompiledTenant, process: CompiledProcess, locale: str) -> s
         "",
         "States",
     ]
+    lines.append(state_table(process, locale).text())
+    lines += ["", "Permissions (state x transition -> who may fire)"]
+    lines.append(permission_table(process, locale).text())
+    lines += ["", "Effects", effect_table(process, locale).text()]
+    return "\n".join(lines)
+
+
+def state_table(process: CompiledProcess, locale: str) -> Table:
+    """The process's states: label, public status, where a withdrawal leads, notes."""
     state_rows = []
     for s in process.states.values():
         notes = [n for n, on in (("final", s.final), ("sla paused", s.sla_paused),
@@ -168,8 +194,11 @@ def _process(tenant: CompiledTenant, process: CompiledProcess, locale: str) -> s
         if s.due is not None:
             notes.append(f"due {s.due}")
         state_rows.append([s.name, _label(s.label, locale), s.public, s.on_withdraw or NONE, _join(notes)])
-    lines.append(table(["state", "label", "public", "on withdraw", "notes"], state_rows))
-    lines += ["", "Permissions (state x transition -> who may fire)"]
+    return Table(("state", "label", "public", "on withdraw", "notes"), state_rows)
+
+
+def permission_table(process: CompiledProcess, locale: str) -> Table:
+    """State × transition → destination, who may fire it (role@scope, or automatic with its conditions), inputs."""
     rows = []
     for state in process.states.values():
         leaving = [t for t in process.transitions.values() if state.name in t.sources]
@@ -181,17 +210,21 @@ def _process(tenant: CompiledTenant, process: CompiledProcess, locale: str) -> s
             if t.conditions:
                 who += f" (when {when})"
             rows.append([state.name, t.name, t.dest, who, _join(t.requires)])
-    lines.append(table(["state", "transition", "to", "who may fire", "requires"], rows))
+    return Table(("state", "transition", "to", "who may fire", "requires"), rows)
+
+
+def effect_table(process: CompiledProcess, locale: str) -> Table:
+    """What each transition does besides moving (create_task, notify, set_due …)."""
     effect_rows = [
         [t.name if i == 0 else "", call_text(e, locale)]
         for t in process.transitions.values()
         for i, e in enumerate(t.effects)
     ]
-    lines += ["", "Effects", table(["transition", "effect"], effect_rows)]
-    return "\n".join(lines)
+    return Table(("transition", "effect"), effect_rows)
 
 
-def _notify_rows(tenant: CompiledTenant) -> list[list[str]]:
+def notify_effect_table(tenant: CompiledTenant) -> Table:
+    """The process effects (transitions and timers) that notify: where, to whom, template, channels."""
     rows = []
     for process in tenant.processes.values():
         sources: list[tuple[str, tuple[BoundCall, ...]]] = [
@@ -206,36 +239,51 @@ def _notify_rows(tenant: CompiledTenant) -> list[list[str]]:
                 args: Any = e.args
                 channels = ", ".join(args.channels) if args.channels else "default (email)"
                 rows.append([where, _join(str(r) for r in args.to), args.template, channels])
-    return rows
+    return Table(("where", "to", "template", "channels"), rows)
 
 
-def _notifications(tenant: CompiledTenant) -> str:
+def notification_rule_table(tenant: CompiledTenant) -> Table:
+    """The notification rules: event → recipients → template → channels (for which categories)."""
     rows = [
         [name, rule.on, _join(str(r) for r in rule.to), rule.template, _join(rule.channels),
          _join(rule.categories) if rule.categories else "all"]
         for name, rule in tenant.notifications.items()
     ]
+    return Table(("rule", "event", "to", "template", "channels", "categories"), rows)
+
+
+def _notifications(tenant: CompiledTenant) -> str:
     return "\n".join([
         _heading("Notifications"),
         "Rules (event -> recipients -> template -> channels)",
-        table(["rule", "event", "to", "template", "channels", "categories"], rows),
+        notification_rule_table(tenant).text(),
         "",
         "Process effects that notify",
-        table(["where", "to", "template", "channels"], _notify_rows(tenant)),
+        notify_effect_table(tenant).text(),
     ])
 
 
 def _timers(tenant: CompiledTenant) -> str:
+    return _heading("Timers") + "\n" + timer_table(tenant).text()
+
+
+def timer_table(tenant: CompiledTenant) -> Table:
+    """Every process's timers: in which state, after how long, what they do."""
     rows = []
     for process in tenant.processes.values():
         for timer in process.timers:
             does = [f"fire {timer.transition}"] if timer.transition else []
             does += [call_text(e) for e in timer.effects]
             rows.append([process.name, timer.name, timer.state, str(timer.after), "; ".join(does)])
-    return _heading("Timers") + "\n" + table(["process", "timer", "state", "after", "does"], rows)
+    return Table(("process", "timer", "state", "after", "does"), rows)
 
 
 def _units(tenant: CompiledTenant, locale: str) -> str:
+    return _heading("Units") + "\n" + unit_table(tenant, locale).text()
+
+
+def unit_table(tenant: CompiledTenant, locale: str) -> Table:
+    """The unit tree (children indented under their parent), names and notes (external, e-mail, phone)."""
     units = tenant.units
     children: dict[str | None, list[str]] = {}
     for name, unit in units.items():
@@ -249,7 +297,7 @@ def _units(tenant: CompiledTenant, locale: str) -> str:
             walk(name, depth + 1)
 
     walk(None, 0)
-    return _heading("Units") + "\n" + table(["unit", "name", "notes"], rows)
+    return Table(("unit", "name", "notes"), rows)
 
 
 def _unit_notes(unit: Unit) -> str:
@@ -264,20 +312,8 @@ def _unit_notes(unit: Unit) -> str:
 
 
 def _roles(tenant: CompiledTenant, locale: str) -> str:
-    rows = []
-    for name, role in tenant.roles.items():
-        # every yes/no field of a role is a right (edits_tickets, manages_users …); sees_* say what it reads
-        rights = [f.replace("_", " ") for f, info in type(role).model_fields.items()
-                  if info.annotation is bool and getattr(role, f) and not f.startswith("sees_")]
-        rows.append([name, _label(role.name, locale), f"{role.sees}: {_SEES[role.sees]}", _join(rights)])
-    fires: dict[str, dict[str, list[str]]] = {}
-    for process in tenant.processes.values():
-        for t in process.transitions.values():
-            for actor in t.actors:
-                if actor.role is not None:
-                    scope = str(actor).removeprefix(actor.role)  # "", "@task_unit", "@unit:roads" …
-                    fires.setdefault(actor.role, {}).setdefault(process.name, []).append(t.name + scope)
-    lines = [_heading("Roles"), table(["role", "name", "sees", "rights"], rows), "", "Who may fire what"]
+    fires = role_fires(tenant)
+    lines = [_heading("Roles"), role_table(tenant, locale).text(), "", "Who may fire what"]
     for name in tenant.roles:
         per_process = fires.get(name, {})
         lines.append(f"  {name}: " + ("; ".join(f"{p} ({', '.join(ts)})" for p, ts in per_process.items())
@@ -285,16 +321,48 @@ def _roles(tenant: CompiledTenant, locale: str) -> str:
     lines += ["", ("Task actions, on tasks of the member's unit and the units below it (anyone may complete a task "
                    "assigned to them)")]
     for name, role in tenant.roles.items():
-        granted = [a for a in TASK_ACTION_NAMES if a in role.task_rights]
-        extra = ("; also delegates any unit's task, and completes or withdraws tasks of external units without "
-                 "accounts (edits tickets)") if role.edits_tickets else ""
+        granted = task_actions_of(role)
+        extra = f"; {DISPATCHER_TASK_RIGHTS}" if role.edits_tickets else ""
         lines.append(f"  {name}: {_join(granted) if granted else 'none'}{extra}")
     lines += ["", "What each role reads of a ticket it sees, and which comments it adds"]
-    lines += [f"  {name}: {_reads_and_comments(role)}" for name, role in tenant.roles.items()]
+    lines += [f"  {name}: {reads_and_comments(role)}" for name, role in tenant.roles.items()]
     return "\n".join(lines)
 
 
-def _reads_and_comments(role: Role) -> str:
+#: What a role that edits tickets (the dispatcher) may do to tasks besides its own units' (explain's words).
+DISPATCHER_TASK_RIGHTS = ("also delegates any unit's task, and completes or withdraws tasks of external units "
+                          "without accounts (edits tickets)")
+
+
+def task_actions_of(role: Role) -> list[str]:
+    """The task actions a role grants on its units' tasks, in the task machine's order."""
+    return [a for a in TASK_ACTION_NAMES if a in role.task_rights]
+
+
+def role_table(tenant: CompiledTenant, locale: str) -> Table:
+    """Each role: its name, what it sees, its rights (edits tickets, manages users, handles tasks …)."""
+    rows = []
+    for name, role in tenant.roles.items():
+        # every yes/no field of a role is a right (edits_tickets, manages_users …); sees_* say what it reads
+        rights = [f.replace("_", " ") for f, info in type(role).model_fields.items()
+                  if info.annotation is bool and getattr(role, f) and not f.startswith("sees_")]
+        rows.append([name, _label(role.name, locale), f"{role.sees}: {_SEES[role.sees]}", _join(rights)])
+    return Table(("role", "name", "sees", "rights"), rows)
+
+
+def role_fires(tenant: CompiledTenant) -> dict[str, dict[str, list[str]]]:
+    """Per role, per process, the transitions it may fire with their scope (`verify`, `complete@task_unit`)."""
+    fires: dict[str, dict[str, list[str]]] = {}
+    for process in tenant.processes.values():
+        for t in process.transitions.values():
+            for actor in t.actors:
+                if actor.role is not None:
+                    scope = str(actor).removeprefix(actor.role)  # "", "@task_unit", "@unit:roads" …
+                    fires.setdefault(actor.role, {}).setdefault(process.name, []).append(t.name + scope)
+    return fires
+
+
+def reads_and_comments(role: Role) -> str:
     """`reads …. Comments on an open ticket: …; on a closed one: …` — what the role reads and may add."""
     reads = [f.removeprefix("sees_").replace("_", " ") for f, info in type(role).model_fields.items()
              if info.annotation is bool and f.startswith("sees_") and getattr(role, f)]

@@ -100,6 +100,17 @@ def seeing_memberships(tenant: CompiledTenant, user: UserView, ticket: TicketVie
     return out
 
 
+def manages_users(tenant: CompiledTenant, user: UserView) -> bool:
+    """Whether the user administers the city: a role with `manages_users` in any unit (or `city`).
+
+    An administrator manages every staff account and reads the compiled configuration; the
+    unit of the membership does not narrow it (accounts belong to the city, not to a unit).
+    """
+    return user.kind == "staff" and any(
+        m.role in tenant.roles and tenant.roles[m.role].manages_users for m in user.memberships
+    )
+
+
 def has_permission(tenant: CompiledTenant, user: UserView, permission: str) -> bool:
     """Whether one of the user's roles grants a plugin's `permission` (`lost_and_found.manage`), in any unit."""
     return any(permission in tenant.roles[m.role].permissions for m in user.memberships if m.role in tenant.roles)

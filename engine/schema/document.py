@@ -8,6 +8,7 @@ from komunikator.engine.schema.categories import Category, CategoryGroup
 from komunikator.engine.schema.messages import NotificationRule, Template
 from komunikator.engine.schema.org import Role, Unit
 from komunikator.engine.schema.processes import Process
+from komunikator.engine.schema.reports import Report
 from komunikator.engine.schema.tenant import TenantConfig
 
 #: Sections whose value is one object.
@@ -23,10 +24,13 @@ ENTRY_SECTIONS: dict[str, type[BaseModel]] = {
     "processes": Process,
     "templates": Template,
     "notifications": NotificationRule,
+    "reports": Report,
 }
 
 #: Sections the shared library (`definitions/`) may hold.
-LIBRARY_SECTIONS = ("roles", "category_groups", "categories", "processes", "templates", "notifications")
+LIBRARY_SECTIONS = (
+    "roles", "category_groups", "categories", "processes", "templates", "notifications", "reports",
+)
 
 #: Overlay directives: keys that steer merging and are removed before validation.
 DIRECTIVES = ("extends", "disabled")

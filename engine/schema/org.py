@@ -62,7 +62,12 @@ class Role(Strict):
         description="all: every ticket; unit: tickets with tasks or responsibility in the member's "
         "units (and their children); tasks: only tasks addressed to the member's unit",
     )
-    manages_users: bool = False
+    manages_users: bool = Field(
+        False,
+        description="administers the city: creates and deactivates staff accounts, resets their passwords, "
+        "grants and revokes memberships, reads the compiled configuration (/staff/admin) and handles GDPR "
+        "requests; in any unit the membership is in",
+    )
     edits_tickets: bool = Field(
         False, description="may edit a ticket's fields, reclassify it and mark duplicates (verification)"
     )

@@ -17,7 +17,7 @@ from komunikator.engine.config.compiler import compile_tenant
 from komunikator.engine.config.machines import mermaid
 
 REPO = Path(__file__).resolve().parents[2]
-MERMAID = Path(__file__).parent / "vendor" / "mermaid@12.4.0" / "mermaid.min.js"
+MERMAID = REPO / "web" / "staff" / "static" / "vendor" / "mermaid@12.4.0" / "mermaid.min.js"
 
 _RENDER = """async (src) => {
   mermaid.initialize({startOnLoad: false, securityLevel: 'strict'});

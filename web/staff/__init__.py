@@ -13,6 +13,9 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.middleware.gzip import GZipMiddleware
 
 from komunikator.web.staff import assets, auth_pages, inbox_page, security, ticket_page
+from komunikator.web.staff.admin_access import NotForYou, not_found
+from komunikator.web.staff.admin_config import router as admin_config_router
+from komunikator.web.staff.admin_users import router as admin_users_router
 from komunikator.web.staff.session import CsrfRefused, LoginRequired, login_url
 
 
@@ -22,6 +25,8 @@ def install(app: FastAPI) -> None:
     app.include_router(auth_pages.router)
     app.include_router(inbox_page.router)
     app.include_router(ticket_page.router)
+    app.include_router(admin_users_router)
+    app.include_router(admin_config_router)
     # compressed on the way out (Leaflet and htmx are a third of their size gzipped)
     app.mount("/staff/static", GZipMiddleware(assets.static_files(), minimum_size=1024), name="staff-static")
 
@@ -30,6 +35,10 @@ def install(app: FastAPI) -> None:
         if request.headers.get("hx-request") == "true":  # htmx: reload the whole page at the sign-in form
             return Response(status_code=204, headers={"HX-Redirect": login_url(exc.next_path)})
         return security.protect(RedirectResponse(login_url(exc.next_path), status_code=303), request)
+
+    @app.exception_handler(NotForYou)
+    async def _not_for_you(request: Request, exc: NotForYou) -> Response:
+        return await not_found(exc.page)
 
     @app.exception_handler(CsrfRefused)
     async def _csrf(request: Request, exc: CsrfRefused) -> Response:

@@ -25,8 +25,15 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 
 
-def content_security_policy(tile_url: str | None = None) -> str:
-    """The page policy; `tile_url` (a URL template) adds its origin to `img-src`."""
+#: `style-src` of the one page that draws process diagrams (`/staff/admin/config/processes/…`): Mermaid
+#: writes a `<style>` element and `style=""` attributes into the SVG it makes, and takes no nonce. Only
+#: styles are relaxed, only there; scripts stay `'self'`, and `img-src`/`font-src`/`connect-src` stay
+#: `'self'`, so an injected style could not send anything to another site.
+DIAGRAM_STYLES = "style-src 'self' 'unsafe-inline'"
+
+
+def content_security_policy(tile_url: str | None = None, *, diagram_styles: bool = False) -> str:
+    """The page policy; `tile_url` (a URL template) adds its origin to `img-src`; `diagram_styles`: see above."""
     images = "'self' data: blob:"
     if tile_url:
         parts = urlsplit(tile_url.replace("{s}", "a"))
@@ -34,7 +41,7 @@ def content_security_policy(tile_url: str | None = None) -> str:
             host = parts.netloc.replace("a.", "*.", 1) if "{s}" in tile_url else parts.netloc
             images += f" {parts.scheme}://{host}"
     return (
-        "default-src 'self'; script-src 'self'; style-src 'self'; "
+        "default-src 'self'; script-src 'self'; " + (DIAGRAM_STYLES if diagram_styles else "style-src 'self'") + "; "
         f"img-src {images}; font-src 'self'; connect-src 'self'; object-src 'none'; "
         "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
     )

@@ -1,0 +1,400 @@
+"""The administration pages (`/staff/admin/…`) rendered by the app in-process, on both databases.
+
+An administrator creates an account with a membership, the new person signs in with the
+temporary password and sees their unit's work; deactivation ends their session; a password
+reset ends it too; non-administrators and another city's administrator get the 404 page; a
+form without the session's CSRF token is refused; hostile names show as text; the
+configuration view shows the check result, the routing, the permission matrix and each process.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import re
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+from markupsafe import escape
+from web_helpers import Api, registry, report
+
+from komunikator.engine.config import explain
+from komunikator.engine.config.machines import mermaid
+from komunikator.engine.service import accounts
+from komunikator.engine.service.accounts import administration
+from komunikator.engine.store.models import AuditEvent
+from komunikator.engine.store.scope import TenantScope, ensure_tenant
+from komunikator.web.staff.admin_config import run_check
+from komunikator.web.staff.security import content_security_policy
+
+pytestmark = pytest.mark.anyio
+PASSWORD = "haslo-testowe-123"
+HOSTILE = '<script>alert("x")</script><img src=x onerror="alert(1)">'
+ZG_ORIGIN = {"Origin": "http://zgierz.localhost"}
+_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+_MAIN = re.compile(r"<main[^>]*>(.*)</main>", re.S)
+
+
+async def _scope(slug: str = "zgierz") -> TenantScope:
+    return TenantScope((await ensure_tenant(slug)).id)
+
+
+async def _person(slug: str, email: str, *memberships: str, name: str = "Osoba") -> int:
+    scope = await _scope(slug)
+    user = await accounts.create_user(scope, email, name, password=PASSWORD)
+    for membership in memberships:
+        unit, role = membership.split(":")
+        await accounts.grant(scope, registry().tenants[slug], user, unit, role)
+    return user.id
+
+
+async def _sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> str:
+    """Sign in through the form; the session's CSRF token."""
+    client.cookies.clear()
+    form = await client.get("/staff/login")
+    token = _TOKEN.search(form.text)
+    assert token is not None
+    signed = await client.post("/staff/login", data={"csrf_token": token.group(1), "email": email,
+                                                     "password": password, "next": "/staff/"},
+                               headers={"Origin": f"http://{client.headers['host']}"})
+    assert signed.status_code == 303, signed.text
+    inbox = await client.get("/staff/")
+    found = _TOKEN.search(inbox.text)
+    assert found is not None
+    return found.group(1)
+
+
+def _main(page: httpx.Response) -> str:
+    found = _MAIN.search(page.text)
+    assert found is not None
+    return found.group(1)
+
+
+def _new_client(api: Api) -> httpx.AsyncClient:
+    """Another browser on Zgierz's host (its own cookie jar)."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=api.app), base_url="http://test",
+                             headers={"Host": "zgierz.localhost"})
+
+
+async def _actions(scope: TenantScope, action: str) -> list[AuditEvent]:
+    return [e for e in await scope.audit_events().order_by("id") if e.action == action]
+
+
+async def test_an_admin_creates_an_account_that_signs_in_and_sees_its_units_work(api: Api) -> None:
+    scope = await _scope()
+    admin_id = await _person("zgierz", "admin@zgierz.localhost", "bom:admin", name="Ada Admin")
+    client = api.client("zgierz")
+    dispatcher = await api.staff("zgierz", "bom@zgierz.localhost", "bom:dispatcher")
+    number = (await client.post("/api/v1/tickets", json=report())).json()["number"]
+    assert (await client.post(f"/api/v1/tickets/{number}/actions/verify", json={},
+                              headers=dispatcher)).status_code == 200  # a task for the roads unit
+    token = await _sign_in(client, "admin@zgierz.localhost")
+    inbox = await client.get("/staff/")
+    assert 'href="/staff/admin/users"' in inbox.text  # the navigation entry, for administrators only
+    form = await client.get("/staff/admin/users/new")
+    assert form.status_code == 200
+    assert '<option value="city">' in form.text and '<option value="drogi">' in form.text
+    assert "<option value=\"straz_miejska\">" not in form.text  # an external unit without accounts: no roles
+    created = await client.post("/staff/admin/users", data={
+        "csrf_token": token, "email": " Nowy.Drogowiec@Zgierz.localhost ", "display_name": "Nowy Drogowiec",
+        "locale": "", "unit_1": "drogi", "role_1": "worker", "unit_2": "", "role_2": ""}, headers=ZG_ORIGIN)
+    assert created.status_code == 201, created.text
+    password = re.search(r'<code class="secret">([^<]+)</code>', created.text)
+    assert password is not None and len(password.group(1)) >= 16
+    assert created.headers["cache-control"] == "no-store"
+    user = await accounts.get_user(scope, "nowy.drogowiec@zgierz.localhost")
+    assert [(m.unit, m.role) for m in await accounts.memberships_of(scope, user)] == [("drogi", "worker")]
+    [event] = await _actions(scope, "user_create")
+    assert event.actor_user_id == admin_id and event.after == {  # type: ignore[attr-defined]
+        "user": user.id, "kind": "staff", "memberships": ["drogi:worker"]}
+    # the page shows the password once: the account's page does not
+    again = await client.get(f"/staff/admin/users/{user.id}")
+    assert password.group(1) not in again.text and "Drogowiec" in again.text
+    # the new person signs in with it and sees the roads unit's task to take
+    newcomer = _new_client(api)
+    try:
+        await _sign_in(newcomer, "nowy.drogowiec@zgierz.localhost", password.group(1))
+        box = await newcomer.get("/staff/")
+        assert number in box.text
+        assert 'href="/staff/admin/users"' not in box.text  # no administration for a worker
+        # an office-wide role granted by the administrator counts at once
+        granted = await client.post(f"/staff/admin/users/{user.id}/memberships",
+                                    data={"csrf_token": token, "unit": "city", "role": "management"},
+                                    headers=ZG_ORIGIN)
+        assert granted.status_code == 303 and granted.headers["location"].endswith("?done=granted")
+        assert ("city", "management") in {(m.unit, m.role) for m in await accounts.memberships_of(scope, user)}
+        revoked = await client.post(f"/staff/admin/users/{user.id}/memberships/revoke",
+                                    data={"csrf_token": token, "unit": "drogi", "role": "worker"},
+                                    headers=ZG_ORIGIN)
+        assert revoked.status_code == 303
+        assert [(m.unit, m.role) for m in await accounts.memberships_of(scope, user)] == [("city", "management")]
+        assert len(await _actions(scope, "membership_grant")) == 1
+        assert len(await _actions(scope, "membership_revoke")) == 1
+        shown = await client.get(granted.headers["location"])
+        assert "The role was granted." in shown.text or "Rola została nadana." in shown.text
+    finally:
+        await newcomer.aclose()
+
+
+async def test_deactivation_and_password_reset_end_the_persons_session(api: Api) -> None:
+    scope = await _scope()
+    await _person("zgierz", "admin@zgierz.localhost", "city:admin")
+    worker_id = await _person("zgierz", "drogi@zgierz.localhost", "drogi:worker")
+    client = api.client("zgierz")
+    token = await _sign_in(client, "admin@zgierz.localhost")
+    worker = _new_client(api)
+    try:
+        await _sign_in(worker, "drogi@zgierz.localhost")
+        assert (await worker.get("/staff/")).status_code == 200
+        done = await client.post(f"/staff/admin/users/{worker_id}/active", data={"csrf_token": token, "active": "0"},
+                                 headers=ZG_ORIGIN)
+        assert done.status_code == 303
+        gone = await worker.get("/staff/")
+        assert gone.status_code == 303 and gone.headers["location"].startswith("/staff/login")
+        form = await worker.get("/staff/login")
+        token_w = _TOKEN.search(form.text)
+        assert token_w is not None
+        refused = await worker.post("/staff/login", data={"csrf_token": token_w.group(1),
+                                                          "email": "drogi@zgierz.localhost", "password": PASSWORD},
+                                    headers=ZG_ORIGIN)
+        assert refused.status_code == 422  # a deactivated account cannot sign in
+        page = await client.get(f"/staff/admin/users/{worker_id}")
+        assert "Reactivate the account" in page.text or "Przywróć konto" in page.text
+        back = await client.post(f"/staff/admin/users/{worker_id}/active", data={"csrf_token": token, "active": "1"},
+                                 headers=ZG_ORIGIN)
+        assert back.status_code == 303
+        await _sign_in(worker, "drogi@zgierz.localhost")
+        # a reset: a new temporary password, the old one and the session end
+        reset = await client.post(f"/staff/admin/users/{worker_id}/password", data={"csrf_token": token},
+                                  headers=ZG_ORIGIN)
+        assert reset.status_code == 200
+        temporary = re.search(r'<code class="secret">([^<]+)</code>', reset.text)
+        assert temporary is not None
+        assert (await worker.get("/staff/")).status_code == 303
+        await _sign_in(worker, "drogi@zgierz.localhost", temporary.group(1))
+        assert [e.action for e in await scope.audit_events().order_by("id")
+                if e.action.startswith("user_")] == ["user_deactivate", "user_reactivate", "user_password_reset"]
+    finally:
+        await worker.aclose()
+
+
+async def test_an_admin_cannot_lock_themselves_out(api: Api) -> None:
+    admin_id = await _person("zgierz", "admin@zgierz.localhost", "bom:admin")
+    client = api.client("zgierz")
+    token = await _sign_in(client, "admin@zgierz.localhost")
+    page = await client.get(f"/staff/admin/users/{admin_id}")
+    assert f'action="/staff/admin/users/{admin_id}/active"' not in page.text  # no button that would be refused
+    refused = await client.post(f"/staff/admin/users/{admin_id}/active", data={"csrf_token": token, "active": "0"},
+                                headers=ZG_ORIGIN)
+    assert refused.status_code == 409 and 'id="active-error"' in refused.text
+    refused = await client.post(f"/staff/admin/users/{admin_id}/memberships/revoke",
+                                data={"csrf_token": token, "unit": "bom", "role": "admin"}, headers=ZG_ORIGIN)
+    assert refused.status_code == 409 and 'id="memberships-error"' in refused.text
+    scope = await _scope()
+    user = await accounts.get_user(scope, "admin@zgierz.localhost")
+    assert user.active and len(await accounts.memberships_of(scope, user)) == 1
+
+
+async def test_errors_are_shown_next_to_their_fields(api: Api) -> None:
+    await _person("zgierz", "admin@zgierz.localhost", "bom:admin")
+    client = api.client("zgierz")
+    token = await _sign_in(client, "admin@zgierz.localhost")
+    bad = await client.post("/staff/admin/users", data={
+        "csrf_token": token, "email": "to nie e-mail", "display_name": " ", "unit_1": "drogi", "role_1": "",
+        "unit_2": "", "role_2": "worker"}, headers=ZG_ORIGIN)
+    assert bad.status_code == 422
+    for field in ("role_1", "unit_2"):
+        assert f'id="{field}-error"' in bad.text and f'aria-describedby="{field}-error"' in bad.text, field
+        assert f'href="#{field}"' in bad.text  # the summary links to the field
+    assert "<title>" in bad.text and ("Error:" in bad.text or "Błąd:" in bad.text)
+    bad = await client.post("/staff/admin/users", data={"csrf_token": token, "email": "to nie e-mail",
+                                                        "display_name": "X"}, headers=ZG_ORIGIN)
+    assert bad.status_code == 422 and 'id="email-error"' in bad.text and 'aria-invalid="true"' in bad.text
+    taken = await client.post("/staff/admin/users", data={"csrf_token": token, "email": "ADMIN@zgierz.localhost",
+                                                          "display_name": "Druga"}, headers=ZG_ORIGIN)
+    assert taken.status_code == 422 and 'id="email-error"' in taken.text
+    bad = await client.post("/staff/admin/users", data={
+        "csrf_token": token, "email": "ok@zgierz.localhost", "display_name": "Ok", "unit_1": "straz_miejska",
+        "role_1": "worker"}, headers=ZG_ORIGIN)
+    assert bad.status_code == 422 and 'id="unit_1-error"' in bad.text
+    scope = await _scope()
+    assert await accounts.find_user(scope, "ok@zgierz.localhost") is None  # nothing half-made
+
+
+async def test_others_get_the_404_page_and_forged_posts_change_nothing(api: Api) -> None:
+    scope = await _scope()
+    await _person("zgierz", "admin@zgierz.localhost", "bom:admin")
+    target = await _person("zgierz", "drogi@zgierz.localhost", "drogi:worker")
+    await _person("zgierz", "kierownik@zgierz.localhost", "drogi:unit_head", "city:management")
+    np_admin = await _person("nieporet", "admin@nieporet.localhost", "urzad:admin")
+    client = api.client("zgierz")
+    await _sign_in(client, "admin@zgierz.localhost")
+    missing = await client.get("/staff/admin/users/999999")
+    assert missing.status_code == 404
+    missing_process = await client.get("/staff/admin/config/processes/no_such_process")
+    assert missing_process.status_code == 404 and _main(missing_process) == _main(missing)
+    resident = await accounts.create_user(scope, "mieszkaniec@example.pl", "Mieszkaniec", kind="resident")
+    assert (await client.get(f"/staff/admin/users/{resident.id}")).status_code == 404  # staff accounts only
+    token = await _sign_in(client, "kierownik@zgierz.localhost")
+    for path in ("/staff/admin/users", "/staff/admin/users/new", f"/staff/admin/users/{target}",
+                 "/staff/admin/config", "/staff/admin/config/processes/simple_fix"):
+        page = await client.get(path)
+        assert page.status_code == 404, path
+        assert _main(page) == _main(missing), path  # the same page as for a missing account
+    forged = [
+        ("/staff/admin/users", {"email": "x@zgierz.localhost", "display_name": "X", "unit_1": "city",
+                                "role_1": "admin"}),
+        (f"/staff/admin/users/{target}/memberships", {"unit": "city", "role": "admin"}),
+        (f"/staff/admin/users/{target}/memberships/revoke", {"unit": "drogi", "role": "worker"}),
+        (f"/staff/admin/users/{target}/active", {"active": "0"}),
+        (f"/staff/admin/users/{target}/password", {}),
+    ]
+    for path, data in forged:
+        answer = await client.post(path, data={"csrf_token": token, **data}, headers=ZG_ORIGIN)
+        assert answer.status_code == 404, path
+    worker = await accounts.get_user(scope, "drogi@zgierz.localhost")
+    assert worker.active and [(m.unit, m.role) for m in await accounts.memberships_of(scope, worker)] == [
+        ("drogi", "worker")]
+    assert await accounts.find_user(scope, "x@zgierz.localhost") is None
+    # another city's administrator: their session means nothing here, and Zgierz's accounts are not theirs
+    other = api.client("nieporet")
+    np_token = await _sign_in(other, "admin@nieporet.localhost")
+    assert (await other.get("/staff/admin/users")).status_code == 200
+    assert (await other.get(f"/staff/admin/users/{target}")).status_code == 404
+    assert (await other.post(f"/staff/admin/users/{target}/active", data={"csrf_token": np_token, "active": "0"},
+                             headers={"Origin": "http://nieporet.localhost"})).status_code == 404
+    listed = await other.get("/staff/admin/users")
+    assert "drogi@zgierz.localhost" not in listed.text and "admin@nieporet.localhost" in listed.text
+    cookie = other.cookies.get("komunikator_session")
+    stranger = _new_client(api)
+    try:
+        stranger.cookies.set("komunikator_session", cookie or "")
+        moved = await stranger.get("/staff/admin/users")
+        assert moved.status_code == 303 and moved.headers["location"].startswith("/staff/login")
+    finally:
+        await stranger.aclose()
+    assert np_admin and (await accounts.get_user(scope, "drogi@zgierz.localhost")).active
+
+
+async def test_a_form_without_the_csrf_token_is_refused(api: Api) -> None:
+    scope = await _scope()
+    await _person("zgierz", "admin@zgierz.localhost", "bom:admin")
+    target = await _person("zgierz", "drogi@zgierz.localhost", "drogi:worker")
+    client = api.client("zgierz")
+    token = await _sign_in(client, "admin@zgierz.localhost")
+    for path in ("/staff/admin/users", "/staff/admin/users/new", f"/staff/admin/users/{target}", "/staff/admin/config"):
+        page = await client.get(path)
+        assert page.status_code == 200, path
+        posts = re.findall(r'<form method="post"[^>]*>\s*<input type="hidden" name="csrf_token" value="([^"]*)"',
+                           page.text)
+        assert len(posts) == page.text.count('<form method="post"'), f"{path}: a form without its token"
+        assert set(posts) == {token}
+        assert page.headers["content-security-policy"] == content_security_policy(), path
+    writes = [("/staff/admin/users", {"email": "x@zgierz.localhost", "display_name": "X"}),
+              (f"/staff/admin/users/{target}/active", {"active": "0"}),
+              (f"/staff/admin/users/{target}/password", {}),
+              (f"/staff/admin/users/{target}/memberships", {"unit": "city", "role": "admin"})]
+    for path, data in writes:
+        assert (await client.post(path, data=data, headers=ZG_ORIGIN)).status_code == 403, path
+        assert (await client.post(path, data={**data, "csrf_token": "0" * 64}, headers=ZG_ORIGIN)).status_code == 403
+        assert (await client.post(path, data={**data, "csrf_token": token},
+                                  headers={"Origin": "http://nieporet.localhost"})).status_code == 403
+    worker = await accounts.get_user(scope, "drogi@zgierz.localhost")
+    assert worker.active and len(await accounts.memberships_of(scope, worker)) == 1
+    assert await accounts.find_user(scope, "x@zgierz.localhost") is None
+
+
+async def test_hostile_names_show_as_text(api: Api) -> None:
+    await _person("zgierz", "admin@zgierz.localhost", "bom:admin")
+    client = api.client("zgierz")
+    token = await _sign_in(client, "admin@zgierz.localhost")
+    created = await client.post("/staff/admin/users", data={"csrf_token": token, "email": "zly@zgierz.localhost",
+                                                            "display_name": HOSTILE}, headers=ZG_ORIGIN)
+    assert created.status_code == 201
+    user = await accounts.get_user(await _scope(), "zly@zgierz.localhost")
+    for page in (created, await client.get("/staff/admin/users"), await client.get(f"/staff/admin/users/{user.id}"),
+                 await client.get("/staff/admin/users?q=" + HOSTILE)):
+        assert "<script>alert" not in page.text and "<img src=x" not in page.text
+        assert str(escape(HOSTILE)) in page.text  # shown, as text
+
+
+async def test_the_list_is_searchable_and_paged_by_keyset(api: Api) -> None:
+    scope = await _scope()
+    await _person("zgierz", "admin@zgierz.localhost", "bom:admin")
+    for i in range(30):
+        await accounts.create_user(scope, f"osoba{i:02d}@zgierz.localhost", f"Osoba {i:02d}")
+    await accounts.create_user(scope, "lz@zgierz.localhost", "Łukasz Żółwiński")
+    await accounts.create_user(scope, "mieszkanka@example.pl", "Łucja", kind="resident")
+    client = api.client("zgierz")
+    await _sign_in(client, "admin@zgierz.localhost")
+    first = await client.get("/staff/admin/users")
+    emails = re.findall(r'<td data-label="[^"]+">([^<]+@[^<]+)</td>', first.text)
+    assert len(emails) == 25 and emails == sorted(emails)
+    after = re.search(r'href="/staff/admin/users\?after=([^"]+)" rel="next"', first.text)
+    assert after is not None
+    second = await client.get(f"/staff/admin/users?after={after.group(1)}")
+    rest = re.findall(r'<td data-label="[^"]+">([^<]+@[^<]+)</td>', second.text)
+    assert len(rest) == 32 - 25 and not set(rest) & set(emails) and 'rel="next"' not in second.text
+    assert "mieszkanka@example.pl" not in first.text + second.text  # residents are not staff
+    for query in ("lukasz", "ŁUK", "żółw", "zolwinski lz@"):
+        found = await client.get("/staff/admin/users", params={"q": query})
+        assert re.findall(r'<td data-label="[^"]+">([^<]+@[^<]+)</td>', found.text) == ["lz@zgierz.localhost"], query
+    assert (await administration.staff_directory(scope, "osoba 1", None, 5)).next_after is not None
+    nothing = await client.get("/staff/admin/users", params={"q": "nikt-taki"})
+    assert 'role="status"' in nothing.text and "nikt-taki" in nothing.text
+
+
+async def test_the_configuration_view_shows_what_explain_prints(api: Api) -> None:
+    await _person("zgierz", "admin@zgierz.localhost", "bom:admin")
+    worker = await _person("zgierz", "drogi@zgierz.localhost", "drogi:worker")
+    assert worker
+    tenant = registry().tenants["zgierz"]
+    client = api.client("zgierz")
+    await _sign_in(client, "admin@zgierz.localhost")
+    page = await client.get("/staff/admin/config")
+    assert page.status_code == 200
+    text = html.unescape(page.text)
+    assert 'id="check-ok"' in page.text and tenant.version in text
+    for name, category in tenant.categories.items():
+        assert f">{name} (" in text or f">{name}<" in text, name  # the routing table names every category
+        assert category.process in text
+    for name in tenant.processes:
+        assert f'href="/staff/admin/config/processes/{name}"' in page.text
+    for name in tenant.roles:
+        assert f"<code>{name}</code>" in page.text
+    fires = explain.role_fires(tenant)
+    for role, per_process in fires.items():  # the permission matrix: each role's transitions per process
+        for transitions in per_process.values():
+            assert ", ".join(transitions) in text, role
+    assert 'id="task-matrix"' in page.text and "<code>delegate</code>" in page.text
+    for name in tenant.notifications:
+        assert name in text
+    process = next(iter(tenant.processes.values()))
+    shown = await client.get(f"/staff/admin/config/processes/{process.name}")
+    assert shown.status_code == 200
+    policy = shown.headers["content-security-policy"]
+    assert policy == content_security_policy(diagram_styles=True)
+    assert "script-src 'self';" in policy and "'unsafe-inline'" not in policy.split("style-src")[0]
+    source = re.search(r'<pre id="diagram-source" class="code">(.*?)</pre>', shown.text, re.S)
+    assert source is not None and html.unescape(source.group(1)) == mermaid(process, "pl")
+    for transition in process.transitions:
+        assert f"<td data-label=\"transition\">{transition}</td>" in shown.text or \
+            f'<td data-label="przejście">{transition}</td>' in shown.text, transition
+    assert "vendor/mermaid@12.4.0/mermaid.min.js" in shown.text
+
+
+async def test_the_check_reports_errors_in_the_files_with_their_lines(tmp_path: Path) -> None:
+    tenant = registry().tenants["zgierz"]
+    clean = run_check(tenant)
+    assert clean.errors == [] and clean.disk_version == clean.running_version == tenant.version
+    broken = tmp_path / "zgierz"
+    shutil.copytree(tenant.source_dir, broken)
+    categories = broken / "categories.yaml"
+    categories.write_text(categories.read_text().replace("unit: drogi", "unit: drogii", 1))
+    result = run_check(dataclasses.replace(tenant, source_dir=str(broken)))
+    assert result.disk_version is None and result.errors
+    where, path, message = result.errors[0]
+    assert re.search(r"categories\.yaml:\d+:\d+$", where), where
+    assert path.startswith("categories.") and "drogii" in message

@@ -1,0 +1,158 @@
+"""The compiled configuration, read-only, for administrators: what `komunikator explain` prints, browsable.
+
+`/staff/admin/config` shows `komunikator check`'s answer for this city's folder now (errors with
+file:line:col, and whether the files changed since the server compiled them), the routing
+table, the processes, the roles with the permission matrix and task actions, notification rules,
+timers and units — the very tables of `engine/config/explain.py`, drawn as HTML.
+`/staff/admin/config/processes/<name>` draws one process as a diagram: `komunikator graph`'s
+Mermaid text rendered in the browser by the vendored Mermaid, with the transitions as a table
+beside it (the diagram's text alternative).
+
+Mermaid writes a `<style>` element and `style=""` attributes into the SVG it draws, so that one
+page relaxes `style-src` (`security.DIAGRAM_STYLES`); scripts stay `'self'` only, as everywhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from babel.support import Translations
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, Response
+
+from komunikator.engine.compiled import CompiledTenant
+from komunikator.engine.config import explain
+from komunikator.engine.config.compiler import check_tenant
+from komunikator.engine.config.machines import mermaid
+from komunikator.engine.errors import ConfigError, dotted
+from komunikator.engine.schema.org import TASK_ACTION_NAMES
+from komunikator.engine.settings import Settings
+from komunikator.web.staff import security, words
+from komunikator.web.staff.admin_access import AdminPage, not_found
+from komunikator.web.staff.i18n import N_, localized, translations
+from komunikator.web.staff.rendering import render, tile_source
+
+router = APIRouter(include_in_schema=False)  # HTML pages, not the JSON API
+
+#: explain's column headers in the pages' words
+HEADERS = {
+    "group": N_("group"), "category": N_("category"), "process": N_("process"),
+    "responsible unit": N_("responsible unit"), "priority": N_("priority"), "verify": N_("verification SLA"),
+    "resolve": N_("resolution SLA"), "state": N_("state"), "label": N_("label"), "public": N_("public status"),
+    "on withdraw": N_("after a withdrawn task"), "notes": N_("notes"), "transition": N_("transition"),
+    "to": N_("to"), "who may fire": N_("who may fire"), "requires": N_("requires"), "effect": N_("effect"),
+    "rule": N_("rule"), "event": N_("event"), "template": N_("template"), "channels": N_("channels"),
+    "categories": N_("categories"), "where": N_("where"), "timer": N_("timer"), "after": N_("after"),
+    "does": N_("does"), "unit": N_("unit"), "name": N_("name"), "role": N_("role"), "sees": N_("sees"),
+    "rights": N_("rights"),
+}
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A table of the report as the page draws it: a caption, translated headers, the rows."""
+
+    id: str
+    caption: str
+    headers: list[str]
+    rows: list[list[str]]
+
+
+def shown(table: explain.Table, table_id: str, caption: str, t: Translations) -> Shown:
+    """`table` with its headers in the page's language."""
+    return Shown(table_id, caption, [t.gettext(HEADERS.get(h, h)) for h in table.headers], table.rows)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """`komunikator check` for this city's folder now."""
+
+    errors: list[tuple[str, str, str]]
+    disk_version: str | None
+    running_version: str
+
+
+def _where(error: ConfigError, roots: list[Path]) -> str:
+    if error.position is None:
+        return "<configuration>"
+    for root in roots:
+        try:
+            name = os.path.relpath(error.position.file, root)
+        except ValueError:
+            continue
+        if not name.startswith(".."):
+            return f"{name}:{error.position.line}:{error.position.column}"
+    return str(error.position)
+
+
+def run_check(tenant: CompiledTenant) -> CheckResult:
+    """Compile the city's folder as `komunikator check` does; the errors as (file:line:col, path, message)."""
+    settings = Settings.from_env()
+    definitions = settings.definitions_dir if settings.definitions_dir.is_dir() else None
+    compiled, errors = check_tenant(Path(tenant.source_dir), definitions)
+    roots = [settings.tenants_dir.parent, settings.definitions_dir.parent]
+    rows = [(_where(e, roots), dotted(e.path), e.message) for e in errors.sorted()]
+    return CheckResult(rows, compiled.version if compiled is not None else None, tenant.version)
+
+
+@router.get("/staff/admin/config", response_class=HTMLResponse)
+async def configuration(page: AdminPage) -> Response:
+    """The check result, routing, processes, roles and permissions, notifications, timers and units."""
+    t = translations(page.language)
+    tenant, language = page.tenant, page.language
+    check = await asyncio.to_thread(run_check, tenant)
+    processes = [{
+        "name": name, "label": localized(process.label, language) if process.label else name,
+        "used_by": sorted(localized(c.spec.name, language) for c in tenant.categories.values()
+                          if c.process == name),
+    } for name, process in tenant.processes.items()]
+    fires = explain.role_fires(tenant)
+    roles = [{
+        "name": name, "label": localized(role.name, language),
+        "fires": {p: fires.get(name, {}).get(p, []) for p in tenant.processes},
+        "task_actions": explain.task_actions_of(role),
+        "dispatcher": role.edits_tickets,
+        "reads": explain.reads_and_comments(role),
+    } for name, role in tenant.roles.items()]
+    return await render(
+        page, "admin_config.html", title=t.gettext("Configuration"), current="admin", section="config",
+        check=check, processes=processes, roles=roles, task_actions=TASK_ACTION_NAMES,
+        task_action_names={a: t.gettext(words.TASK_ACTIONS[a]) for a in TASK_ACTION_NAMES},
+        dispatcher_rights=explain.DISPATCHER_TASK_RIGHTS,
+        routing=shown(explain.routing_table(tenant, language), "routing", t.gettext("Routing"), t),
+        role_table=shown(explain.role_table(tenant, language), "roles", t.gettext("Roles and their rights"), t),
+        rules=shown(explain.notification_rule_table(tenant), "rules", t.gettext("Notification rules"), t),
+        notifying=shown(explain.notify_effect_table(tenant), "notifying",
+                        t.gettext("Process effects that notify"), t),
+        timers=shown(explain.timer_table(tenant), "timers", t.gettext("Timers"), t),
+        units=shown(explain.unit_table(tenant, language), "units", t.gettext("Units"), t),
+    )
+
+
+@router.get("/staff/admin/config/processes/{name}", response_class=HTMLResponse)
+async def process_page(name: str, page: AdminPage) -> Response:
+    """One process: its diagram (Mermaid, drawn in the browser) and the same transitions as tables."""
+    process = page.tenant.processes.get(name)
+    if process is None:
+        return await not_found(page)
+    t = translations(page.language)
+    tenant, language = page.tenant, page.language
+    label = localized(process.label, language) if process.label else name
+    timers = explain.timer_table(tenant)
+    response = await render(
+        page, "admin_process.html", title=f"{label} – {t.gettext('Process')}", current="admin", section="config",
+        process=process, label=label, diagram=mermaid(process, language),
+        used_by=sorted(localized(c.spec.name, language) for c in tenant.categories.values() if c.process == name),
+        states=shown(explain.state_table(process, language), "states", t.gettext("States"), t),
+        transitions=shown(explain.permission_table(process, language), "transitions",
+                          t.gettext("Transitions: who may fire what, from which state"), t),
+        effects=shown(explain.effect_table(process, language), "effects", t.gettext("Effects"), t),
+        timers=shown(explain.Table(timers.headers, [r for r in timers.rows if r[0] == name]), "timers",
+                     t.gettext("Timers"), t),
+    )
+    response.headers["Content-Security-Policy"] = security.content_security_policy(
+        tile_source(page)[0], diagram_styles=True)
+    return response
