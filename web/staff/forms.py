@@ -14,6 +14,7 @@ from babel.support import Translations
 
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.schema.categories import PRIORITIES
+from komunikator.engine.service.ticket_relations import Candidate
 from komunikator.web.staff import words
 from komunikator.web.staff.i18n import localized
 from komunikator.web.staff.offers import Offer
@@ -34,7 +35,7 @@ class ActionForm:
 
 
 def _field(form_id: str, name: str, tenant: CompiledTenant, t: Translations, language: str,
-           staff: list[tuple[str, str]], category: str) -> dict[str, Any]:
+           people: list[Candidate], category: str, task_unit: str | None = None) -> dict[str, Any]:
     spec: dict[str, Any] = {"name": name, "key": name, "id": f"{form_id}-{name}",
                             "label": t.gettext(words.INPUTS.get(name, name)), "type": "text", "value": ""}
     choose = ("", t.gettext("— choose —"))
@@ -45,8 +46,17 @@ def _field(form_id: str, name: str, tenant: CompiledTenant, t: Translations, lan
         units = ((u, localized(unit.name, language)) for u, unit in tenant.units.items())
         spec["options"] = [choose, *sorted(units, key=lambda o: o[1])]
     elif name == "to_user":
+        # a unit's people: each option names the units whose tasks the person handles (`access.handles`,
+        # the rule `delegate` checks); app.js shows only those of the chosen unit (else the task's own)
         spec["type"] = "select"
-        spec["options"] = [choose, *staff]
+        spec["task_unit"] = task_unit or ""
+        spec["hint"] = t.gettext("Only people who handle the tasks of the chosen unit (or of the task's unit).")
+
+        def unit_names(units: tuple[str, ...]) -> str:
+            return ", ".join(localized(tenant.units[u].name, language) for u in units if u in tenant.units)
+
+        spec["options"] = [choose, *((c.id, f"{c.name} — {unit_names(c.units)}", " ".join(c.units))
+                                     for c in people)]
     elif name == "priority":
         spec["type"] = "select"
         spec["options"] = [(p, t.gettext(words.PRIORITIES.get(p, p))) for p in PRIORITIES]
@@ -59,7 +69,7 @@ def _field(form_id: str, name: str, tenant: CompiledTenant, t: Translations, lan
 
 
 def build(number: str, offer: Offer, tenant: CompiledTenant, t: Translations, language: str,
-          staff: list[tuple[str, str]], category: str) -> tuple[list[ActionForm], dict[str, list[ActionForm]]]:
+          people: list[Candidate], category: str) -> tuple[list[ActionForm], dict[str, list[ActionForm]]]:
     """The ticket's forms and, per task key, the task's forms."""
     base = f"/staff/tickets/{number}"
     ticket_forms = []
@@ -68,9 +78,10 @@ def build(number: str, offer: Offer, tenant: CompiledTenant, t: Translations, la
         label = (localized(action.label, language) if action.label
                  else t.gettext(words.BUILTIN_ACTIONS.get(action.name, action.name)))
         form = ActionForm(form_id, f"{base}/act", action.name, label)
-        form.fields = [_field(form_id, name, tenant, t, language, staff, category) for name in action.requires]
+        form.fields = [_field(form_id, name, tenant, t, language, people, category) for name in action.requires]
         ticket_forms.append(form)
     task_forms: dict[str, list[ActionForm]] = {}
+    units = {task.key: task.unit for task in offer.source.tasks} if offer.source is not None else {}
     for key, actions in offer.tasks.items():
         forms = []
         for task_action in actions:
@@ -78,7 +89,8 @@ def build(number: str, offer: Offer, tenant: CompiledTenant, t: Translations, la
             form = ActionForm(form_id, f"{base}/tasks/{key}", task_action.name,
                               t.gettext(words.TASK_ACTIONS.get(task_action.name, task_action.name)), key)
             names = [n for need in task_action.requires for n in need.split("|")]
-            form.fields = [_field(form_id, name, tenant, t, language, staff, category) for name in names]
+            form.fields = [_field(form_id, name, tenant, t, language, people, category, units.get(key))
+                           for name in names]
             forms.append(form)
         task_forms[key] = forms
     return ticket_forms, task_forms
@@ -133,3 +145,21 @@ def edit_form(number: str, ticket: dict[str, Any], tenant: CompiledTenant, t: Tr
             field["type"] = "textarea"
         form.fields.append(field)
     return form
+
+
+def photo_forms(number: str, photos: list[dict[str, Any]], t: Translations) -> dict[int, ActionForm]:
+    """Per photo, hiding it (a reason required) or showing it again — for a role that may (`hide_photos`)."""
+    out = {}
+    for index, photo in enumerate(photos, 1):
+        name = t.gettext("Photo %(num)d") % {"num": index}
+        hidden = photo["hidden"] is not None
+        action = "restore" if hidden else "hide"
+        form_id = f"photo-{photo['id']}-{action}"
+        label = (t.gettext("Show %(photo)s again") if hidden else t.gettext("Hide %(photo)s")) % {"photo": name}
+        form = ActionForm(form_id, f"/staff/tickets/{number}/photos/{photo['id']}/{action}", action, label)
+        form.fields = [{"name": "reason", "key": "reason", "id": f"{form_id}-reason", "type": "textarea", "value": "",
+                        "label": t.gettext("Reason (optional)") if hidden else t.gettext("Reason")}]
+        if not hidden:
+            form.fields[0]["hint"] = t.gettext("For example: a face or a number plate. Staff still see the photo.")
+        out[photo["id"]] = form
+    return out

@@ -8,6 +8,7 @@ ticket meanwhile) redraws the current ticket and asks to repeat the action.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -15,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from komunikator.engine.delivery import bell
-from komunikator.engine.service import accounts, attachments, reading, tickets
+from komunikator.engine.service import accounts, attachments, reading, ticket_relations, tickets
 from komunikator.engine.service.errors import ServiceError
 from komunikator.web.staff import forms, offers, timeline, words
 from komunikator.web.staff.i18n import localized, translations
@@ -32,10 +33,24 @@ async def _staff_choices(page: Page) -> list[tuple[str, str]]:
                   key=lambda pair: pair[1])
 
 
+def _needs_people(offer: offers.Offer) -> bool:
+    return any("to_user" in need for acts in offer.tasks.values() for a in acts for need in a.requires)
+
+
+def _since(entries: list[timeline.Entry], seen: str | None) -> list[timeline.Entry]:
+    """The timeline's entries newer than `seen` (the newest moment the user's page showed)."""
+    try:
+        moment = datetime.fromisoformat(seen) if seen else None
+    except ValueError:
+        return []
+    return [e for e in entries if moment is not None and datetime.fromisoformat(e.at) > moment]
+
+
 async def draw(page: Page, number: str, status_code: int = 200, *, failed: str | None = None,
                errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
-               problem: str | None = None) -> HTMLResponse:
-    """The ticket page; `failed` names the form whose `errors` and `values` are shown again."""
+               problem: str | None = None, seen: str | None = None) -> HTMLResponse:
+    """The ticket page; `failed` names the form whose `errors` and `values` are shown again; `seen` (after a
+    stale write) the newest moment of history the user's page had shown: what came after is listed."""
     assert page.view is not None  # noqa: S101  (StaffPage guarantees it)
     t = translations(page.language)
     try:
@@ -50,8 +65,11 @@ async def draw(page: Page, number: str, status_code: int = 200, *, failed: str |
     _, photos = await attachments.list_for_staff(page.scope, page.tenant, ticket.number, page.view)
     staff = await _staff_choices(page)
     names = dict(staff)
-    ticket_forms, task_forms = forms.build(ticket.number, offer, page.tenant, t, page.language, staff,
+    people = await ticket_relations.delegation_candidates(page.scope, page.tenant) if _needs_people(offer) else []
+    related = await ticket_relations.relations(page.scope, page.tenant, ticket, page.view)
+    ticket_forms, task_forms = forms.build(ticket.number, offer, page.tenant, t, page.language, people,
                                            ticket.category)
+    photo_forms = forms.photo_forms(ticket.number, photos, t) if offer.source and offer.source.hide_photos else {}
     comment = forms.comment_form(ticket.number, offer, page.tenant, t, page.language)
     editing = forms.edit_form(ticket.number, data, page.tenant, t, page.language) if offer.edit else None
     category = page.tenant.categories.get(ticket.category)  # None after a definition change (`known`)
@@ -70,7 +88,7 @@ async def draw(page: Page, number: str, status_code: int = 200, *, failed: str |
         task["assignee_name"] = names.get(str(task["assignee"]), "") if task["assignee"] else ""
         task["state_text"] = t.gettext(words.TASK_STATES.get(task["state"], task["state"]))
     if errors and failed:  # an error about a field the form does not have is about the whole form
-        every = [*ticket_forms, *(x for fs in task_forms.values() for x in fs),
+        every = [*ticket_forms, *(x for fs in task_forms.values() for x in fs), *photo_forms.values(),
                  *(f for f in (comment, editing) if f is not None)]
         shown = next((f for f in every if f.id == failed), None)
         inputs = {spec["name"] for spec in shown.fields} if shown else set()
@@ -80,16 +98,20 @@ async def draw(page: Page, number: str, status_code: int = 200, *, failed: str |
         summary = [(f"{failed}-{name}" if name != "_" else failed, message) for name, message in errors.items()]
     elif problem:
         summary = [("actions", problem)]
+    photo_names = {p["id"]: t.gettext("Photo %(num)d") % {"num": i} for i, p in enumerate(photos, 1)}
+    entries = timeline.entries(history, page.tenant, ticket.process, page.language, t, names, ticket.category,
+                               photo_names)
     title = f"{ticket.number} – {data['category_name']}"
     return await render(
         page, "ticket.html", status_code, title=(t.gettext("Error") + ": " + title) if summary else title,
         current=None, ticket=data, ticket_forms=ticket_forms, task_forms=task_forms, offer=offer,
         comment_form=comment, edit_form=editing,
-        attributes=attributes, photos=photos, tile_url=tile_url or "", attribution=attribution or "",
+        attributes=attributes, photos=photos, photo_forms=photo_forms, related=related,
+        tile_url=tile_url or "", attribution=attribution or "",
         unit_name=localized(page.tenant.units[ticket.responsible_unit].name, page.language)
         if ticket.responsible_unit in page.tenant.units else ticket.responsible_unit,
         priority=t.gettext(words.PRIORITIES.get(ticket.priority, ticket.priority)),
-        timeline=timeline.entries(history, page.tenant, ticket.process, page.language, t, names, ticket.category),
+        timeline=entries, meanwhile=_since(entries, seen), seen=entries[0].at if entries else "",
         failed=failed, form_errors=errors or {}, values=values or {}, summary=summary,
     )
 
@@ -116,17 +138,19 @@ def _refusal(error: ServiceError, page: Page, label: str | None = None) -> str:
     return t.gettext(text) if text else t.gettext("The action was refused.")
 
 
-async def _submit(page: Page, number: str, form_id: str, run: Any) -> Response:
+async def submit(page: Page, number: str, form_id: str, run: Any) -> Response:
     """Run one write; PRG on success, the page with the refusal drawn otherwise."""
     form = await page.request.form()
     values = {k: str(v) for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    seen = values.pop("seen", None)  # the newest moment of history the form's page showed
     try:
         await run(values)
     except ServiceError as error:
         if error.code == "stale_version":
-            # the page now shows the current ticket; the user's inputs stay in the form
+            # the page now shows the current ticket and what changed since the form's page; the user's
+            # inputs stay in the form, which carries the current version: sending it again redoes the action
             return await draw(page, number, 409, failed=form_id, values=values,
-                              errors={"_": _refusal(error, page)})
+                              errors={"_": _refusal(error, page)}, seen=seen)
         if error.status == 404:
             return await draw(page, number, 404)
         field = error.field if error.field and (error.field in values or error.code == "missing_input") else "_"
@@ -153,7 +177,7 @@ async def act(number: str, page: CheckedStaffPage) -> Response:
         inputs = {k: v for k, v in values.items() if k not in ("action", "version") and v.strip()}
         await tickets.act(page.scope, page.tenant, number, action, page.view, inputs, page.now, _version(values))
 
-    return await _submit(page, number, f"act-{action}", run)
+    return await submit(page, number, f"act-{action}", run)
 
 
 @router.post("/staff/tickets/{number}/tasks/{key}", response_class=HTMLResponse)
@@ -170,7 +194,7 @@ async def act_on_task(number: str, key: str, page: CheckedStaffPage) -> Response
         await tickets.act_on_task(page.scope, page.tenant, number, key, action, page.view, inputs, page.now,
                                   _version(values))
 
-    response = await _submit(page, number, f"task-{key}-{action}", run)
+    response = await submit(page, number, f"task-{key}-{action}", run)
     if back == "inbox" and response.status_code == 303:
         return RedirectResponse("/staff/", status_code=303)
     return response
@@ -188,7 +212,7 @@ async def add_comment(number: str, page: CheckedStaffPage) -> Response:
         await tickets.add_comment(page.scope, page.tenant, number, page.view, values.get("body", ""),
                                   visibility, page.now, values.get("target_unit") or None)  # type: ignore[arg-type]
 
-    return await _submit(page, number, "comment", run)
+    return await submit(page, number, "comment", run)
 
 
 def _changes(values: dict[str, str], current: dict[str, Any], specs: Any) -> dict[str, Any]:
@@ -251,4 +275,4 @@ async def edit(number: str, page: CheckedStaffPage) -> Response:
                 error.field = "attr__" + error.field.removeprefix("attributes.")
             raise
 
-    return await _submit(page, number, "edit", run)
+    return await submit(page, number, "edit", run)

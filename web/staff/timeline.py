@@ -91,8 +91,9 @@ def _heading(event: dict[str, Any], tenant: CompiledTenant, process: str, namer:
 
 
 def entries(history: list[dict[str, Any]], tenant: CompiledTenant, process: str, language: str,
-            t: Translations, users: dict[str, str], category: str | None = None) -> list[Entry]:
-    """The timeline, newest first."""
+            t: Translations, users: dict[str, str], category: str | None = None,
+            photos: dict[int, str] | None = None) -> list[Entry]:
+    """The timeline, newest first; `photos` names the photos the user sees ("Photo 2") by id."""
     namer = Namer(tenant, process, language, t, users, category)
     out = []
     for event in history:
@@ -107,6 +108,10 @@ def entries(history: list[dict[str, Any]], tenant: CompiledTenant, process: str,
             visibility = str(visibility or "")
             entry.visibility = t.gettext(words.VISIBILITY.get(visibility, visibility))
             entry.internal = visibility == "internal"
+        elif event["action"].startswith("attachment_"):  # which photo; the reason is the event's own
+            photo = (after or before).get("attachment")
+            shown = (photos or {}).get(photo) if isinstance(photo, int) else None
+            entry.changes = [(t.gettext("Photo"), "", shown or t.gettext("a photo you do not see"))]
         elif event["action"] == "submit":
             entry.changes = [(namer.field("category"), "", namer.value("category", after.get("category")))]
         else:

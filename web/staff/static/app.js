@@ -54,9 +54,29 @@
     }
   }
 
+  // a task handed to a person: only the people who handle the chosen unit's tasks (else the task's unit's)
+  function filterPeople(root) {
+    root.querySelectorAll("select[data-person-picker]").forEach(function (picker) {
+      var unitSelect = picker.form ? picker.form.querySelector("select[name=to_unit]") : null;
+      function apply() {
+        var unit = (unitSelect && unitSelect.value) || picker.dataset.taskUnit;
+        Array.prototype.forEach.call(picker.options, function (option) {
+          if (!option.dataset.units) { return; }
+          var fits = !unit || option.dataset.units.split(" ").indexOf(unit) !== -1;
+          option.hidden = !fits;
+          option.disabled = !fits;
+          if (!fits && option.selected) { picker.value = ""; }
+        });
+      }
+      if (unitSelect) { unitSelect.addEventListener("change", apply); }
+      apply();
+    });
+  }
+
   function start(root) {
     focusSummary(root);
     disableOnSubmit(root);
+    filterPeople(root);
     startMap(document);
   }
 
