@@ -382,9 +382,16 @@ async def list_for_staff(
 ) -> tuple[Ticket, list[dict[str, Any]]]:
     """Every attachment of a ticket the user may see and their role reads (hidden ones too), oldest first, as JSON."""
     ticket, view = await load_visible(scope, tenant, number, user)
+    return ticket, await described_for_staff(scope, tenant, ticket, view, user)
+
+
+async def described_for_staff(
+    scope: TenantScope, tenant: CompiledTenant, ticket: Ticket, view: TicketView, user: UserView,
+) -> list[dict[str, Any]]:
+    """`list_for_staff` of a ticket already loaded as visible to the user (the ticket page has it)."""
     rows = await scope.query(Attachment).filter(ticket_id=ticket.id).order_by("created_at", "id")
     readable, keys = await _readable(scope, tenant, ticket, view, user, rows)
-    return ticket, [describe(row, keys) for row in readable]
+    return [describe(row, keys) for row in readable]
 
 
 def describe(row: Attachment, task_keys: dict[int, str]) -> dict[str, Any]:
@@ -477,7 +484,7 @@ async def public_photo_ids(scope: TenantScope, tenant: CompiledTenant, ticket: T
 
 
 __all__ = [
-    "VISIBILITIES", "Blob", "PhotoSubmission", "Upload", "add", "clean_filename", "describe", "hide",
-    "list_for_staff", "prepare", "public_photo", "public_photo_ids", "read_for_staff", "read_public", "refusal",
+    "VISIBILITIES", "Blob", "PhotoSubmission", "Upload", "add", "clean_filename", "describe", "described_for_staff",
+    "hide", "list_for_staff", "prepare", "public_photo", "public_photo_ids", "read_for_staff", "read_public", "refusal",
     "submit_with_photos", "unhide",
 ]

@@ -9,13 +9,14 @@ so a page can offer a unit's people for a task handed to that unit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.runtime.access import handles, sees_ticket
 from komunikator.engine.runtime.views import Membership, UserView
 from komunikator.engine.service.row_views import ticket_view
-from komunikator.engine.store.models import Ticket
+from komunikator.engine.store.models import Ticket, User
 from komunikator.engine.store.scope import TenantScope
 
 #: at most this many duplicates are listed (the rest are counted)
@@ -60,9 +61,13 @@ class Candidate:
     units: tuple[str, ...]
 
 
-async def delegation_candidates(scope: TenantScope, tenant: CompiledTenant) -> list[Candidate]:
-    """Active staff who handle some unit's tasks, by name (two queries, whatever the office's size)."""
-    users = await scope.users().filter(kind="staff", active=True)
+async def delegation_candidates(scope: TenantScope, tenant: CompiledTenant,
+                                users: Sequence[User] | None = None) -> list[Candidate]:
+    """Active staff who handle some unit's tasks, by name (two queries, whatever the office's size);
+    `users`: the tenant's accounts when the caller has them already."""
+    if users is None:
+        users = await scope.users().filter(kind="staff", active=True)
+    users = [u for u in users if u.kind == "staff" and u.active]
     held: dict[int, list[Membership]] = {}
     for row in await scope.memberships().filter(user_id__in=[u.id for u in users]).order_by("id"):
         held.setdefault(row.user_id, []).append(Membership(row.unit, row.role))  # type: ignore[attr-defined]

@@ -26,6 +26,7 @@ from komunikator.engine.service import accounts, attachments
 from komunikator.engine.service.row_views import ticket_view, user_view
 from komunikator.engine.store.models import Attachment
 from komunikator.engine.store.scope import TenantScope, ensure_tenant
+from komunikator.engine.store.statements import count_statements
 from komunikator.web.staff.i18n import when
 
 pytestmark = pytest.mark.anyio
@@ -292,3 +293,36 @@ async def test_a_stale_form_shows_what_changed_meanwhile_and_is_redone(desk: Des
                            {"action": "reject", "public_comment": reason, "version": str(current)})
     assert redo.status_code == 303
     assert (await desk.scope.get_ticket(number)).state == "rejected"
+
+
+async def test_the_ticket_page_runs_as_many_statements_however_long_its_history(desk: Desk, tmp_path: Path) -> None:
+    """No N+1: the statements a ticket page costs do not grow with its tasks' hops, comments, photos, history."""
+    tree = {"attributes": {"blocking": "road"}}
+    small, big = await _report(desk, "fallen_tree", **tree), await _report(desk, "fallen_tree", **tree)
+    for number in (small, big):
+        await desk.api_post("dispatcher", f"/api/v1/tickets/{number}/actions/verify", {})  # two units' tasks
+    dispatcher = await user_view(desk.scope, await desk.scope.users().get(id=desk.ids["dispatcher"]))
+    for i in range(6):
+        await desk.api_post("dispatcher", f"/api/v1/tickets/{big}/comments",
+                            {"body": f"Notatka {i}", "visibility": "internal"})
+    for i in range(3):
+        picture = io.BytesIO()
+        Image.new("RGB", (60, 40), (10 * i, 80, 40)).save(picture, "JPEG")
+        await attachments.add(desk.scope, registry().tenants[ZG], big, dispatcher,
+                              attachments.Upload(picture.getvalue(), f"zdjecie{i}.jpg"),
+                              storage=LocalStorage(tmp_path), now=desk.api.clock())
+    await desk.api_post("greenery", f"/api/v1/tickets/{big}/tasks/T1/take", {})
+    for unit in ("gospodarka_komunalna", "zielen", "gospodarka_komunalna"):
+        await desk.api_post("head", f"/api/v1/tickets/{big}/tasks/T1/delegate", {"to_unit": unit, "reason": "Hop."})
+    await desk.page("dispatcher")
+    counts = {}
+    for number in (small, big):
+        await desk.get("dispatcher", number)  # warm: the first request of a session loads its settings
+        with count_statements() as statements:
+            text = await desk.get("dispatcher", number)
+        counts[number] = statements.count
+        assert "Zadania" in text
+    assert _text(await desk.get("dispatcher", big)).count("Notatka") == 6
+    assert counts[small] == counts[big], counts
+    assert counts[big] <= 40, counts
+    print(f"ticket page: {counts[big]} SQL statements")  # noqa: T201  (the figure for the report)

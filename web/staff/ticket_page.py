@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from komunikator.engine.delivery import bell
-from komunikator.engine.service import accounts, attachments, reading, ticket_relations, tickets
+from komunikator.engine.service import attachments, reading, ticket_relations, tickets
 from komunikator.engine.service.errors import ServiceError
 from komunikator.web.staff import forms, offers, timeline, words
 from komunikator.web.staff.i18n import localized, translations
@@ -27,10 +27,6 @@ from komunikator.web.staff.session import CheckedStaffPage, Page, StaffPage
 router = APIRouter(include_in_schema=False)  # HTML pages, not the JSON API
 
 
-async def _staff_choices(page: Page) -> list[tuple[str, str]]:
-    users = await accounts.list_users(page.scope)
-    return sorted(((str(u.id), u.display_name or u.email) for u in users if u.kind == "staff" and u.active),
-                  key=lambda pair: pair[1])
 
 
 def _needs_people(offer: offers.Offer) -> bool:
@@ -62,10 +58,11 @@ async def draw(page: Page, number: str, status_code: int = 200, *, failed: str |
     data = await reading.ticket_json(page.scope, page.tenant, ticket, view, page.view, page.now, page.language)
     offer = offered(page.tenant, view, page.view, page.now)
     history = await offers.history(page.scope, ticket, offer, page.view)
-    _, photos = await attachments.list_for_staff(page.scope, page.tenant, ticket.number, page.view)
-    staff = await _staff_choices(page)
-    names = dict(staff)
-    people = await ticket_relations.delegation_candidates(page.scope, page.tenant) if _needs_people(offer) else []
+    photos = await attachments.described_for_staff(page.scope, page.tenant, ticket, view, page.view)
+    users = await page.scope.users().filter(kind="staff")  # colleagues' names (residents are never listed)
+    names = {str(u.id): u.display_name or u.email for u in users}
+    people = await ticket_relations.delegation_candidates(page.scope, page.tenant, users) if _needs_people(offer) \
+        else []
     related = await ticket_relations.relations(page.scope, page.tenant, ticket, page.view)
     ticket_forms, task_forms = forms.build(ticket.number, offer, page.tenant, t, page.language, people,
                                            ticket.category)
