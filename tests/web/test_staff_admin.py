@@ -239,7 +239,9 @@ async def test_others_get_the_404_page_and_forged_posts_change_nothing(api: Api)
     assert (await client.get(f"/staff/admin/users/{resident.id}")).status_code == 404  # staff accounts only
     token = await _sign_in(client, "kierownik@zgierz.localhost")
     for path in ("/staff/admin/users", "/staff/admin/users/new", f"/staff/admin/users/{target}",
-                 "/staff/admin/config", "/staff/admin/config/processes/simple_fix"):
+                 "/staff/admin/config", "/staff/admin/config/routing", "/staff/admin/config/permissions",
+                 "/staff/admin/config/notifications", "/staff/admin/config/units",
+                 "/staff/admin/config/processes/simple_fix"):
         page = await client.get(path)
         assert page.status_code == 404, path
         assert _main(page) == _main(missing), path  # the same page as for a missing account
@@ -357,11 +359,15 @@ async def test_the_configuration_view_shows_what_explain_prints(api: Api) -> Non
     assert page.status_code == 200
     text = html.unescape(page.text)
     assert 'id="check-ok"' in page.text and tenant.version in text
+    for name in tenant.processes:
+        assert f'href="/staff/admin/config/processes/{name}"' in page.text
+    page = await client.get("/staff/admin/config/routing")
+    text = html.unescape(page.text)
     for name, category in tenant.categories.items():
         assert f">{name} (" in text or f">{name}<" in text, name  # the routing table names every category
         assert category.process in text
-    for name in tenant.processes:
-        assert f'href="/staff/admin/config/processes/{name}"' in page.text
+    page = await client.get("/staff/admin/config/permissions")
+    text = html.unescape(page.text)
     for name in tenant.roles:
         assert f"<code>{name}</code>" in page.text
     fires = explain.role_fires(tenant)
@@ -369,8 +375,16 @@ async def test_the_configuration_view_shows_what_explain_prints(api: Api) -> Non
         for transitions in per_process.values():
             assert ", ".join(transitions) in text, role
     assert 'id="task-matrix"' in page.text and "<code>delegate</code>" in page.text
+    text = html.unescape((await client.get("/staff/admin/config/notifications")).text)
     for name in tenant.notifications:
         assert name in text
+    for process in tenant.processes.values():
+        for timer in process.timers:
+            assert timer.name in text
+    text = html.unescape((await client.get("/staff/admin/config/units")).text)
+    for unit in tenant.units:
+        assert re.search(rf">\s*{unit}</th>", text), unit  # child units indented under their parent
+    assert (await client.get("/staff/admin/config/nothing")).status_code == 404
     process = next(iter(tenant.processes.values()))
     shown = await client.get(f"/staff/admin/config/processes/{process.name}")
     assert shown.status_code == 200

@@ -18,6 +18,7 @@ import asyncio
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from babel.support import Translations
 from fastapi import APIRouter
@@ -34,6 +35,7 @@ from komunikator.web.staff import security, words
 from komunikator.web.staff.admin_access import AdminPage, not_found
 from komunikator.web.staff.i18n import N_, localized, translations
 from komunikator.web.staff.rendering import render, tile_source
+from komunikator.web.staff.session import Page
 
 router = APIRouter(include_in_schema=False)  # HTML pages, not the JSON API
 
@@ -98,38 +100,66 @@ def run_check(tenant: CompiledTenant) -> CheckResult:
     return CheckResult(rows, compiled.version if compiled is not None else None, tenant.version)
 
 
-@router.get("/staff/admin/config", response_class=HTMLResponse)
-async def configuration(page: AdminPage) -> Response:
-    """The check result, routing, processes, roles and permissions, notifications, timers and units."""
+#: the parts of the configuration view: the overview (check, processes) and one page per kind of table
+PARTS = {"": N_("Overview"), "routing": N_("Routing"), "permissions": N_("Roles and permissions"),
+         "notifications": N_("Notifications and timers"), "units": N_("Units")}
+
+
+async def _part_context(page: Page, part: str) -> dict[str, Any]:
+    """What one part of the configuration view draws."""
     t = translations(page.language)
     tenant, language = page.tenant, page.language
-    check = await asyncio.to_thread(run_check, tenant)
+    if part == "routing":
+        return {"routing": shown(explain.routing_table(tenant, language), "routing", t.gettext("Routing"), t)}
+    if part == "permissions":
+        fires = explain.role_fires(tenant)
+        roles = [{
+            "name": name, "label": localized(role.name, language),
+            "fires": {p: fires.get(name, {}).get(p, []) for p in tenant.processes},
+            "task_actions": explain.task_actions_of(role),
+            "dispatcher": role.edits_tickets,
+            "reads": explain.reads_and_comments(role),
+        } for name, role in tenant.roles.items()]
+        return {"roles": roles, "process_names": list(tenant.processes), "task_actions": TASK_ACTION_NAMES,
+                "task_action_names": {a: t.gettext(words.TASK_ACTIONS[a]) for a in TASK_ACTION_NAMES},
+                "dispatcher_rights": explain.DISPATCHER_TASK_RIGHTS,
+                "role_table": shown(explain.role_table(tenant, language), "roles", t.gettext("Roles and their rights"),
+                                    t)}
+    if part == "notifications":
+        return {"rules": shown(explain.notification_rule_table(tenant), "rules", t.gettext("Notification rules"), t),
+                "notifying": shown(explain.notify_effect_table(tenant), "notifying",
+                                   t.gettext("Process effects that notify"), t),
+                "timers": shown(explain.timer_table(tenant), "timers", t.gettext("Timers"), t)}
+    if part == "units":
+        return {"units": shown(explain.unit_table(tenant, language), "units", t.gettext("Units"), t)}
     processes = [{
         "name": name, "label": localized(process.label, language) if process.label else name,
-        "used_by": sorted(localized(c.spec.name, language) for c in tenant.categories.values()
-                          if c.process == name),
+        "used_by": sorted(localized(c.spec.name, language) for c in tenant.categories.values() if c.process == name),
     } for name, process in tenant.processes.items()]
-    fires = explain.role_fires(tenant)
-    roles = [{
-        "name": name, "label": localized(role.name, language),
-        "fires": {p: fires.get(name, {}).get(p, []) for p in tenant.processes},
-        "task_actions": explain.task_actions_of(role),
-        "dispatcher": role.edits_tickets,
-        "reads": explain.reads_and_comments(role),
-    } for name, role in tenant.roles.items()]
-    return await render(
-        page, "admin_config.html", title=t.gettext("Configuration"), current="admin", section="config",
-        check=check, processes=processes, roles=roles, task_actions=TASK_ACTION_NAMES,
-        task_action_names={a: t.gettext(words.TASK_ACTIONS[a]) for a in TASK_ACTION_NAMES},
-        dispatcher_rights=explain.DISPATCHER_TASK_RIGHTS,
-        routing=shown(explain.routing_table(tenant, language), "routing", t.gettext("Routing"), t),
-        role_table=shown(explain.role_table(tenant, language), "roles", t.gettext("Roles and their rights"), t),
-        rules=shown(explain.notification_rule_table(tenant), "rules", t.gettext("Notification rules"), t),
-        notifying=shown(explain.notify_effect_table(tenant), "notifying",
-                        t.gettext("Process effects that notify"), t),
-        timers=shown(explain.timer_table(tenant), "timers", t.gettext("Timers"), t),
-        units=shown(explain.unit_table(tenant, language), "units", t.gettext("Units"), t),
-    )
+    return {"check": await asyncio.to_thread(run_check, tenant), "processes": processes}
+
+
+@router.get("/staff/admin/config", response_class=HTMLResponse)
+async def configuration(page: AdminPage) -> Response:
+    """The overview: `komunikator check` for this city now, and the processes (each drawn on its own page)."""
+    return await _draw_part(page, "")
+
+
+@router.get("/staff/admin/config/{part}", response_class=HTMLResponse)
+async def configuration_part(part: str, page: AdminPage) -> Response:
+    """Routing, roles and permissions, notifications and timers, or units."""
+    if part not in PARTS or not part:
+        return await not_found(page)
+    return await _draw_part(page, part)
+
+
+async def _draw_part(page: Page, part: str) -> Response:
+    t = translations(page.language)
+    parts = [(key, t.gettext(label)) for key, label in PARTS.items()]
+    heading = t.gettext(PARTS[part]) if part else t.gettext("Configuration")
+    title = f"{heading} – {t.gettext('Configuration')}" if part else heading
+    return await render(page, "admin_config.html", title=title, current="admin", section="config", part=part,
+                        parts=parts, heading=heading, **await _part_context(page, part))
 
 
 @router.get("/staff/admin/config/processes/{name}", response_class=HTMLResponse)
