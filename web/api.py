@@ -12,9 +12,8 @@ from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.delivery import bell
 from komunikator.engine.runtime.access import sees_ticket
 from komunikator.engine.runtime.capabilities import capabilities
-from komunikator.engine.runtime.views import UserView
 from komunikator.engine.schema.base import text_for
-from komunikator.engine.service import attachments, intake, rate_limits, reading, tickets
+from komunikator.engine.service import intake, reading, tickets
 from komunikator.engine.service.read_models import (
     HiddenTicket,
     PublicTicket,
@@ -30,12 +29,11 @@ from komunikator.web.actors import OptionalActor, Principal, StaffActor
 from komunikator.web.api_attachments import (
     SUBMISSION_OPENAPI,
     SubmissionRoute,
-    media_limits,
-    media_storage,
     submitted_photos,
 )
 from komunikator.web.deps import ExpectedVersion, Now, PreferredLocale, Scope
 from komunikator.web.openapi import ERROR_RESPONSES
+from komunikator.web.submission import submit_report
 from komunikator.web.tenancy import Tenant
 
 router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
@@ -114,46 +112,13 @@ async def submit_ticket(
     As multipart/form-data: the report in a `report` part plus `photos` files,
     which become its public photos in the same transaction (web/api_attachments.py).
     """
-    user = actor.view if actor else None
-    channel: intake.Channel = "staff" if user is not None and user.kind == "staff" else "public"
-    reporter_id = int(user.id) if user is not None and user.kind == "resident" else None
-
-    if user is None:  # anonymous: counted per client address and per e-mail, in the database (all processes)
-        intake.validate_submission(tenant, body, channel, False)  # a refused report is not counted
-        limits = rate_limits.SubmitLimits.from_env()
-        email = body.reporter.email if body.reporter is not None else None
-        address = request.client.host if request.client is not None else None
-        await rate_limits.take(scope, rate_limits.submission_buckets(limits, address, email), limits.window, now)
-    photos = submitted_photos(request)  # None for JSON
-    if body.locale is None and preferred is not None:
-        body = body.model_copy(update={"locale": preferred})
-
-    async def render(ticket: Ticket) -> dict[str, Any]:
-        return reading.receipt(tenant, ticket, None if photos is None else len(photos)).model_dump(mode="json")
-
-    if photos is None:
-        ticket, replay = await intake.submit(
-            scope, tenant, body, channel=channel, actor=user or _ANONYMOUS, reporter_user_id=reporter_id, now=now,
-            idempotency_key=idempotency_key, render=render,
-        )
-    else:
-        ticket, replay = await attachments.submit_with_photos(
-            scope, tenant, attachments.PhotoSubmission.model_validate(body.model_dump()), photos,
-            storage=media_storage(request), limits=media_limits(request), channel=channel, actor=user or _ANONYMOUS,
-            reporter_user_id=reporter_id, now=now, idempotency_key=idempotency_key, render=render,
-        )
-    if replay is not None:
-        return Receipt.model_validate(replay)
-    bell.ring()  # the receipt and the unit's notices are committed: deliver them now
-    assert ticket is not None  # noqa: S101 - intake returns a ticket or a replay
-    return reading.receipt(tenant, ticket, None if photos is None else len(photos))
+    receipt, _ = await submit_report(request, tenant, scope, now, body, actor.view if actor else None,
+                                     submitted_photos(request), idempotency_key, preferred)  # None for JSON
+    return receipt
 
 
 router.add_api_route("/tickets", submit_ticket, methods=["POST"], status_code=201, tags=["tickets"],
                      route_class_override=SubmissionRoute, openapi_extra=SUBMISSION_OPENAPI)
-
-
-_ANONYMOUS = UserView("anonymous", (), "resident", "anonymous")
 
 
 @router.get("/public/tickets/{number}", tags=["public"])

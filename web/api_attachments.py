@@ -134,7 +134,8 @@ def _is_multipart(request: Request) -> bool:
     return request.headers.get("content-type", "").lower().startswith("multipart/form-data")
 
 
-async def _upload(item: UploadFile, limits: MediaLimits, field: str) -> attachments.Upload:
+async def read_upload(item: UploadFile, limits: MediaLimits, field: str) -> attachments.Upload:
+    """An uploaded file read within the photo size limit (413 past it)."""
     try:
         data = await aread_limited(item.read, limits.max_bytes)
     except ImageRefused as error:
@@ -208,7 +209,7 @@ async def _read_submission(request: Request) -> tuple[bytes, list[attachments.Up
         for i, item in enumerate(items):
             if not isinstance(item, UploadFile):
                 raise invalid("each 'photos' part is a file", f"photos.{i}")
-            photos.append(await _upload(item, limits, f"photos.{i}"))
+            photos.append(await read_upload(item, limits, f"photos.{i}"))
         return body, photos
     finally:
         await form.close()
@@ -295,7 +296,7 @@ async def upload_attachment(number: str, request: Request, tenant: Tenant, scope
         comment_raw = _text(form, "comment", 20)
         if comment_raw is not None and not comment_raw.strip().isdigit():
             raise invalid("comment is a comment id", "comment")
-        upload = await _upload(files[0], limits, "file")
+        upload = await read_upload(files[0], limits, "file")
     finally:
         await form.close()
     row = await attachments.add(

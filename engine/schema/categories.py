@@ -109,6 +109,13 @@ class Sla(Strict):
         return {k: v for k, v in (("verify", self.verify), ("resolve", self.resolve)) if v is not None}
 
 
+class NearbyReports(Strict):
+    """Which open reports the portal's form shows before sending, as possibly the same problem ("Is this yours?")."""
+
+    distance: int = Field(150, ge=0, le=5000, description="metres from the pin (0: ask nothing, show none)")
+    days: int = Field(30, ge=1, le=365, description="reported within this many days")
+
+
 class Category(Strict):
     """What a resident can report and how the office handles it."""
 
@@ -120,8 +127,12 @@ class Category(Strict):
     priority: Priority = "normal"
     sla: Sla = Sla()
     intake: list[Intake] = Field(default_factory=lambda: list(INTAKES))
-    public_map: Literal["shown", "blurred", "hidden"] = "shown"
+    public_map: Literal["shown", "blurred", "hidden"] = Field(
+        "shown", description="how public pages and feeds show its reports: shown (the pin as reported), blurred "
+        "(the pin rounded to about 100 m), hidden (not at all: no map, no list, its public page a 404)")
     anonymous: bool = Field(True, description="may be reported without contact data")
     photo: Literal["optional", "required", "none"] = "optional"
     keywords: list[str] = Field(default_factory=list)
     attributes: dict[Id, Attribute] = Field(default_factory=dict)
+    nearby: NearbyReports = Field(NearbyReports(), description="open reports of this category near the pin, "
+                                  "shown on the portal's form so a resident can follow one instead of a duplicate")

@@ -3,7 +3,8 @@
 `install(app)` adds the pages and their static side. Modules: `context.py` (who is looking:
 language, CSRF, resident), `rendering.py` (templates, headers), `nav.py` (navigation
 providers), `icons.py`, `assets.py` (static files, manifest, icons, service worker, offline
-page), `home.py` (`/`). Other parts of the portal (accounts under `/konto`) extend
+page), `home.py` (`/`), `report_page.py` + `report_form.py` (`/zglos`), `public_pages.py` (`/zgloszenia`,
+`/mapa`). Other parts of the portal (accounts under `/konto`) extend
 `templates/base.html` and add their routers next to these. Plugins' pages (`/<plugin>`) and
 the staff workspace (`/staff`) are separate routers; the portal claims only its own paths.
 """
@@ -12,11 +13,13 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from komunikator.web.portal import assets, home
+from komunikator.web.portal import assets, home, public_pages, report_page
 
 
 def install(app: FastAPI) -> None:
     """Add the portal's pages to `app`."""
     app.include_router(assets.router)
     app.include_router(home.router)
+    app.include_router(report_page.router)
+    app.include_router(public_pages.router)
     assets.install_static(app)

@@ -28,7 +28,7 @@ from komunikator.web.tenancy import Tenant
 router = APIRouter(include_in_schema=False)
 PUSH_HANDLER = STATIC / "sw-push.js"
 #: what the service worker keeps for offline use (besides the pages it passes through)
-SHELL = ("portal.css", "portal.js")
+SHELL = ("portal.css", "portal.js", "drafts.js", "report.js", "map.js")
 SHELL_VENDOR = ("vendor/htmx.org@2.0.11/htmx.min.js", "vendor/leaflet@1.9.4/leaflet.js",
                 "vendor/leaflet@1.9.4/leaflet.css")
 _NO_CACHE = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}

@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 
 import jinja2
 from fastapi.responses import HTMLResponse
-from markupsafe import Markup
 from starlette.responses import Response
 
 from komunikator.web.portal import nav
@@ -44,7 +43,7 @@ def environment(language: str) -> jinja2.Environment:
     env.globals["nav_current"] = nav.current
     env.globals["icon"] = icon
     env.filters["text"] = lambda texts: localized(texts, language)
-    env.filters["json"] = lambda value: Markup(json.dumps(value, ensure_ascii=False))  # noqa: S704 - JSON in an attribute is escaped by Jinja's autoescape of the attribute below
+    env.filters["json"] = lambda value: json.dumps(value, ensure_ascii=False)  # escaped as any text
     return env
 
 
@@ -65,6 +64,15 @@ def tile_url(page: PortalPage) -> str | None:
     """The city's tile URL template, if its YAML names one."""
     tiles = page.tenant.config.map.tiles
     return tiles.url if tiles is not None else None
+
+
+def map_context(page: PortalPage) -> dict[str, Any]:
+    """The city's map for a page's data attributes: centre, zoom, bounds, tiles and their credit (none: no tiles)."""
+    config = page.tenant.config.map
+    return {"center": [config.center.lat, config.center.lon], "zoom": config.zoom,
+            "bounds": [[config.bounds.south, config.bounds.west], [config.bounds.north, config.bounds.east]],
+            "tiles": config.tiles.url if config.tiles else "",
+            "attribution": config.tiles.attribution if config.tiles else ""}
 
 
 def city_name(page: PortalPage) -> str:
