@@ -18,11 +18,13 @@ from komunikator.web import api_docs, errors, plugins
 from komunikator.web.api import router
 from komunikator.web.api_attachments import router as attachments_router
 from komunikator.web.api_privacy import router as privacy_router
+from komunikator.web.api_reporter_links import router as reporter_links_router
 from komunikator.web.auth import auth_router
 from komunikator.web.deps import refuse_nul_characters
 from komunikator.web.headers import SecurityHeaders
 from komunikator.web.limits import BodyLimit
 from komunikator.web.portal import install as install_portal_pages
+from komunikator.web.reporter_links import install as install_reporter_page
 from komunikator.web.staff import install as install_staff_pages
 from komunikator.web.tenancy import register_tenants
 
@@ -82,8 +84,10 @@ def create_app(
     app.include_router(router)
     app.include_router(attachments_router)
     app.include_router(privacy_router)
+    app.include_router(reporter_links_router)
     api_docs.install(app)  # /docs with the vendored Swagger UI (KOMUNIKATOR_API_DOCS=off: none)
     install_staff_pages(app)  # the staff workspace's pages under /staff (web/staff/)
+    install_reporter_page(app)  # /odpowiedz/{link}: the reporter's link from an e-mail (web/reporter_links/)
     app.include_router(plugins.home_router)
     install_portal_pages(app)  # the residents' site at / (web/portal/): after the plugins' and staff routes
     plugins.mount(app, default_registry().plugins.values())  # each plugin's API and pages, gated per city

@@ -32,6 +32,7 @@ _DESCRIBED = {
     403: "signed in, but this user's role may not do this (or a foreign Origin)",
     404: "no such ticket, task, photo or route in this city, or a host that is no city",
     409: "the ticket changed meanwhile (If-Match), or the action is not available in its state",
+    410: "a link that worked once and no longer does (expired, revoked, its report closed)",
     413: "the request body is larger than this route takes",
     415: "a body type this route does not read",
     422: "the request is malformed or refused by the rules (the field and the reason are named)",

@@ -39,7 +39,7 @@ VARIABLES: Mapping[str, Sequence[str]] = {
     "recipient": ("name",),
     "comment": ("text",),
     "ticket": ("number", "category_name", "address", "description", "status_label", "created_at", "due_at",
-               "public_url", "staff_url"),
+               "public_url", "staff_url", "reporter_url"),
     "task": ("title", "unit_name", "assignee_name", "due_at", "staff_url"),
     "message": ("text", "sender_name"),
     "digest": ("date", "staff_url", "unverified_count", "overdue_count", "tasks"),

@@ -70,10 +70,19 @@ from komunikator.engine.delivery.channels import (
 )
 from komunikator.engine.delivery.push import PushTarget, RetryLater, SubscriptionGone
 from komunikator.engine.delivery.recipients import Addressee, RecipientResolver, UnknownReference
-from komunikator.engine.delivery.render import MessageSubject, RenderError, build_context, render_message, tenant_host
+from komunikator.engine.delivery.render import (
+    MessageSubject,
+    RenderError,
+    build_context,
+    render_message,
+    reporter_url,
+    tenant_host,
+    uses_field,
+)
 from komunikator.engine.schema.base import text_for
-from komunikator.engine.settings import env_int, env_number
 from komunikator.engine.service import resident_settings
+from komunikator.engine.service.reporter_links import mint as mint_reporter_link
+from komunikator.engine.settings import env_int, env_number
 from komunikator.engine.store.models import PushSubscription, Task, Ticket
 from komunikator.engine.store.outbox_queue import ClaimedRow, claim, dialect, mark_sent, unflushed_commit
 from komunikator.engine.store.outbox_queue import claim_sql as claim_sql  # part of this module's interface
@@ -172,7 +181,7 @@ async def deliver_pending(
         if batch is None:
             slug = slugs.get(row.tenant_id, "")
             batch = batches[row.tenant_id] = _TenantBatch(
-                TenantScope(row.tenant_id), slug, registry.tenants.get(slug), registry.base_domain
+                TenantScope(row.tenant_id), slug, registry.tenants.get(slug), registry.base_domain, now=now
             )
         work.append((row, batch, await batch.prepare(row, channels)))
     # Each row is marked before the next one reaches the server (the SMTP channel sends the next
@@ -227,8 +236,10 @@ class _Prepared:
 class _TenantBatch:
     """One tenant's rows within a call: caches its tickets, tasks and people."""
 
-    def __init__(self, scope: TenantScope, slug: str, tenant: CompiledTenant | None, base_domain: str) -> None:
+    def __init__(self, scope: TenantScope, slug: str, tenant: CompiledTenant | None, base_domain: str,
+                 now: datetime | None = None) -> None:
         self.scope = scope
+        self.now = now or datetime.now(UTC)  # when reporter links made for this batch start
         self.slug = slug
         self.tenant = tenant
         self.base_domain = base_domain
@@ -320,7 +331,8 @@ class _TenantBatch:
                                  for target in await self._targets(person.user_id)]
                 continue  # no account, no device: nothing to push to
             if not person.unconfirmed:
-                messages.append(self._message(row, tenant, template, person, about))
+                link = await self._reporter_url(row, tenant, template, person, ticket)
+                messages.append(self._message(row, tenant, template, person, about, reporter_url=link))
             elif confirmation_due(row, person, ticket):  # the receipt: only the city's text and the link
                 messages.append(self._message(row, tenant, CONFIRMATION_TEMPLATE, person, about, confirm=True))
             # else: nothing goes to an address nobody has confirmed
@@ -328,12 +340,12 @@ class _TenantBatch:
 
     def _message(
         self, row: ClaimedRow, tenant: CompiledTenant, template: str, person: Addressee, about: MessageSubject,
-        *, confirm: bool = False, push: PushTarget | None = None,
+        *, confirm: bool = False, push: PushTarget | None = None, reporter_url: str = "",
     ) -> OutgoingMessage:
-        locale = person.locale or str(row.payload.get("locale") or tenant.config.locale)
-        if locale not in tenant.config.locales:
-            locale = tenant.config.locale
+        locale = _locale(row, tenant, person)
         context = build_context(tenant, self.base_domain, locale, person.name, about)
+        if reporter_url and isinstance(context.get("ticket"), dict):
+            context["ticket"]["reporter_url"] = reporter_url
         if confirm:
             context = confirmation_context(context, tenant, self.base_domain, person.confirm_token or "")
         rendered = render_message(tenant, template, locale, context)
@@ -349,6 +361,26 @@ class _TenantBatch:
             sender_name=text_for(dict(tenant.config.name), locale, tenant.config.locale),
             reply_to=tenant.config.contact.email, locale=locale, tenant=tenant.slug, outbox_id=row.id,
         )
+
+    async def _reporter_url(
+        self, row: ClaimedRow, tenant: CompiledTenant, template: str, person: Addressee, ticket: Ticket | None
+    ) -> str:
+        """A fresh reporter's link for an e-mail to the ticket's reporter whose template uses `ticket.reporter_url`.
+
+        Each such e-mail gets its own link (only its hash is stored, so an
+        earlier one cannot be put in again); a resend after a crash makes
+        another, and both work. Nothing is made for a closed ticket.
+        """
+        if not person.reporter or ticket is None or row.channel != "email":
+            return ""
+        if not uses_field(tenant, template, _locale(row, tenant, person), "ticket", "reporter_url"):
+            return ""
+        process = tenant.processes.get(ticket.process)
+        state = process.states.get(ticket.state) if process is not None else None
+        if state is None or state.final:
+            return ""
+        token = await mint_reporter_link(self.scope, tenant, ticket, self.now)
+        return reporter_url(tenant, self.base_domain, token) if token else ""
 
     async def _accepts(self, person: Addressee, channel: str, template: str) -> bool:
         """Whether a resident left `channel` on (account messages always go; staff have no switches)."""
@@ -388,6 +420,12 @@ class _TenantBatch:
         if cache_key not in self._tasks:
             self._tasks[cache_key] = await self.scope.tasks().get_or_none(ticket_id=ticket.id, key=str(key))
         return self._tasks[cache_key]
+
+
+def _locale(row: ClaimedRow, tenant: CompiledTenant, person: Addressee) -> str:
+    """The language of a message to `person`: theirs, else the row's, else the city's (one the city offers)."""
+    locale = person.locale or str(row.payload.get("locale") or tenant.config.locale)
+    return locale if locale in tenant.config.locales else tenant.config.locale
 
 
 #: What an unconfirmed reporter's address gets instead of the receipt (definitions/templates/tickets.yaml).

@@ -69,6 +69,8 @@ class Addressee:
     unconfirmed: bool = False
     #: the secret of that address's confirmation link (None once confirmed)
     confirm_token: str | None = None
+    #: reached as the ticket's reporter (mail to them may carry the reporter's link, `ticket.reporter_url`)
+    reporter: bool = False
 
 
 def _contact_addressee(contact: ReporterContact) -> Addressee:
@@ -98,7 +100,9 @@ class RecipientResolver:
         found: dict[str, Addressee] = {}
         for ref in refs:
             for person in await self._one(ref, ticket, task):
-                found.setdefault(person.address.lower(), person)
+                seen = found.setdefault(person.address.lower(), person)
+                if person.reporter and not seen.reporter:  # the reporter also follows: still reached as reporter
+                    found[person.address.lower()] = replace(seen, reporter=True)
         return list(found.values())
 
     async def _one(self, ref: str, ticket: Ticket | None, task: Task | None) -> list[Addressee]:
@@ -185,8 +189,10 @@ class RecipientResolver:
         contact = await self._contact(ticket.reporter_contact_id)  # type: ignore[attr-defined]
         if contact is not None and contact.email and contact.erased_at is None:
             # a signed-in (or claimed) report: the account's devices and channel switches count too
-            return [replace(_contact_addressee(contact), user_id=ticket.reporter_user_id)]  # type: ignore[attr-defined]
-        return self._people([await self.user(ticket.reporter_user_id)])  # type: ignore[attr-defined]
+            user_id = ticket.reporter_user_id  # type: ignore[attr-defined]
+            return [replace(_contact_addressee(contact), reporter=True, user_id=user_id)]
+        people = self._people([await self.user(ticket.reporter_user_id)])  # type: ignore[attr-defined]
+        return [replace(person, reporter=True) for person in people]
 
     async def _followers(self, ticket: Ticket) -> list[Addressee]:
         found: list[Addressee] = []

@@ -25,7 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
-from jinja2 import StrictUndefined, Template, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from komunikator.engine.compiled import CompiledTenant
@@ -88,6 +88,35 @@ def render_message(tenant: CompiledTenant, name: str, locale: str, context: Mapp
     return Rendered(subject, text, page, short)
 
 
+def uses_field(tenant: CompiledTenant, name: str, locale: str, variable: str, field: str) -> bool:
+    """Whether template `name` in `locale` reads `variable.field` (e.g. `ticket.reporter_url`) anywhere.
+
+    Delivery asks before making what such a field costs (a reporter's link is a row and a secret).
+    """
+    template = tenant.templates.get(name)
+    if template is None:
+        return False
+    fallback = tenant.config.locale
+    parts = [template.subject, template.text, template.push, template.html]
+    return any(_reads(text_for(dict(part), locale, fallback), variable, field) for part in parts if part)
+
+
+@lru_cache(maxsize=2048)
+def _reads(source: str, variable: str, field: str) -> bool:
+    try:
+        tree = _TEXT_ENV.parse(source)
+    except TemplateError:
+        return False  # rendering reports it
+    for node in tree.find_all(nodes.Getattr):
+        if isinstance(node.node, nodes.Name) and node.node.name == variable and node.attr == field:
+            return True
+    for item in tree.find_all(nodes.Getitem):  # ticket["reporter_url"]
+        if (isinstance(item.node, nodes.Name) and item.node.name == variable
+                and isinstance(item.arg, nodes.Const) and item.arg.value == field):
+            return True
+    return False
+
+
 def text_to_html(text: str) -> str:
     """Plain text as HTML paragraphs: everything escaped, line breaks kept, http(s) links clickable."""
     paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
@@ -131,6 +160,11 @@ def layout(tenant: CompiledTenant, locale: str, title: str, body: str) -> str:
 
 
 # -- the variables -----------------------------------------------------------------------------
+
+
+def reporter_url(tenant: CompiledTenant, base_domain: str, token: str) -> str:
+    """The reporter's link (`ticket.reporter_url`): the page that answers with it (web/reporter_links)."""
+    return f"https://{tenant_host(tenant, base_domain)}/odpowiedz/{token}"
 
 
 def tenant_host(tenant: CompiledTenant, base_domain: str = "localhost") -> str:
@@ -184,6 +218,7 @@ def build_context(
             "due_at": format_when(ticket.due_at, tenant, locale),
             "public_url": f"{base}/t/{ticket.number}",
             "staff_url": f"{base}/staff/tickets/{ticket.number}",
+            "reporter_url": "",  # filled in mail to the reporter only (delivery/jobs.py, reporter_links)
         }
     task = about.task
     if task is not None and ticket is not None:

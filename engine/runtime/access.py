@@ -33,7 +33,7 @@ def _internal(tenant: CompiledTenant, memberships: Iterable[Membership]) -> list
 def actor_allows(tenant: CompiledTenant, actor: ActorRef, ticket: TicketView, user: UserView) -> bool:
     """Whether `user` is who `actor` names, for this ticket now."""
     if actor.scope == "reporter":
-        return user.kind == "resident" and ticket.reporter_id is not None and user.id == ticket.reporter_id
+        return is_reporter(ticket, user)
     if user.kind != "staff":
         return False
     if actor.scope == "task_unit":
@@ -44,6 +44,11 @@ def actor_allows(tenant: CompiledTenant, actor: ActorRef, ticket: TicketView, us
         return any(m.role == actor.role for m in internal)
     target = ticket.responsible_unit if actor.scope == "responsible_unit" else actor.unit
     return target is not None and any(m.role == actor.role and covers(tenant, m, target) for m in internal)
+
+
+def is_reporter(ticket: TicketView, user: UserView) -> bool:
+    """Whether `user` is the ticket's reporter: their resident account, or the reporter contact's link holder."""
+    return user.kind == "resident" and user.id in {ref for ref in (ticket.reporter_id, ticket.reporter_contact) if ref}
 
 
 def edits_tickets(tenant: CompiledTenant, user: UserView) -> bool:
@@ -73,7 +78,7 @@ def sees_ticket(tenant: CompiledTenant, user: UserView, ticket: TicketView) -> b
     if user.kind == "system":
         return True
     if user.kind == "resident":
-        return ticket.reporter_id is not None and ticket.reporter_id == user.id
+        return is_reporter(ticket, user)
     return bool(seeing_memberships(tenant, user, ticket))
 
 

@@ -48,6 +48,9 @@ class TicketView:
     step: int = 0
     tasks: tuple[TaskView, ...] = ()
     reporter_id: str | None = None
+    #: the reporter contact (no account) as an actor id (`contact_actor_id`), while it is not erased:
+    #: whoever holds the reporter's link acts as it (`engine/service/reporter_links.py`)
+    reporter_contact: str | None = None
     reporter_has_contact: bool = False
     attributes: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     state_entered_at: datetime | None = None
@@ -94,6 +97,19 @@ class UserView:
     memberships: tuple[Membership, ...] = ()
     kind: Literal["staff", "resident", "system"] = "staff"
     name: str = ""
+
+
+def contact_actor_id(contact_id: int) -> str:
+    """The actor id of a reporter contact (the holder of the reporter's link); never a user id (those are digits)."""
+    return f"contact:{contact_id}"
+
+
+def contact_of(user: UserView) -> int | None:
+    """The reporter contact a resident view acts as (`contact_actor_id`), or None for an account."""
+    prefix = "contact:"
+    if user.kind == "resident" and user.id.startswith(prefix) and user.id[len(prefix):].isdigit():
+        return int(user.id[len(prefix):])
+    return None
 
 
 #: The engine itself, firing automatic transitions and timers.

@@ -176,6 +176,10 @@ class TenantConfig(Strict):
     )
     digest_hour: int = Field(7, ge=0, le=23, description="local hour of the staff's daily digest")
     max_attachments: int = Field(5, ge=0, le=20)
+    reporter_link_days: int = Field(
+        30, ge=1, le=365,
+        description="days the reporter's link in an e-mail stays valid (it also stops when the ticket closes)",
+    )
 
     @model_validator(mode="after")
     def _default_locale_enabled(self) -> TenantConfig:

@@ -15,7 +15,7 @@ from typing import Any, assert_never
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.runtime import effects as fx
 from komunikator.engine.runtime.outcome import Outcome
-from komunikator.engine.runtime.views import TicketView, UserView
+from komunikator.engine.runtime.views import TicketView, UserView, contact_of
 from komunikator.engine.service.search import index_ticket
 from komunikator.engine.store.models import AuditEvent, Follower, OutboxMessage, Task, TaskAssignment, Ticket, Timer
 from komunikator.engine.store.scope import TenantScope
@@ -33,6 +33,9 @@ def actor_fields(actor: UserView) -> dict[str, Any]:
     """The audit columns naming who acted."""
     if actor.kind == "system":
         return {"actor_kind": "system", "actor_user_id": None}
+    contact = contact_of(actor)
+    if contact is not None:  # the reporter through their link (no account): the contact is referenced, not copied
+        return {"actor_kind": "reporter", "actor_user_id": None, "reporter_contact_id": contact}
     return {"actor_kind": "user", "actor_user_id": _user_id(actor.id)}
 
 

@@ -9,7 +9,8 @@ e-mail (compared without case), or the contact of the given report.
   reports they follow.
 - `erase` blanks the contacts' name, e-mail and phone (`erased_at` is set;
   the rows stay so reports keep their references, and every reader already
-  skips erased contacts), drops the pending outbox rows addressed only to the
+  skips erased contacts), revokes their reporter links
+  (`reporter_links.py`), drops the pending outbox rows addressed only to the
   reporter of those reports, and writes an audit row per report (or one
   without a report) naming who erased, when, and the legal basis. Free text
   in the reports themselves (description, address, comments) is kept: the
@@ -29,6 +30,7 @@ from typing import Any
 from komunikator.engine.runtime.views import UserView
 from komunikator.engine.service.apply import audit
 from komunikator.engine.service.errors import ServiceError, invalid
+from komunikator.engine.service.reporter_links import revoke_for_contacts
 from komunikator.engine.store.models import ReporterContact, Ticket
 from komunikator.engine.store.scope import TenantScope
 from komunikator.engine.store.transactions import transaction
@@ -106,12 +108,13 @@ async def erase(
         raise invalid(f"the legal basis is longer than {MAX_LEGAL_BASIS} characters", "legal_basis")
     person = await find(scope, email=email, ticket=ticket)
     fresh = [c for c in person.contacts if c.erased_at is None]
-    dropped = 0
+    dropped = revoked = 0
     async with transaction():
         if fresh:
             ids = [c.id for c in fresh]
             await scope.reporter_contacts().filter(id__in=ids).update(
                 name=None, email=None, phone=None, confirm_token=None, erased_at=now)
+            revoked = await revoke_for_contacts(scope, ids, now)  # their reporter links stop working
             theirs = [t for t in person.reports if t.reporter_contact_id in ids]  # type: ignore[attr-defined]
             for report in theirs:
                 dropped += await _drop_pending(scope, report)
@@ -120,7 +123,8 @@ async def erase(
             for target in targets:
                 await audit(scope, target, actor, "gdpr_erase", {"reporter_contacts": ids}, after, now, basis)
     return {"erased_contacts": len(fresh), "already_erased": len(person.contacts) - len(fresh),
-            "dropped_messages": dropped, "reports_to_review": [t.number for t in person.reports]}
+            "dropped_messages": dropped, "revoked_links": revoked,
+            "reports_to_review": [t.number for t in person.reports]}
 
 
 async def _drop_pending(scope: TenantScope, ticket: Ticket) -> int:

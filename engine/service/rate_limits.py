@@ -56,8 +56,12 @@ def submission_buckets(limits: SubmitLimits, address: str | None, email: str | N
     return buckets
 
 
-async def take(scope: TenantScope, buckets: Sequence[tuple[str, int]], window: timedelta, now: datetime) -> None:
-    """Count one request in each bucket; 429 `too_many_requests` (with `retry_after`) if one is past its limit."""
+async def take(scope: TenantScope, buckets: Sequence[tuple[str, int]], window: timedelta, now: datetime,
+               what: str = "reports") -> None:
+    """Count one request in each bucket; 429 `too_many_requests` (with `retry_after`) if one is past its limit.
+
+    `what` names the requests in the message ("too many reports from here").
+    """
     since = now - window
     made: list[RateEvent] = []
     for bucket, _ in buckets:
@@ -71,5 +75,5 @@ async def take(scope: TenantScope, buckets: Sequence[tuple[str, int]], window: t
             oldest = recent[len(recent) - limit - 1]  # the one whose leaving the window frees a place
             wait = max(1, math.ceil((oldest + window - now).total_seconds()))
             raise ServiceError(429, "too_many_requests",
-                               f"too many reports from here: try again in {math.ceil(wait / 60)} min",
+                               f"too many {what} from here: try again in {math.ceil(wait / 60)} min",
                                details={"retry_after": wait})

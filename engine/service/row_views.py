@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Any
 
-from komunikator.engine.runtime.views import Membership, TaskView, TicketView, UserView
+from komunikator.engine.runtime.views import Membership, TaskView, TicketView, UserView, contact_actor_id
 from komunikator.engine.store.models import Task, Ticket, User
 from komunikator.engine.store.scope import TenantScope
 
@@ -56,9 +56,12 @@ async def ticket_view(scope: TenantScope, ticket: Ticket) -> TicketView:
     attributes = await scope.ticket_attributes().filter(ticket_id=ticket.id)
     contact_id = ticket.reporter_contact_id  # type: ignore[attr-defined]
     has_contact = False
+    reporter_contact = None
     if contact_id is not None:
         contact = await scope.reporter_contacts().get_or_none(id=contact_id)
         has_contact = bool(contact and contact.erased_at is None and (contact.email or contact.phone))
+        if contact is not None and contact.erased_at is None:
+            reporter_contact = contact_actor_id(contact.id)
     return TicketView(
         id=ticket.number,
         category=ticket.category,
@@ -69,6 +72,7 @@ async def ticket_view(scope: TenantScope, ticket: Ticket) -> TicketView:
         step=ticket.step,
         tasks=tuple(task_view(t) for t in tasks),
         reporter_id=user_ref(ticket.reporter_user_id),  # type: ignore[attr-defined]
+        reporter_contact=reporter_contact,
         reporter_has_contact=has_contact,
         attributes=MappingProxyType({a.name: unpack_attribute(a.value) for a in attributes}),
         state_entered_at=ticket.state_entered_at,

@@ -19,7 +19,7 @@ from komunikator.engine.runtime import fire, fire_task
 from komunikator.engine.runtime.access import sees_ticket
 from komunikator.engine.runtime.capabilities import Capabilities, capabilities
 from komunikator.engine.runtime.outcome import Refusal
-from komunikator.engine.runtime.views import TicketView, UserView
+from komunikator.engine.runtime.views import TicketView, UserView, contact_of
 from komunikator.engine.schema.org import COMMENT_KINDS
 from komunikator.engine.service import row_views as views
 from komunikator.engine.service.apply import apply_outcome, audit
@@ -268,7 +268,8 @@ async def _store_comment(
         task_id = (await scope.get(Task, ticket_id=ticket.id, key=task_key)).id
     author = int(user.id) if user.id.isdigit() else None
     comment = await scope.create(
-        Comment, ticket=ticket, task_id=task_id, author_id=author, visibility=visibility,
+        Comment, ticket=ticket, task_id=task_id, author_id=author, author_contact_id=contact_of(user),
+        visibility=visibility,
         target_unit=target_unit, body=body, created_at=now,
     )
     await audit(scope, ticket, user, "comment", {}, {"comment": comment.id, "visibility": visibility,

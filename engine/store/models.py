@@ -665,8 +665,8 @@ class IdempotencyKey(Model):
 #: Every model, in dependency order; `tenants` is the only table without `tenant_id`.
 ALL_MODELS: tuple[type[Model], ...] = (
     Tenant, User, Membership, ApiToken, LoginFailure, RateEvent, Session, DefinitionVersion, TicketCounter,
-    ReporterContact, Ticket, TicketAttribute, Follower, Task, TaskAssignment, Comment, AuditEvent, OutboxMessage,
-    Timer, IdempotencyKey, Attachment, TicketSearch,
+    ReporterContact, ReporterLink, Ticket, TicketAttribute, Follower, Task, TaskAssignment, Comment, AuditEvent,
+    OutboxMessage, Timer, IdempotencyKey, Attachment, TicketSearch,
     Open311Client, Open311Token, Open311Dispatch,
 )
 TENANT_OWNED: tuple[type[Model], ...] = ALL_MODELS[1:]

@@ -10,16 +10,17 @@ from __future__ import annotations
 import io
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 from PIL import Image
 from route_table import app_routes
-from web_helpers import Api, report
+from web_helpers import Api, registry, report
 
 from komunikator.engine.media.storage import LocalStorage
-from komunikator.engine.service import accounts
+from komunikator.engine.service import accounts, reporter_links
 from komunikator.engine.store.models import AuditEvent
 from komunikator.engine.store.scope import TenantScope, ensure_tenant
 
@@ -117,6 +118,30 @@ async def _unhide(c: Ctx) -> httpx.Response:
                                json={}, headers=c.dispatcher)
 
 
+async def _reporter_link(c: Ctx) -> str:
+    """A reporter's link for the ticket, made as delivery makes it (tests/delivery covers the e-mail)."""
+    scope = TenantScope((await ensure_tenant(ZG)).id)
+    ticket = await scope.get_ticket(c.made["number"])
+    link = await reporter_links.mint(scope, registry().tenants[ZG], ticket, datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    assert link is not None
+    return link
+
+
+async def _revoke_reporter_links(c: Ctx) -> httpx.Response:
+    r = await c.client.post(f"/api/v1/tickets/{c.made['number']}/actions/ask_resident",
+                            json={"public_comment": "Z której strony?"}, headers=c.dispatcher)
+    assert r.status_code == 200, r.text
+    await _reporter_link(c)
+    return await c.client.post(f"/api/v1/tickets/{c.made['number']}/reporter-links/revoke",
+                               json={"reason": "wysłany na zły adres"}, headers=c.dispatcher)
+
+
+async def _reporter_answers(c: Ctx) -> httpx.Response:
+    link = await _reporter_link(c)  # a fresh one: the revoke above ended the first
+    return await c.client.post(f"/api/v1/reporter-links/{link}/actions/resident_answered",
+                               json={"public_comment": "Od ul. Długiej."})
+
+
 async def _gdpr_export(c: Ctx) -> httpx.Response:
     return await c.client.post("/api/v1/admin/gdpr/export", json={"ticket": c.made["number"]}, headers=c.dispatcher)
 
@@ -144,6 +169,9 @@ CALLS: dict[tuple[str, str], tuple[Call, str | None]] = {
     ("POST", "/api/v1/tickets/{number}/attachments"): (_upload, "dispatcher"),
     ("POST", "/api/v1/tickets/{number}/attachments/{attachment_id}/hide"): (_hide, "dispatcher"),
     ("POST", "/api/v1/tickets/{number}/attachments/{attachment_id}/unhide"): (_unhide, "dispatcher"),
+    ("POST", "/api/v1/tickets/{number}/reporter-links/revoke"): (_revoke_reporter_links, "dispatcher"),
+    # the reporter through their link: no account, the audit rows name the reporter contact (actor kind reporter)
+    ("POST", "/api/v1/reporter-links/{link}/actions/{action}"): (_reporter_answers, None),
     ("POST", "/api/v1/admin/gdpr/export"): (_gdpr_export, "dispatcher"),  # the dispatcher is an admin too
     ("POST", "/api/v1/admin/gdpr/erase"): (_gdpr_erase, "dispatcher"),
 }

@@ -470,7 +470,7 @@ async def test_garbage_path_parameters_never_crash(api: Api, zg: dict[str, Any])
     routes = sorted((m, p) for m, p in app_routes(api.app) if path_params(p))
     assert {m for m, _ in routes} >= {"GET", "POST", "PATCH", "DELETE"}
     valid = {"number": zg["verified"], "key": zg["task"], "action": "take", "token_id": "1", "attachment_id": "1",
-             "item_id": "1", "token": "x" * 43}
+             "item_id": "1", "token": "x" * 43, "link": "x" * 43}
     before = await snapshot()
     tried = 0
     for method, template in routes:

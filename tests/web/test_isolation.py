@@ -27,7 +27,7 @@ from web_helpers import Api, Clock, registry, report
 
 from komunikator.engine.config.compiler import check_tenant
 from komunikator.engine.media.storage import LocalStorage
-from komunikator.engine.service import accounts
+from komunikator.engine.service import accounts, reporter_links
 from komunikator.engine.settings import Settings
 from komunikator.engine.store import models
 from komunikator.engine.store.scope import TenantScope, ensure_tenant
@@ -36,7 +36,7 @@ from komunikator.web.app import create_app
 
 ZG, NP = "zgierz", "nieporet"
 NOWHERE = {"number": "ZG-2026-999999", "attachment_id": "999999", "token_id": "999999", "item_id": "999999",
-           "key": "T1", "token": "x" * 43}
+           "key": "T1", "token": "x" * 43, "link": "x" * 43}
 UNKNOWN_HOST = {"error": "unknown_host", "message": "no city is served at this address"}
 #: Routes that answer without a city (liveness).
 CITY_FREE = {("GET", "/api/v1/health")}
@@ -69,6 +69,10 @@ ROUTES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/tickets/{number}/attachments/{attachment_id}/unhide"): {"json": {}},
     ("DELETE", "/api/v1/auth/tokens/{token_id}"): {},
     ("GET", "/api/v1/public/email-confirmations/{token}"): {},
+    ("GET", "/api/v1/reporter-links/{link}"): {},
+    ("POST", "/api/v1/reporter-links/{link}/actions/{action}"): {"action": "resident_answered",
+                                                                 "json": {"public_comment": "x"}},
+    ("POST", "/api/v1/tickets/{number}/reporter-links/revoke"): {"json": {}},
 }
 
 
@@ -103,6 +107,7 @@ class World:
     np_photo: str
     np_token_id: str
     np_confirm_token: str
+    np_link: str
     app: Any
 
 
@@ -163,8 +168,11 @@ async def world(api: Api, tmp_path: Path, tmp_path_factory: pytest.TempPathFacto
         _, np_token = await accounts.create_token(np_scope, np_user, "integracja")
         np_contact = await np_scope.reporter_contacts().filter(confirm_token__not_isnull=True).first()
         assert np_contact is not None and np_contact.confirm_token is not None  # an unconfirmed reporter there
+        np_ticket = await np_scope.get_ticket(np_numbers[0])  # a reporter's link there (made as delivery makes it)
+        np_link = await reporter_links.mint(np_scope, app.state.tenants.tenants[NP], np_ticket, Clock().now)
+        assert np_link is not None
         yield World(zg, np, anywhere, zg_dispatcher, np_dispatcher, zg_numbers, np_numbers, np_numbers[-1], zg_photo,
-                    np_photo, str(np_token.id), np_contact.confirm_token, app)
+                    np_photo, str(np_token.id), np_contact.confirm_token, np_link, app)
     finally:
         for client in (*clients, anywhere):
             await client.aclose()
@@ -189,7 +197,7 @@ async def test_another_citys_ids_are_unknown_on_every_route(world: World) -> Non
     routes = _covered(world.app)
     before = {ZG: await _snapshot(ZG), NP: await _snapshot(NP)}
     foreign = {"number": world.np_only, "attachment_id": world.np_photo, "token_id": world.np_token_id, "key": "T1",
-               "token": world.np_confirm_token}
+               "token": world.np_confirm_token, "link": world.np_link}
     for method, template in routes:
         theirs = await _call(world.zg, method, template, foreign, world.zg_dispatcher)
         nowhere = await _call(world.zg, method, template, NOWHERE, world.zg_dispatcher)
@@ -252,7 +260,7 @@ async def test_another_citys_token_is_unknown(world: World) -> None:
 
 async def test_unknown_hosts_get_the_same_404_on_every_route(world: World) -> None:
     values = {"number": world.zg_numbers[0], "attachment_id": world.zg_photo, "token_id": "1", "key": "T1",
-              "token": "x" * 43, "item_id": "1"}
+              "token": "x" * 43, "item_id": "1", "link": "x" * 43}
     before = await _snapshot(ZG)
     for host in ("unknown.localhost", "zgierz.localhost.example.com", "localhost", "[::1]", "zgierz", "",
                  "127.0.0.1:8000"):
