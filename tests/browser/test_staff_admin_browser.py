@@ -85,6 +85,12 @@ async def test_the_configuration_view_draws_each_process(world: World, browser: 
     assert page.url == world.url("/staff/admin/config")
     assert await page.locator("#check-ok").count() == 1
     await _check(tab, "admin-config")
+    for part in ("routing", "permissions", "notifications", "units"):
+        await page.get_by_role("navigation", name="Konfiguracja").locator(f"a[href$='/{part}']").click()
+        assert page.url == world.url(f"/staff/admin/config/{part}")
+        assert await page.locator("table").count() >= 1, part
+        await _check(tab, f"admin-config-{part}")
+    await page.get_by_role("navigation", name="Konfiguracja").get_by_role("link", name="Przegląd").click()
 
     await page.locator("a[href='/staff/admin/config/processes/simple_fix']").click()
     response_policy = await page.evaluate("document.title")
