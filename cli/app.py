@@ -15,6 +15,7 @@ from komunikator.cli.jobs_commands import jobs_app
 from komunikator.cli.keys_commands import keys_app
 from komunikator.cli.light import full_light_app
 from komunikator.cli.media_commands import media_app
+from komunikator.cli.open311_commands import open311_app
 from komunikator.cli.outbox_commands import outbox_app
 from komunikator.cli.seed_commands import seed_app
 from komunikator.cli.serve_commands import serve_app
@@ -31,6 +32,7 @@ app.add_typer(worker_app)  # worker, beat
 app.add_typer(media_app)  # gc
 app.add_typer(jobs_app, name="jobs")  # list, run
 app.add_typer(gdpr_app)  # export, erase
+app.add_typer(open311_app)  # keys create|list|revoke
 app.add_typer(keys_app)  # vapid
 
 

@@ -20,6 +20,7 @@ from route_table import app_routes
 from web_helpers import Api, registry, report
 
 from komunikator.engine.media.storage import LocalStorage
+from komunikator.engine.open311 import keys as open311_keys
 from komunikator.engine.service import accounts, reporter_links
 from komunikator.engine.store.models import AuditEvent
 from komunikator.engine.store.scope import TenantScope, ensure_tenant
@@ -151,6 +152,14 @@ async def _gdpr_erase(c: Ctx) -> httpx.Response:
                                headers=c.dispatcher)
 
 
+async def _open311_post(c: Ctx, suffix: str) -> httpx.Response:
+    scope = TenantScope((await ensure_tenant(ZG)).id)
+    key, _ = await open311_keys.create_key(scope, f"aplikacja {suffix or 'xml'}", datetime.now(UTC))
+    return await c.client.post(f"/open311/v2/requests{suffix}", data={
+        "api_key": key, "service_code": "pothole", "lat": "51.855", "long": "19.406", "description": "Dziura",
+        "attribute[size]": "small"})
+
+
 Call = Callable[[Ctx], Awaitable[httpx.Response]]
 
 #: How to call each mutating route once, validly; in order (later calls use what earlier ones made).
@@ -174,6 +183,10 @@ CALLS: dict[tuple[str, str], tuple[Call, str | None]] = {
     ("POST", "/api/v1/reporter-links/{link}/actions/{action}"): (_reporter_answers, None),
     ("POST", "/api/v1/admin/gdpr/export"): (_gdpr_export, "dispatcher"),  # the dispatcher is an admin too
     ("POST", "/api/v1/admin/gdpr/erase"): (_gdpr_erase, "dispatcher"),
+    # Open311 (web/open311/): anonymous reports through an application's api key, as the intake audits them
+    ("POST", "/open311/v2/requests"): (lambda c: _open311_post(c, ""), None),
+    ("POST", "/open311/v2/requests.json"): (lambda c: _open311_post(c, ".json"), None),
+    ("POST", "/open311/v2/requests.xml"): (lambda c: _open311_post(c, ".xml"), None),
 }
 
 

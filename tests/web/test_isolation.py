@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import fromstring
 
 import httpx
 import pytest
@@ -36,10 +37,22 @@ from komunikator.web.app import create_app
 
 ZG, NP = "zgierz", "nieporet"
 NOWHERE = {"number": "ZG-2026-999999", "attachment_id": "999999", "token_id": "999999", "item_id": "999999",
-           "key": "T1", "token": "x" * 43, "link": "x" * 43}
+           "key": "T1", "token": "x" * 43, "service_code": "no_such_service", "service_request_id": "ZG-2026-999999",
+           "link": "x" * 43}
+#: Open311 (web/open311/) answers errors in the spec's shape: `[{code, description}]`, in JSON when asked.
+OPEN311 = "/open311/"
+OPEN311_JSON = {"params": {"format": "json"}}
 UNKNOWN_HOST = {"error": "unknown_host", "message": "no city is served at this address"}
 #: Routes that answer without a city (liveness).
 CITY_FREE = {("GET", "/api/v1/health")}
+
+
+def open311_errors(r: httpx.Response) -> Any:
+    """An Open311 error document as data, from JSON or from XML (`<errors><error><code>…`)."""
+    if not r.headers["content-type"].startswith("text/xml"):
+        return r.json()
+    return [{"code": int(e.findtext("code") or 0), "description": e.findtext("description")}
+            for e in fromstring(r.content).findall("error")]  # noqa: S314 - our own server
 
 
 def _jpeg() -> bytes:
@@ -73,6 +86,9 @@ ROUTES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/reporter-links/{link}/actions/{action}"): {"action": "resident_answered",
                                                                  "json": {"public_comment": "x"}},
     ("POST", "/api/v1/tickets/{number}/reporter-links/revoke"): {"json": {}},
+    ("GET", "/open311/v2/services/{service_code}"): OPEN311_JSON,
+    ("GET", "/open311/v2/requests/{service_request_id}"): OPEN311_JSON,
+    ("GET", "/open311/v2/tokens/{token}"): OPEN311_JSON,
 }
 
 
@@ -197,7 +213,8 @@ async def test_another_citys_ids_are_unknown_on_every_route(world: World) -> Non
     routes = _covered(world.app)
     before = {ZG: await _snapshot(ZG), NP: await _snapshot(NP)}
     foreign = {"number": world.np_only, "attachment_id": world.np_photo, "token_id": world.np_token_id, "key": "T1",
-               "token": world.np_confirm_token, "link": world.np_link}
+               "token": world.np_confirm_token, "service_code": "lakeshore_litter",  # Nieporęt's own category
+               "service_request_id": world.np_only, "link": world.np_link}
     for method, template in routes:
         theirs = await _call(world.zg, method, template, foreign, world.zg_dispatcher)
         nowhere = await _call(world.zg, method, template, NOWHERE, world.zg_dispatcher)
@@ -260,7 +277,8 @@ async def test_another_citys_token_is_unknown(world: World) -> None:
 
 async def test_unknown_hosts_get_the_same_404_on_every_route(world: World) -> None:
     values = {"number": world.zg_numbers[0], "attachment_id": world.zg_photo, "token_id": "1", "key": "T1",
-              "token": "x" * 43, "item_id": "1", "link": "x" * 43}
+              "token": "x" * 43, "item_id": "1", "service_code": "pothole", "service_request_id": world.zg_numbers[0],
+              "link": "x" * 43}
     before = await _snapshot(ZG)
     for host in ("unknown.localhost", "zgierz.localhost.example.com", "localhost", "[::1]", "zgierz", "",
                  "127.0.0.1:8000"):
@@ -268,8 +286,13 @@ async def test_unknown_hosts_get_the_same_404_on_every_route(world: World) -> No
             how = dict(ROUTES.get((method, template), {"json": {}} if method in ("POST", "PATCH") else {}))
             action = how.pop("action", "verify")
             path = fill(template, **{"action": action, **values})
+            if template.startswith(OPEN311):
+                how = {**how, **OPEN311_JSON}
             r = await world.anywhere.request(method, path, headers={**world.zg_dispatcher, "Host": host}, **how)
-            assert (r.status_code, r.json()) == (404, UNKNOWN_HOST), (host, method, template, r.text)
+            expected = [{"code": 404, "description": UNKNOWN_HOST["message"]}] if template.startswith(OPEN311) \
+                else UNKNOWN_HOST
+            body = open311_errors(r) if template.startswith(OPEN311) else r.json()
+            assert (r.status_code, body) == (404, expected), (host, method, template, r.text)
     assert await _snapshot(ZG) == before
     for host in ("ZGIERZ.localhost", "zgierz.localhost:8000", "zgierz.example.pl", "zglos.zgierz.example.pl."):
         r = await world.anywhere.get("/api/v1/tenant", headers={"Host": host})
