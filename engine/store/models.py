@@ -28,6 +28,7 @@ COMMENT_VISIBILITIES = ("internal", "public", "to_reporter", "to_unit")
 ACTOR_KINDS = ("user", "reporter", "system")
 OUTBOX_STATUSES = ("pending", "sent", "failed")
 TIMER_STATES = ("armed", "fired", "cancelled")
+ACCOUNT_TOKEN_PURPOSES = ("verify", "reset", "email", "claim")
 
 
 def _tenant(related_name: str) -> fields.ForeignKeyRelation[Tenant]:
@@ -58,6 +59,8 @@ class User(Model):
     password_hash = fields.CharField(max_length=255, null=True)  # argon2id; null: cannot log in with a password
     active = fields.BooleanField(default=True)
     locale = fields.CharField(max_length=16, null=True)  # language of messages to them (null: the tenant's)
+    #: when a resident opened the link that verified their e-mail (null: not yet, or a staff account)
+    email_verified_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -662,11 +665,75 @@ class IdempotencyKey(Model):
         indexes = (Index(fields=("tenant_id", "created_at")),)
 
 
+class PushSubscription(Model):
+    """A browser or device a resident receives Web Push on: its push service endpoint and RFC 8291 keys."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = _tenant("push_subscriptions")
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        f"{APP}.User", related_name="push_subscriptions", on_delete=fields.CASCADE
+    )
+    endpoint = fields.TextField()  # the push service URL (RFC 8030), a capability: treated as a secret
+    endpoint_hash = fields.CharField(max_length=64)  # SHA-256 of the endpoint, hex (the unique key)
+    p256dh = fields.CharField(max_length=128)  # the browser public key, base64url
+    auth = fields.CharField(max_length=64)  # the auth secret, base64url
+    label = fields.CharField(max_length=200, default="")  # the device as the resident sees it in settings
+    created_at = fields.DatetimeField(auto_now_add=True)
+    last_sent_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "push_subscriptions"
+        unique_together = (("tenant", "endpoint_hash"),)
+        indexes = (Index(fields=("tenant_id", "user_id")),)
+
+
+class ResidentSettings(Model):
+    """What a resident wants to hear and how: channels, topics and areas (plugins read them)."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = _tenant("resident_settings")
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        f"{APP}.User", related_name="resident_settings", on_delete=fields.CASCADE
+    )
+    channels: dict[str, Any] = fields.JSONField(default=dict)  # channel name to on or off (missing: on)
+    topics: list[Any] = fields.JSONField(default=list)  # topic ids plugins define
+    areas: list[Any] = fields.JSONField(default=list)  # district ids or points with a radius
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "resident_settings"
+        unique_together = (("tenant", "user"),)
+
+
+class AccountToken(Model):
+    """A one-time link sent by e-mail: verify an address, reset a password, change the e-mail, claim a report."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = _tenant("account_tokens")
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        f"{APP}.User", related_name="account_tokens", on_delete=fields.CASCADE
+    )
+    purpose = fields.CharField(max_length=16)  # ACCOUNT_TOKEN_PURPOSES
+    token_hash = fields.CharField(max_length=64)  # SHA-256 of the secret in the link, hex
+    email = fields.CharField(max_length=254)  # where the link was sent (the new address for a change)
+    ticket: fields.ForeignKeyNullableRelation[Ticket] = fields.ForeignKeyField(
+        f"{APP}.Ticket", related_name="account_tokens", null=True, on_delete=fields.CASCADE
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "account_tokens"
+        unique_together = (("tenant", "token_hash"),)
+        indexes = (Index(fields=("tenant_id", "user_id", "purpose")),)
+
+
 #: Every model, in dependency order; `tenants` is the only table without `tenant_id`.
 ALL_MODELS: tuple[type[Model], ...] = (
     Tenant, User, Membership, ApiToken, LoginFailure, RateEvent, Session, DefinitionVersion, TicketCounter,
     ReporterContact, ReporterLink, Ticket, TicketAttribute, Follower, Task, TaskAssignment, Comment, AuditEvent,
     OutboxMessage, Timer, IdempotencyKey, Attachment, TicketSearch,
-    Open311Client, Open311Token, Open311Dispatch,
+    Open311Client, Open311Token, Open311Dispatch, PushSubscription, ResidentSettings, AccountToken,
 )
 TENANT_OWNED: tuple[type[Model], ...] = ALL_MODELS[1:]

@@ -10,7 +10,7 @@ from tortoise.migrations import operations as ops
 class Migration(migrations.Migration):
     """Resident accounts (#15): verified e-mail, one-time links, settings, Web Push subscriptions."""
 
-    dependencies = [('komunikator', '0009_ticket_previous_state')]
+    dependencies = [('komunikator', '0010_reporter_links')]
 
     initial = False
 
