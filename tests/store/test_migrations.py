@@ -145,3 +145,30 @@ def test_models_and_migrations_agree() -> None:
     # a model change without its migration: run `tortoise … makemigrations` (engine/store/migrations/README.md)
     with StoreRunner("sqlite://:memory:") as runner:
         assert runner.run(_pending_migrations()) == []
+
+
+def test_core_migrations_form_one_chain() -> None:
+    """The core migrations are one line: one start, no fork (two changes landing at once must be chained)."""
+    import ast
+    from pathlib import Path
+
+    folder = Path(db.__file__).parent / "migrations"
+    names = sorted(path.stem for path in folder.glob("[0-9][0-9][0-9][0-9]_*.py"))
+    parents: dict[str, list[str]] = {}
+    for name in names:
+        tree = ast.parse((folder / f"{name}.py").read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and any(
+                isinstance(target, ast.Name) and target.id == "dependencies" for target in node.targets
+            ):
+                parents[name] = [dep[1] for dep in ast.literal_eval(node.value) if dep[0] == "komunikator"]
+    roots = [name for name in names if not parents.get(name)]
+    assert roots == [names[0]], f"only {names[0]} may start the chain, not {roots}"
+    children: dict[str, list[str]] = {}
+    for name in names:
+        assert len(parents.get(name, [])) <= 1, f"{name} depends on several core migrations: {parents[name]}"
+        for parent in parents.get(name, []):
+            assert parent in names, f"{name} depends on {parent}, which does not exist"
+            children.setdefault(parent, []).append(name)
+    forks = {parent: kids for parent, kids in children.items() if len(kids) > 1}
+    assert not forks, f"two migrations follow the same one (make one depend on the other): {forks}"
