@@ -44,6 +44,7 @@ VARIABLES: Mapping[str, Sequence[str]] = {
     "message": ("text", "sender_name"),
     "digest": ("date", "staff_url", "unverified_count", "overdue_count", "tasks"),
     "confirm": ("url",),
+    "account": ("url", "email", "valid_hours"),
 }
 #: Fields of each item of `digest.tasks`.
 DIGEST_TASK = ("number", "category_name", "title", "due_at", "overdue", "staff_url")
@@ -59,6 +60,11 @@ BY_NAME: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # to a reporter's unconfirmed address, instead of the receipt (delivery/jobs.py: its ticket has
     # only number, category_name, public_url and created_at at delivery)
     "email_confirmation": (("ticket", "confirm"), ()),
+    # a resident's one-time links (service/resident_accounts.py); a claim names its report
+    "account_verify": (("account",), ()),
+    "account_reset": (("account",), ()),
+    "account_email_change": (("account",), ()),
+    "account_claim": (("account", "ticket"), ()),
 }
 
 

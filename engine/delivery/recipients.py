@@ -19,6 +19,7 @@ then:
 | `role:ROLE@responsible_unit` | the same, for the ticket's responsible unit |
 | `role:ROLE@task_unit` | active holders of ROLE in the task's unit, else in the nearest unit above with one |
 | `user:ID` | that account, if active |
+| `account_token:ID` | the address a resident's one-time link (verify, reset, change, claim) goes to, while unused |
 
 A unit: an external unit without accounts gets its e-mail address from the
 YAML; any other unit reaches its active members who hold a task-handling
@@ -37,7 +38,7 @@ from functools import partial
 from komunikator.engine.compiled import CITY_UNIT, CompiledTenant
 from komunikator.engine.schema.base import text_for
 from komunikator.engine.schema.refs import Recipient, parse_recipient
-from komunikator.engine.store.models import Membership, ReporterContact, Task, Ticket, User
+from komunikator.engine.store.models import AccountToken, Membership, ReporterContact, Task, Ticket, User
 from komunikator.engine.store.scope import TenantScope
 
 
@@ -106,6 +107,8 @@ class RecipientResolver:
         return list(found.values())
 
     async def _one(self, ref: str, ticket: Ticket | None, task: Task | None) -> list[Addressee]:
+        if ref.startswith("account_token:"):
+            return await self._account_link(ref)
         if ref.startswith("user:"):
             user_id = ref.removeprefix("user:")
             if not user_id.isdigit():
@@ -116,6 +119,17 @@ class RecipientResolver:
         except ValueError as error:
             raise UnknownReference(str(error)) from None
         return await self._recipient(recipient, ticket, task)
+
+    async def _account_link(self, ref: str) -> list[Addressee]:
+        """`account_token:ID`: the address a resident's one-time link goes to (a new address, for a change)."""
+        token_id = ref.removeprefix("account_token:")
+        if not token_id.isdigit():
+            raise UnknownReference(f"{ref!r} is not a recipient: write account_token:ID")
+        token = await self.scope.query(AccountToken).get_or_none(id=int(token_id))
+        user = await self.user(token.user_id) if token is not None else None  # type: ignore[attr-defined]
+        if token is None or token.used_at is not None or user is None or not user.active:
+            return []  # a link already used (or its account gone) is not worth sending
+        return [Addressee(token.email, user.display_name, user.locale, user.id)]
 
     async def _recipient(self, r: Recipient, ticket: Ticket | None, task: Task | None) -> list[Addressee]:
         if r.kind == "plugin":

@@ -1,7 +1,8 @@
 """Rendering a tenant's message templates (Jinja2, sandboxed) for one recipient.
 
 The variables are those of `definitions/README.md` ("Template variables"):
-`tenant`, `recipient`, `ticket`, `task`, `comment`, `message`, `digest`, and
+`tenant`, `recipient`, `ticket`, `task`, `comment`, `message`, `digest`,
+`account` (a resident's one-time link), and
 `event` for a plugin's event (the data the plugin gave with it).
 Dates arrive formatted in the tenant's time zone and the recipient's locale.
 Variables are strict: a template that uses one the message does not carry
@@ -239,6 +240,10 @@ def build_context(
     digest = about.payload.get("digest")
     if isinstance(digest, Mapping):
         context["digest"] = dict(digest)
+    account = about.payload.get("account")  # a resident's one-time link (service/resident_accounts.py)
+    if isinstance(account, Mapping):
+        context["account"] = {"url": str(account.get("url") or ""), "email": str(account.get("email") or ""),
+                              "valid_hours": int(account.get("valid_hours") or 0)}
     data = about.payload.get("data")  # a plugin's event: what it said about it (`service.events.emit`)
     if isinstance(data, Mapping):
         context["event"] = dict(data)

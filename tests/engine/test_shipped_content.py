@@ -43,6 +43,7 @@ TEMPLATE_ROOTS = {
     "message",
     "digest",
     "confirm",  # the address confirmation's link (email_confirmation)
+    "account",  # a resident's one-time link (definitions/templates/accounts.yaml)
     "event",  # a plugin's event (docs/plugins.md)
 }
 

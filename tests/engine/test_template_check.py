@@ -37,7 +37,8 @@ def test_samples_have_the_fields_delivery_fills() -> None:
                "digest": digest._digest(tenant, [digest.WaitingTask("ZG-2026-000001", "T1", category.unit,
                                                                     category.name, None, NOW, None)],
                                         1, date(2026, 3, 14), NOW, "https://x"),
-               "data": {"id": 1}}
+               "data": {"id": 1}, "account": {"url": "https://x/konto/potwierdz/t", "email": "e@x.pl",
+                                              "valid_hours": 48}}
     context = build_context(tenant, "example.org", "pl", "Anna", MessageSubject(ticket, task, "Jan", payload))
     assert set(context) == {*VARIABLES, "event"}
     for name, fields in VARIABLES.items():

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from komunikator.web.portal import assets, home, public_pages, report_page
+from komunikator.web.portal import account, assets, home, public_pages, report_page
 
 
 def install(app: FastAPI) -> None:
@@ -22,4 +22,5 @@ def install(app: FastAPI) -> None:
     app.include_router(home.router)
     app.include_router(report_page.router)
     app.include_router(public_pages.router)
+    account.install(app)  # /konto: accounts, settings, privacy (web/portal/account.py)
     assets.install_static(app)

@@ -1,0 +1,246 @@
+"""Residents' accounts through the portal's pages, with the links read from e-mails a real SMTP server received:
+sign up, verify, sign in and out (everywhere), reset the password, change the e-mail, claim a report; limits,
+CSRF, and a resident never reaching the staff workspace."""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+from collections.abc import Iterator
+from email import message_from_bytes, policy
+from typing import Any
+
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+from web_helpers import Api, registry, report
+
+from komunikator.engine.delivery.channels import InboxChannel, SmtpChannel, SmtpSettings, close_channels
+from komunikator.engine.delivery.jobs import deliver_pending
+from komunikator.engine.store.scope import TenantScope, ensure_tenant
+
+pytestmark = pytest.mark.anyio
+PASSWORD = "długie-hasło-1"
+ORIGIN = {"Origin": "http://zgierz.localhost"}
+
+
+class Mailbox:
+    """A real SMTP server (aiosmtpd) keeping what arrives."""
+
+    def __init__(self) -> None:
+        self.mails: list[Any] = []
+        self.lock = threading.Lock()
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = int(probe.getsockname()[1])
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port, ready_timeout=10)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+        with self.lock:
+            self.mails.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=policy.default)))
+        return "250 OK"
+
+    def link(self, to: str, path: str) -> str:
+        """The last link to `path…` mailed to `to` (the path and token only: the test client speaks to the app)."""
+        with self.lock:
+            found = [m for rcpt, m in self.mails if to in rcpt]
+        assert found, f"no mail to {to}"
+        text = found[-1].get_body(("plain",)).get_content()
+        match = re.search(r"https://[^/\s]+(" + re.escape(path) + r"[A-Za-z0-9_-]+)", text)
+        assert match, text
+        return match.group(1)
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    box = Mailbox()
+    box.controller.start()
+    try:
+        yield box
+    finally:
+        box.controller.stop()
+
+
+async def deliver(mailbox: Mailbox) -> None:
+    channels: dict[str, Any] = {"email": SmtpChannel(SmtpSettings(port=mailbox.port, timeout=5)),
+                                "inbox": InboxChannel()}
+    await deliver_pending(registry(), now=None, channels=channels)
+    await close_channels(channels)
+
+
+def token_of(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, html[:500]
+    return found.group(1)
+
+
+async def post(client: httpx.AsyncClient, page: str, action: str, data: dict[str, str]) -> httpx.Response:
+    """Open `page`, then send its form to `action` with the page's CSRF token, as a browser would."""
+    opened = await client.get(page)
+    return await client.post(action, data={"csrf_token": token_of(opened.text), **data}, headers=ORIGIN)
+
+
+async def sign_up_and_verify(client: httpx.AsyncClient, mailbox: Mailbox, email: str) -> None:
+    made = await post(client, "/konto/rejestracja", "/konto/rejestracja",
+                      {"email": email, "display_name": "Ewa", "password": PASSWORD, "password_again": PASSWORD})
+    assert made.status_code == 200 and email in made.text
+    await deliver(mailbox)
+    link = mailbox.link(email, "/konto/potwierdz/")
+    confirmed = await post(client, link, link, {})
+    assert confirmed.status_code == 200, confirmed.text
+
+
+async def sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
+    return await post(client, "/konto/logowanie", "/konto/logowanie",
+                      {"email": email, "password": password, "next": "/konto"})
+
+
+async def test_sign_up_verify_sign_in_and_out(api: Api, mailbox: Mailbox) -> None:
+    client = api.client("zgierz")
+    made = await post(client, "/konto/rejestracja", "/konto/rejestracja",
+                      {"email": "Ewa@Example.pl", "display_name": "Ewa", "password": PASSWORD,
+                       "password_again": PASSWORD})
+    assert made.status_code == 200 and "ewa@example.pl" in made.text
+    refused = await sign_in(client, "ewa@example.pl")
+    assert refused.status_code == 422  # not verified yet
+    await deliver(mailbox)
+    link = mailbox.link("ewa@example.pl", "/konto/potwierdz/")
+    shown = await client.get(link)
+    assert shown.status_code == 200 and f'action="{link}"' in shown.text  # a GET only shows the button
+    assert (await sign_in(client, "ewa@example.pl")).status_code == 422
+    assert (await post(client, link, link, {})).status_code == 200
+    assert (await client.get(link)).status_code == 404  # used
+    signed = await sign_in(client, "ewa@example.pl")
+    assert signed.status_code == 303 and signed.headers["location"] == "/konto"
+    home = await client.get("/konto")
+    assert home.status_code == 200 and "ewa@example.pl" in home.text
+    # the session of a resident is no staff session
+    assert (await client.get("/staff/")).status_code == 303
+    assert (await client.get("/api/v1/tickets")).status_code in (401, 403)
+    out = await client.post("/konto/wyloguj", data={"csrf_token": token_of(home.text)}, headers=ORIGIN)
+    assert out.status_code == 303
+    assert (await client.get("/konto")).headers["location"].startswith("/konto/logowanie")
+
+
+async def test_a_taken_address_gets_the_same_answer_and_no_second_account(api: Api, mailbox: Mailbox) -> None:
+    client = api.client("zgierz")
+    await sign_up_and_verify(client, mailbox, "ewa@example.pl")
+    again = await post(client, "/konto/rejestracja", "/konto/rejestracja",
+                       {"email": "ewa@example.pl", "display_name": "X", "password": "inne-hasło-22",
+                        "password_again": "inne-hasło-22"})
+    assert again.status_code == 200 and "ewa@example.pl" in again.text
+    assert (await sign_in(client, "ewa@example.pl", "inne-hasło-22")).status_code == 422
+    assert (await sign_in(client, "ewa@example.pl")).status_code == 303
+
+
+async def test_reset_the_password_ends_every_session(api: Api, mailbox: Mailbox) -> None:
+    client = api.client("zgierz")
+    await sign_up_and_verify(client, mailbox, "ewa@example.pl")
+    assert (await sign_in(client, "ewa@example.pl")).status_code == 303
+    other = httpx.AsyncClient(transport=httpx.ASGITransport(app=api.app), base_url="http://test",
+                              headers={"Host": "zgierz.localhost"})
+    asked = await post(other, "/konto/haslo", "/konto/haslo", {"email": "ewa@example.pl"})
+    unknown = await post(other, "/konto/haslo", "/konto/haslo", {"email": "nikt@example.pl"})
+    assert asked.status_code == unknown.status_code == 200  # nobody learns which address has an account
+    await deliver(mailbox)
+    link = mailbox.link("ewa@example.pl", "/konto/haslo/nowe/")
+    short = await post(other, link, link, {"password": "krótkie", "password_again": "krótkie"})
+    assert short.status_code == 422 and 'aria-invalid="true"' in short.text
+    done = await post(other, link, link, {"password": "nowe-hasło-99", "password_again": "nowe-hasło-99"})
+    assert done.status_code == 303
+    await other.aclose()
+    assert (await client.get("/konto")).status_code == 303  # the first browser is signed out
+    assert (await sign_in(client, "ewa@example.pl")).status_code == 422
+    assert (await sign_in(client, "ewa@example.pl", "nowe-hasło-99")).status_code == 303
+
+
+async def test_sign_out_everywhere(api: Api, mailbox: Mailbox) -> None:
+    first = api.client("zgierz")
+    await sign_up_and_verify(first, mailbox, "ewa@example.pl")
+    second = httpx.AsyncClient(transport=httpx.ASGITransport(app=api.app), base_url="http://test",
+                               headers={"Host": "zgierz.localhost"})
+    assert (await sign_in(first, "ewa@example.pl")).status_code == 303
+    assert (await sign_in(second, "ewa@example.pl")).status_code == 303
+    everywhere = await post(first, "/konto", "/konto/wyloguj-wszedzie", {})
+    assert everywhere.status_code == 303
+    assert (await second.get("/konto")).status_code == 303
+    assert (await first.get("/konto")).status_code == 303
+    await second.aclose()
+
+
+async def test_change_the_email_with_the_link_sent_to_the_new_address(api: Api, mailbox: Mailbox) -> None:
+    client = api.client("zgierz")
+    await sign_up_and_verify(client, mailbox, "ewa@example.pl")
+    await sign_in(client, "ewa@example.pl")
+    wrong = await post(client, "/konto/email", "/konto/email", {"email": "ewa@nowy.pl", "password": "zle-haslo"})
+    assert wrong.status_code == 422
+    asked = await post(client, "/konto/email", "/konto/email", {"email": "ewa@nowy.pl", "password": PASSWORD})
+    assert asked.status_code == 200
+    await deliver(mailbox)
+    link = mailbox.link("ewa@nowy.pl", "/konto/email/potwierdz/")
+    assert "ewa@nowy.pl" not in (await client.get("/konto")).text  # not before the link is opened
+    assert (await post(client, link, link, {})).status_code == 200
+    assert "ewa@nowy.pl" in (await client.get("/konto")).text
+    await post(client, "/konto", "/konto/wyloguj", {})
+    assert (await sign_in(client, "ewa@nowy.pl")).status_code == 303
+
+
+async def test_an_anonymous_report_is_claimed_through_the_link_sent_to_its_address(api: Api, mailbox: Mailbox) -> None:
+    client = api.client("zgierz")
+    made = await client.post("/api/v1/tickets", json=report(reporter={"name": "Ewa", "email": "stary@adres.pl"}))
+    assert made.status_code == 201, made.text
+    number = made.json()["number"]
+    await sign_up_and_verify(client, mailbox, "ewa@example.pl")
+    await sign_in(client, "ewa@example.pl")
+    asked = await post(client, "/konto/przypisz", "/konto/przypisz", {"number": number})
+    assert asked.status_code == 303
+    await deliver(mailbox)
+    link = mailbox.link("stary@adres.pl", "/konto/przypisz/")
+    assert number not in (await client.get("/konto")).text
+    done = await post(client, link, link, {})
+    assert done.status_code == 303 and number in done.headers["location"]
+    assert number in (await client.get("/konto")).text
+    scope = TenantScope((await ensure_tenant("zgierz")).id)
+    ticket = await scope.tickets().get(number=number)
+    user = await scope.users().get(email="ewa@example.pl")
+    assert ticket.reporter_user_id == user.id  # type: ignore[attr-defined]
+
+
+async def test_sign_up_and_mail_are_rate_limited_with_retry_after(api: Api, mailbox: Mailbox,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KOMUNIKATOR_SIGNUP_MAX_PER_ADDRESS", "2")
+    client = api.client("zgierz")
+    answers = []
+    for n in range(3):
+        answers.append(await post(client, "/konto/rejestracja", "/konto/rejestracja",
+                                  {"email": f"osoba{n}@example.pl", "display_name": "O", "password": PASSWORD,
+                                   "password_again": PASSWORD}))
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert int(answers[-1].headers["retry-after"]) > 0
+    monkeypatch.setenv("KOMUNIKATOR_ACCOUNT_MAIL_MAX_PER_EMAIL", "2")
+    resets = [await post(client, "/konto/haslo", "/konto/haslo", {"email": "osoba0@example.pl"}) for _ in range(3)]
+    assert [r.status_code for r in resets] == [200, 429, 429]  # the sign-up's verification mail counted too
+    assert "retry-after" in resets[-1].headers
+
+
+async def test_every_form_needs_its_csrf_token(api: Api) -> None:
+    client = api.client("zgierz")
+    await client.get("/konto/rejestracja")
+    forged = await client.post("/konto/rejestracja", data={"email": "a@b.pl", "display_name": "A",
+                                                           "password": PASSWORD, "password_again": PASSWORD},
+                               headers=ORIGIN)
+    assert forged.status_code == 403
+    page = await client.get("/konto/logowanie")
+    other_site = await client.post("/konto/logowanie", data={"csrf_token": token_of(page.text), "email": "a@b.pl",
+                                                             "password": PASSWORD},
+                                   headers={"Origin": "http://evil.example"})
+    assert other_site.status_code == 403
+
+
+async def test_staff_cannot_sign_in_as_residents(api: Api) -> None:
+    from web_helpers import staff_member
+
+    await staff_member("zgierz", "anna@zgierz.pl", "bom:dispatcher")
+    refused = await sign_in(api.client("zgierz"), "anna@zgierz.pl", "haslo-testowe-123")
+    assert refused.status_code == 422 and "komunikator_session" not in refused.headers.get("set-cookie", "")
