@@ -108,7 +108,7 @@ def _column(s: Statement, tenant: CompiledTenant, source: str, name: str) -> str
     raise ValueError(f"no column for {name!r} of {source}")
 
 
-def _visibility(s: Statement, tenant: CompiledTenant, user: UserView, source: str, tenant_id: str) -> list[str]:
+def visibility(s: Statement, tenant: CompiledTenant, user: UserView, source: str, tenant_id: str) -> list[str]:
     """The rows `user` may count: tickets they may see (as the lists), tasks of the units they cover."""
     if user.kind != "staff":
         return ["1 = 0"]
@@ -249,7 +249,7 @@ def write(
             where.append(f"a.tenant_id = {tid}")
         if start is not None:
             where.append(f"{dated} >= {s.value(start)}")
-        where += _visibility(s, tenant, user, report.source, tid) + _filters(s, tenant, report)
+        where += visibility(s, tenant, user, report.source, tid) + _filters(s, tenant, report)
         values = _row_values(s, tenant, report, now, tid)
         head = ""
         join = ""

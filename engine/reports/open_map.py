@@ -1,0 +1,49 @@
+"""The dashboard's map of open tickets: clustered in the database, never a million pins.
+
+Open tickets the reader may see are grouped by a small square of the map
+(about 220 m × 280 m in Poland); each group is one marker at its tickets'
+mean position, named by its count. The page draws them with Leaflet (a
+cluster marker per group, sized by count) and lists the largest beside the
+map, so the map is never the only way to read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from komunikator.engine.compiled import CompiledTenant
+from komunikator.engine.reports.sql import Statement, visibility
+from komunikator.engine.runtime.views import UserView
+from komunikator.engine.store import db
+from komunikator.engine.store.scope import TenantScope
+
+#: Squares per degree: 1/500° of latitude, 1/250° of longitude.
+LAT_STEPS, LON_STEPS = 500, 250
+#: At most this many markers (the largest groups).
+MAX_MARKERS = 1500
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """Open tickets close together: how many, and where (their mean position)."""
+
+    count: int
+    lat: float
+    lon: float
+
+
+async def open_clusters(scope: TenantScope, tenant: CompiledTenant, user: UserView) -> list[Cluster]:
+    """The groups of open tickets with a location that `user` may see, largest first."""
+    client = db.connection()
+    s = Statement(client.capabilities.dialect == "postgres")
+    tid = s.value(scope.tenant_id)
+    where = [f"t.tenant_id = {tid}", "t.public_status = 'open'", "t.lat IS NOT NULL", "t.lon IS NOT NULL",
+             *visibility(s, tenant, user, "tickets", tid)]
+    lat, lon = s.floor(f"t.lat * {LAT_STEPS}"), s.floor(f"t.lon * {LON_STEPS}")
+    sql = (f"SELECT COUNT(*) AS n, AVG(t.lat) AS lat, AVG(t.lon) AS lon FROM tickets t "  # noqa: S608
+           f"WHERE {' AND '.join(where)} GROUP BY {lat}, {lon} ORDER BY n DESC, lat, lon LIMIT {MAX_MARKERS}")
+    rows = await client.execute_query_dict(sql, s.params)
+    return [Cluster(int(r["n"]), float(r["lat"]), float(r["lon"])) for r in rows]
+
+
+__all__ = ["MAX_MARKERS", "Cluster", "open_clusters"]
