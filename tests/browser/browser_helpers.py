@@ -103,3 +103,29 @@ async def shoot(tab: Tab, name: str) -> Path:
     return desktop
 
 
+
+
+async def page_actions(page: Any) -> set[str]:
+    """The actions the ticket page offers: `name` for the ticket's, `KEY:name` for a task's."""
+    ticket = await page.locator("#actions form[action$='/act'] input[name=action]").evaluate_all(
+        "els => els.map(e => e.value)")
+    tasks = await page.locator("li.task form").evaluate_all(
+        "els => els.map(f => f.closest('li.task').id.slice(5) + ':' + f.querySelector('[name=action]').value)")
+    return set(ticket) | set(tasks)
+
+
+async def engine_actions(world: World, slug: str, number: str, email: str) -> set[str]:
+    """What `capabilities` offers this user on this ticket now, in `page_actions`' form."""
+    from datetime import UTC, datetime
+
+    from komunikator.engine.runtime import capabilities
+    from komunikator.engine.service.row_views import ticket_view, user_view
+
+    assert world.registry is not None
+    scope = world.scope if slug == "zgierz" else world.other_scope
+    assert scope is not None
+    ticket = await scope.get_ticket(number)
+    user = await scope.users().get(email=email)
+    caps = capabilities(world.registry.tenants[slug], await ticket_view(scope, ticket), await user_view(scope, user),
+                        datetime.now(UTC))
+    return {a.name for a in caps.actions} | {f"{t.key}:{a.name}" for t in caps.tasks for a in t.actions}

@@ -7,7 +7,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from browser_helpers import HOSTILE, PASSWORD, World, axe_violations, open_tab, shoot, sign_in
+from browser_helpers import (
+    HOSTILE,
+    PASSWORD,
+    World,
+    axe_violations,
+    engine_actions,
+    open_tab,
+    page_actions,
+    shoot,
+    sign_in,
+)
 
 from komunikator.engine.runtime import capabilities
 from komunikator.engine.service.row_views import ticket_view, user_view
@@ -23,22 +33,11 @@ async def _post(page: Any, url: str, form: dict[str, str]) -> int:
 
 
 async def _page_actions(page: Any) -> set[str]:
-    """The actions the page offers: `name` for the ticket's, `KEY:name` for a task's."""
-    ticket = await page.locator("#actions form[action$='/act'] input[name=action]").evaluate_all(
-        "els => els.map(e => e.value)")
-    tasks = await page.locator("li.task form").evaluate_all(
-        "els => els.map(f => f.closest('li.task').id.slice(5) + ':' + f.querySelector('[name=action]').value)")
-    return set(ticket) | set(tasks)
+    return await page_actions(page)
 
 
 async def _engine_actions(world: World, key: str, who: str) -> set[str]:
-    """What `capabilities` offers this user on this ticket now, in the same form."""
-    assert world.scope is not None and world.registry is not None
-    ticket = await _ticket(world, key)
-    user = await world.scope.users().get(email=world.emails[who])
-    caps = capabilities(world.registry.tenants["zgierz"], await ticket_view(world.scope, ticket),
-                        await user_view(world.scope, user), datetime.now(UTC))
-    return {a.name for a in caps.actions} | {f"{t.key}:{a.name}" for t in caps.tasks for a in t.actions}
+    return await engine_actions(world, "zgierz", world.tickets[key], world.emails[who])
 
 
 async def _ticket(world: World, key: str) -> Any:
