@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 from markupsafe import escape
-from web_helpers import Api, registry, report
+from web_helpers import STAFF_PASSWORD, Api, registry, report, staff_member, staff_session
 
 from komunikator.engine.config import explain
 from komunikator.engine.config.machines import mermaid
@@ -30,7 +30,7 @@ from komunikator.web.staff.admin_config import run_check
 from komunikator.web.staff.security import content_security_policy
 
 pytestmark = pytest.mark.anyio
-PASSWORD = "haslo-testowe-123"
+PASSWORD = STAFF_PASSWORD
 HOSTILE = '<script>alert("x")</script><img src=x onerror="alert(1)">'
 ZG_ORIGIN = {"Origin": "http://zgierz.localhost"}
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -41,29 +41,14 @@ async def _scope(slug: str = "zgierz") -> TenantScope:
     return TenantScope((await ensure_tenant(slug)).id)
 
 
-async def _person(slug: str, email: str, *memberships: str, name: str = "Osoba") -> int:
-    scope = await _scope(slug)
-    user = await accounts.create_user(scope, email, name, password=PASSWORD)
-    for membership in memberships:
-        unit, role = membership.split(":")
-        await accounts.grant(scope, registry().tenants[slug], user, unit, role)
-    return user.id
+async def _person(slug: str, email: str, *memberships: str) -> int:
+    return int((await staff_member(slug, email, *memberships)).id)
 
 
 async def _sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> str:
-    """Sign in through the form; the session's CSRF token."""
+    """Sign in afresh through the form; the session's CSRF token."""
     client.cookies.clear()
-    form = await client.get("/staff/login")
-    token = _TOKEN.search(form.text)
-    assert token is not None
-    signed = await client.post("/staff/login", data={"csrf_token": token.group(1), "email": email,
-                                                     "password": password, "next": "/staff/"},
-                               headers={"Origin": f"http://{client.headers['host']}"})
-    assert signed.status_code == 303, signed.text
-    inbox = await client.get("/staff/")
-    found = _TOKEN.search(inbox.text)
-    assert found is not None
-    return found.group(1)
+    return await staff_session(client, email, password)
 
 
 def _main(page: httpx.Response) -> str:
@@ -84,7 +69,7 @@ async def _actions(scope: TenantScope, action: str) -> list[AuditEvent]:
 
 async def test_an_admin_creates_an_account_that_signs_in_and_sees_its_units_work(api: Api) -> None:
     scope = await _scope()
-    admin_id = await _person("zgierz", "admin@zgierz.localhost", "bom:admin", name="Ada Admin")
+    admin_id = await _person("zgierz", "admin@zgierz.localhost", "bom:admin")
     client = api.client("zgierz")
     dispatcher = await api.staff("zgierz", "bom@zgierz.localhost", "bom:dispatcher")
     number = (await client.post("/api/v1/tickets", json=report())).json()["number"]

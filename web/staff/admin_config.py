@@ -176,12 +176,14 @@ async def process_page(name: str, page: AdminPage) -> Response:
         page, "admin_process.html", title=f"{label} – {t.gettext('Process')}", current="admin", section="config",
         process=process, label=label, diagram=mermaid(process, language),
         used_by=sorted(localized(c.spec.name, language) for c in tenant.categories.values() if c.process == name),
-        states=shown(explain.state_table(process, language), "states", t.gettext("States"), t),
-        transitions=shown(explain.permission_table(process, language), "transitions",
-                          t.gettext("Transitions: who may fire what, from which state"), t),
-        effects=shown(explain.effect_table(process, language), "effects", t.gettext("Effects"), t),
-        timers=shown(explain.Table(timers.headers, [r for r in timers.rows if r[0] == name]), "timers",
-                     t.gettext("Timers"), t),
+        sections=[
+            (t.gettext("Transitions"), shown(explain.permission_table(process, language), "transitions",
+                                             t.gettext("Transitions: who may fire what, from which state"), t)),
+            (t.gettext("States"), shown(explain.state_table(process, language), "states", t.gettext("States"), t)),
+            (t.gettext("Effects"), shown(explain.effect_table(process, language), "effects", t.gettext("Effects"), t)),
+            (t.gettext("Timers"), shown(explain.Table(timers.headers, [r for r in timers.rows if r[0] == name]),
+                                        "timers", t.gettext("Timers"), t)),
+        ],
     )
     response.headers["Content-Security-Policy"] = security.content_security_policy(
         tile_source(page)[0], diagram_styles=True)
