@@ -10,8 +10,11 @@ admits.
 
 from __future__ import annotations
 
+import json
+import os
 from datetime import UTC, datetime
 from functools import cache
+from pathlib import Path
 
 import pytest
 from report_model import expected_rows, percentile, read_town
@@ -106,3 +109,28 @@ async def test_a_head_counts_only_their_units(db: str) -> None:
     workload = await compute.run(scope, tenant, "delegations_by_unit", READERS["zgierz"]["head"], END)
     everywhere = await compute.run(scope, tenant, "delegations_by_unit", READERS["zgierz"]["management"], END)
     assert sum(r.sums["delegations"] for r in workload.rows) < sum(r.sums["delegations"] for r in everywhere.rows)
+
+
+GOLDEN = Path(__file__).parent / "snapshots" / "zgierz_reports.json"
+
+
+async def test_both_databases_give_the_same_numbers(db: str) -> None:
+    """The same seeded city gives the same table on SQLite and on PostgreSQL, to the last digit.
+
+    The snapshot is written by one database (`UPDATE_SNAPSHOTS=1`) and read by the other's run.
+    """
+    tenant = tenants()["zgierz"]
+    scope = TenantScope((await ensure_tenant("zgierz")).id)
+    await seed_tenant(scope, tenant, demo_staff("zgierz"), count=45, seed=3, end=END)
+    user = READERS["zgierz"]["management"]
+    people = {u.id: u.email for u in await scope.users().all()}  # ids differ between runs; e-mails do not
+    got = {}
+    for name in compute.readable(tenant, user):
+        result = await compute.run(scope, tenant, name, user, END)
+        at = result.report.dimensions.index("assignee") if "assignee" in result.report.dimensions else None
+        got[name] = [[[people.get(k) if i == at and k is not None else k for i, k in enumerate(row.keys)],
+                      {m: v for m, v in row.values.items()}] for row in result.rows]
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        GOLDEN.parent.mkdir(exist_ok=True)
+        GOLDEN.write_text(json.dumps(got, indent=1, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
+    assert json.loads(json.dumps(got)) == json.loads(GOLDEN.read_text(encoding="utf-8"))
