@@ -240,6 +240,32 @@ class ReporterLink(Model):
         indexes = (Index(fields=("tenant_id", "ticket_id")),)
 
 
+class AddressPoint(Model):
+    """An address of the city (street, house number, postcode, place) with its point, from its register.
+
+    Imported from a PRG point-address CSV (`komunikator addresses import`,
+    engine/service/addresses.py). `street_key` and `number_key` are folded
+    (lower case, no diacritics, no ul.) for prefix search.
+    """
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = _tenant("address_points")
+    place = fields.CharField(max_length=100)
+    street = fields.CharField(max_length=150, null=True)  # null: a village without streets
+    number = fields.CharField(max_length=20)
+    postcode = fields.CharField(max_length=6, null=True)
+    street_key = fields.CharField(max_length=150)
+    number_key = fields.CharField(max_length=20)
+    lat = fields.FloatField()
+    lon = fields.FloatField()
+    #: the district (tenant.geography) the point lies in, when the city has districts
+    district = fields.CharField(max_length=64, null=True)
+
+    class Meta:
+        table = "address_points"
+        indexes = (Index(fields=("tenant_id", "street_key", "number_key")), Index(fields=("tenant_id", "lat")))
+
+
 class Ticket(Model):
     """A report (zgłoszenie) running its category's process."""
 
@@ -273,6 +299,8 @@ class Ticket(Model):
     sla_paused_at = fields.DatetimeField(null=True)
     #: the state before the current one, where a `to: $previous` transition leads (migration 0009)
     previous_state = fields.CharField(max_length=64, null=True)
+    #: the district of the city (tenant.geography) the pin lies in, set on intake and when the pin moves (0017)
+    district = fields.CharField(max_length=64, null=True)
     duplicate_of: fields.ForeignKeyNullableRelation[Ticket] = fields.ForeignKeyField(
         f"{APP}.Ticket", related_name="duplicates", null=True, on_delete=fields.SET_NULL
     )
@@ -732,8 +760,8 @@ class AccountToken(Model):
 #: Every model, in dependency order; `tenants` is the only table without `tenant_id`.
 ALL_MODELS: tuple[type[Model], ...] = (
     Tenant, User, Membership, ApiToken, LoginFailure, RateEvent, Session, DefinitionVersion, TicketCounter,
-    ReporterContact, ReporterLink, Ticket, TicketAttribute, Follower, Task, TaskAssignment, Comment, AuditEvent,
-    OutboxMessage, Timer, IdempotencyKey, Attachment, TicketSearch,
+    ReporterContact, ReporterLink, AddressPoint, Ticket, TicketAttribute, Follower, Task, TaskAssignment, Comment,
+    AuditEvent, OutboxMessage, Timer, IdempotencyKey, Attachment, TicketSearch,
     Open311Client, Open311Token, Open311Dispatch, PushSubscription, ResidentSettings, AccountToken,
 )
 TENANT_OWNED: tuple[type[Model], ...] = ALL_MODELS[1:]
