@@ -49,6 +49,8 @@ from komunikator.engine.media.storage import Storage
 from komunikator.engine.service import accounts, gdpr, resident_settings, search
 from komunikator.engine.service.accounts.passwords import verify
 from komunikator.engine.service.errors import ServiceError
+from komunikator.engine.store import extras
+from komunikator.engine.store.db import connection
 from komunikator.engine.store.models import (
     AccountToken,
     Attachment,
@@ -57,6 +59,7 @@ from komunikator.engine.store.models import (
     ResidentSettings,
     User,
 )
+from komunikator.engine.store.outbox_queue import dialect
 from komunikator.engine.store.scope import TenantScope
 from komunikator.engine.store.transactions import transaction
 
@@ -191,6 +194,7 @@ async def delete_account(
         await scope.users().filter(id=user.id).update(
             email=f"erased-{user.id}@invalid", display_name="", password_hash=None, active=False, locale=None,
             email_verified_at=None)
+    await extras.forget_deleted_search_text(connection(), dialect())  # the erased comments' words
     for key in files:  # after the commit: a failed transaction keeps its files
         try:
             storage.delete(key)

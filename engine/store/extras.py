@@ -167,3 +167,15 @@ async def install(connection: BaseDBAsyncClient, dialect: str) -> None:
     async with in_transaction(connection.connection_name) as txn:
         for sql in statements(dialect):
             await txn.execute_script(sql)
+
+
+async def forget_deleted_search_text(connection: BaseDBAsyncClient, dialect: str) -> None:
+    """Make the search index drop text already removed from `ticket_search` (after an erasure).
+
+    SQLite's FTS5 keeps a replaced document's words in its segments, marked
+    deleted, until segments merge; `optimize` merges them all now, so erased
+    words are gone from the index's own tables. PostgreSQL's index is over
+    the live rows (nothing to do: dead tuples are reclaimed by VACUUM).
+    """
+    if dialect == "sqlite":
+        await connection.execute_script(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('optimize')")
