@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,11 +80,24 @@ class Namer:
         return self.t.gettext(words.FIELDS[key]) if key in words.FIELDS else key
 
 
+def _reason(text: str | None, t: Translations) -> str | None:
+    """A reason in the user's language when the engine wrote it; a person's reason as written."""
+    if text is None or text == "":
+        return text
+    if text in words.ENGINE_REASONS:
+        return t.gettext(words.ENGINE_REASONS[text])
+    withdrawn = re.fullmatch(r"task (\S+) was withdrawn", text)
+    if withdrawn:
+        return t.gettext(words.ENGINE_REASONS["task %(task)s was withdrawn"]) % {"task": withdrawn.group(1)}
+    return text
+
+
 def _heading(event: dict[str, Any], tenant: CompiledTenant, process: str, namer: Namer) -> str:
     action = event["action"]
     t = namer.t
     if action in words.EVENTS:
-        return t.gettext(words.EVENTS[action])
+        task = (event.get("before") or {}).get("task") if action == "task_cancel" else None
+        return t.gettext(words.EVENTS[action]) + (f" {task}" if isinstance(task, str) else "")
     transition = tenant.processes[process].transitions.get(action) if process in tenant.processes else None
     if transition is not None and transition.label:
         return localized(transition.label, namer.language)
@@ -99,7 +113,7 @@ def entries(history: list[dict[str, Any]], tenant: CompiledTenant, process: str,
     for event in history:
         actor = event["actor"]
         who = actor.get("name") or (t.gettext("System") if actor.get("kind") == "system" else t.gettext("Resident"))
-        entry = Entry(event["at"], _heading(event, tenant, process, namer), who, reason=event.get("reason"))
+        entry = Entry(event["at"], _heading(event, tenant, process, namer), who, reason=_reason(event.get("reason"), t))
         before, after = event.get("before") or {}, event.get("after") or {}
         if event["action"] == "comment":
             comment = event.get("comment") or {}
@@ -118,7 +132,8 @@ def entries(history: list[dict[str, Any]], tenant: CompiledTenant, process: str,
             for key in after:
                 old, new = before.get(key), after.get(key)
                 kind = "task.state" if key == "state" and event["action"] in words.TASK_EVENTS else key
-                if old != new:
-                    entry.changes.append((namer.field(key), namer.value(kind, old), namer.value(kind, new)))
+                if old != new:  # a value the event did not have before is shown as set, not as "— →"
+                    entry.changes.append((namer.field(key), namer.value(kind, old) if key in before else "",
+                                          namer.value(kind, new)))
         out.append(entry)
     return list(reversed(out))

@@ -116,6 +116,16 @@ EVENTS = {
 TASK_EVENTS = frozenset({"task_create", "task_take", "task_complete", "task_delegate", "task_withdraw", "task_cancel",
                          "task_overdue"})
 
+#: the reasons the engine itself writes when it cancels tasks (a person's reason is shown as written)
+ENGINE_REASONS = {
+    "ticket rejected": N_("the report was rejected"),
+    "the ticket moved to another process": N_("the report moved to another process"),
+    "the ticket is a duplicate": N_("the report is a duplicate"),
+    "the ticket was closed": N_("the report was closed"),
+    "cancelled by the process": N_("cancelled by the process"),
+    "task %(task)s was withdrawn": N_("task %(task)s was withdrawn"),
+}
+
 VISIBILITY = {
     "internal": N_("Internal"),
     "public": N_("Public"),
