@@ -179,3 +179,71 @@ async def test_staff_cannot_sign_in_as_residents(api: Api) -> None:
     await staff_member("zgierz", "anna@zgierz.pl", "bom:dispatcher")
     refused = await sign_in(api.client("zgierz"), "anna@zgierz.pl", "haslo-testowe-123")
     assert refused.status_code == 422 and "komunikator_session" not in refused.headers.get("set-cookie", "")
+
+
+async def test_another_city_s_links_and_devices_are_unknown_here(api: Api, mailbox: Mailbox,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every account page with a path parameter, given city A's value on city B's host: the same 404 as a missing one."""
+    from komunikator.engine.service import push_subscriptions
+
+    monkeypatch.setenv("KOMUNIKATOR_PUSH_ALLOW_LOCAL", "1")
+    zgierz, nieporet = api.client("zgierz"), api.client("nieporet")
+    made = await post(zgierz, "/konto/rejestracja", "/konto/rejestracja",
+                      {"email": "ewa@example.pl", "display_name": "Ewa", "password": PASSWORD,
+                       "password_again": PASSWORD})
+    assert made.status_code == 200
+    await deliver(mailbox)
+    link = mailbox.link("ewa@example.pl", "/konto/potwierdz/")
+    assert (await nieporet.get(link)).status_code == 404
+    assert (await nieporet.get("/konto/haslo/nowe/" + link.rsplit("/", 1)[1])).status_code == 404
+    assert (await nieporet.get("/konto/email/potwierdz/" + link.rsplit("/", 1)[1])).status_code == 404
+    assert (await post(zgierz, link, link, {})).status_code == 200
+    # a device of Zgierz's resident, and a resident of Nieporęt trying to remove it
+    scope = TenantScope((await ensure_tenant("zgierz")).id)
+    user = await scope.users().get(email="ewa@example.pl")
+    device = await push_subscriptions.subscribe(scope, user, {
+        "endpoint": "http://127.0.0.1:9/push/x", "keys": {
+            "p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
+            "auth": "tBHItJI5svbpez7KI4CCXg"}}, "telefon", api.clock())
+    nieporet_scope = TenantScope((await ensure_tenant("nieporet")).id)
+    from komunikator.engine.service import accounts
+
+    other = await accounts.create_user(nieporet_scope, "piotr@example.pl", "Piotr", PASSWORD, kind="resident")
+    await nieporet_scope.users().filter(id=other.id).update(email_verified_at=api.clock())
+    assert (await sign_in(nieporet, "piotr@example.pl")).status_code == 303
+    refused = await post(nieporet, "/konto/ustawienia", f"/konto/push/{device.id}/usun", {})
+    missing = await post(nieporet, "/konto/ustawienia", "/konto/push/999999/usun", {})
+    assert refused.status_code == missing.status_code == 404
+    assert await scope.query(type(device)).filter(id=device.id).exists()
+    # and Zgierz's own resident removes it
+    assert (await sign_in(zgierz, "ewa@example.pl")).status_code == 303
+    removed = await post(zgierz, "/konto/ustawienia", f"/konto/push/{device.id}/usun", {})
+    assert removed.status_code == 303
+    assert not await scope.query(type(device)).filter(id=device.id).exists()
+
+
+async def test_settings_switch_channels_and_the_push_offer_follows_the_device(api: Api, mailbox: Mailbox,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from komunikator.engine.delivery.push import VapidKeys
+    from komunikator.engine.service import resident_settings
+
+    keys = VapidKeys.generate("mailto:it@zgierz.example.pl")
+    monkeypatch.setenv("KOMUNIKATOR_VAPID_PRIVATE_KEY", keys.private_raw())
+    client = api.client("zgierz")
+    await sign_up_and_verify(client, mailbox, "ewa@example.pl")
+    await sign_in(client, "ewa@example.pl")
+    page = await client.get("/konto/ustawienia")
+    assert page.status_code == 200 and f'data-key="{keys.public_key}"' in page.text and 'data-ios="no"' in page.text
+    iphone = await client.get("/konto/ustawienia", headers={
+        "User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"})
+    assert 'data-ios="yes"' in iphone.text and "ekranu początkowego" in iphone.text
+    saved = await post(client, "/konto/ustawienia", "/konto/ustawienia", {"channel_email": "on"})
+    assert saved.status_code == 303
+    scope = TenantScope((await ensure_tenant("zgierz")).id)
+    user = await scope.users().get(email="ewa@example.pl")
+    prefs = await resident_settings.get(scope, user.id)
+    assert prefs.channels == {"email": True, "push": False}
+    assert 'id="channel_push" name="channel_push">' in (await client.get("/konto/ustawienia")).text  # unchecked
+    monkeypatch.delenv("KOMUNIKATOR_VAPID_PRIVATE_KEY")
+    monkeypatch.setenv("KOMUNIKATOR_VAPID_KEY_FILE", "/nonexistent/vapid.pem")
+    assert "data-push-offer" not in (await client.get("/konto/ustawienia")).text  # no keys: no push offered
