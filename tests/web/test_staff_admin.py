@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from definition_helpers import CHANGE_FILE, DROP_WAITING, changed_config
 from markupsafe import escape
 from web_helpers import STAFF_PASSWORD, Api, registry, report, staff_member, staff_session
 
@@ -26,6 +27,8 @@ from komunikator.engine.service import accounts
 from komunikator.engine.service.accounts import administration
 from komunikator.engine.store.models import AuditEvent
 from komunikator.engine.store.scope import TenantScope, ensure_tenant
+from komunikator.engine.tenants import TenantRegistry
+from komunikator.web.app import create_app
 from komunikator.web.staff.admin_config import run_check
 from komunikator.web.staff.security import content_security_policy
 
@@ -397,3 +400,34 @@ async def test_the_check_reports_errors_in_the_files_with_their_lines(tmp_path: 
     where, path, message = result.errors[0]
     assert re.search(r"categories\.yaml:\d+:\d+$", where), where
     assert path.startswith("categories.") and "drogii" in message
+
+
+async def test_the_check_names_open_work_the_changed_files_no_longer_describe(
+        api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The files now drop a state a ticket is in: the overview says a restart would be refused, and where."""
+    client = api.client("zgierz")
+    dispatcher = await api.staff("zgierz", "bom@zgierz.localhost", "bom:dispatcher")
+    number = (await client.post("/api/v1/tickets", json=report())).json()["number"]
+    assert (await client.post(f"/api/v1/tickets/{number}/actions/verify", json={},
+                              headers=dispatcher)).status_code == 200
+    assert (await client.post(f"/api/v1/tickets/{number}/actions/ask_resident",
+                              json={"public_comment": "Prosimy o zdjęcie."}, headers=dispatcher)).status_code == 200
+    settings = changed_config(tmp_path, DROP_WAITING)
+    monkeypatch.setenv("KOMUNIKATOR_DEFINITIONS", str(settings.definitions_dir))
+    monkeypatch.setenv("KOMUNIKATOR_TENANTS", str(settings.tenants_dir))
+    shipped = registry()  # what the server compiled when it started
+    zgierz = dataclasses.replace(shipped.tenants["zgierz"], source_dir=str(settings.tenants_dir / "zgierz"))
+    running = TenantRegistry.of([zgierz, shipped.tenants["nieporet"]], shipped.base_domain)
+    app = create_app(running, init_database=False, clock=api.clock)
+    await _person("zgierz", "admin@zgierz.localhost", "bom:admin")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test",
+                                 headers={"Host": "zgierz.localhost"}) as changed:
+        await _sign_in(changed, "admin@zgierz.localhost")
+        page = await changed.get("/staff/admin/config")
+    assert page.status_code == 200
+    text = html.unescape(page.text)
+    assert 'id="check-drift"' in page.text and 'id="check-ok"' not in page.text
+    row = re.search(r'<table class="table table--report" id="drift">.*?</table>', text, re.S)
+    assert row is not None
+    assert "processes.simple_fix.states" in row.group(0) and "'waiting_for_resident'" in row.group(0)
+    assert re.search(rf"tenants/zgierz/{CHANGE_FILE}:\d+:\d+", row.group(0)), row.group(0)  # where it was dropped

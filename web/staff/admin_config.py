@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +28,11 @@ from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.config import explain
 from komunikator.engine.config.compiler import check_tenant
 from komunikator.engine.config.machines import mermaid
-from komunikator.engine.errors import ConfigError, dotted
+from komunikator.engine.errors import Position, dotted
 from komunikator.engine.schema.org import TASK_ACTION_NAMES
+from komunikator.engine.service import definition_changes
 from komunikator.engine.settings import Settings
+from komunikator.engine.store.scope import TenantScope
 from komunikator.web.staff import security, words
 from komunikator.web.staff.admin_access import AdminPage, not_found
 from komunikator.web.staff.i18n import N_, localized, translations
@@ -75,19 +77,27 @@ class CheckResult:
     errors: list[tuple[str, str, str]]
     disk_version: str | None
     running_version: str
+    #: the files as they are now, compiled (None while they have errors)
+    compiled: CompiledTenant | None = None
+    #: open work the files no longer describe (`komunikator check --database`): where, value, message
+    drift: list[tuple[str, str, str]] = field(default_factory=list)
 
 
-def _where(error: ConfigError, roots: list[Path]) -> str:
-    if error.position is None:
+def _where(position: Position | None, roots: list[Path]) -> str:
+    if position is None:
         return "<configuration>"
     for root in roots:
         try:
-            name = os.path.relpath(error.position.file, root)
+            name = os.path.relpath(position.file, root)
         except ValueError:
             continue
         if not name.startswith(".."):
-            return f"{name}:{error.position.line}:{error.position.column}"
-    return str(error.position)
+            return f"{name}:{position.line}:{position.column}"
+    return str(position)
+
+
+def _roots(settings: Settings) -> list[Path]:
+    return [settings.tenants_dir.parent, settings.definitions_dir.parent]
 
 
 def run_check(tenant: CompiledTenant) -> CheckResult:
@@ -95,9 +105,23 @@ def run_check(tenant: CompiledTenant) -> CheckResult:
     settings = Settings.from_env()
     definitions = settings.definitions_dir if settings.definitions_dir.is_dir() else None
     compiled, errors = check_tenant(Path(tenant.source_dir), definitions)
-    roots = [settings.tenants_dir.parent, settings.definitions_dir.parent]
-    rows = [(_where(e, roots), dotted(e.path), e.message) for e in errors.sorted()]
-    return CheckResult(rows, compiled.version if compiled is not None else None, tenant.version)
+    rows = [(_where(e.position, _roots(settings)), dotted(e.path), e.message) for e in errors.sorted()]
+    return CheckResult(rows, compiled.version if compiled is not None else None, tenant.version, compiled)
+
+
+async def check_now(scope: TenantScope, tenant: CompiledTenant) -> CheckResult:
+    """`run_check`, and when the files compile, what open tickets use that they no longer have (`drift`)."""
+    result = await asyncio.to_thread(run_check, tenant)
+    if result.compiled is None:
+        return result
+    settings = Settings.from_env()
+    found = await definition_changes.drift(scope, result.compiled, settings.definitions_dir)
+    rows = []
+    for d in found:
+        path = ".".join(str(p) for p in d.path)
+        text = d.line().removeprefix(f"{d.where}: " if d.where else "").removeprefix(f"{path}: ")
+        rows.append((_where(d.where, _roots(settings)), path, text))
+    return replace(result, drift=rows)
 
 
 #: the parts of the configuration view: the overview (check, processes) and one page per kind of table
@@ -136,7 +160,13 @@ async def _part_context(page: Page, part: str) -> dict[str, Any]:
         "name": name, "label": localized(process.label, language) if process.label else name,
         "used_by": sorted(localized(c.spec.name, language) for c in tenant.categories.values() if c.process == name),
     } for name, process in tenant.processes.items()]
-    return {"check": await asyncio.to_thread(run_check, tenant), "processes": processes}
+    check = await check_now(page.scope, tenant)
+    columns = [t.gettext("file:line:column"), t.gettext("value"), t.gettext("message")]
+    return {"check": check, "processes": processes,
+            "errors_table": Shown("check", t.gettext("Errors found by the check"), columns,
+                                  [list(row) for row in check.errors]),
+            "drift_table": Shown("drift", t.gettext("Open work the files no longer describe"), columns,
+                                 [list(row) for row in check.drift])}
 
 
 @router.get("/staff/admin/config", response_class=HTMLResponse)
