@@ -19,6 +19,16 @@ STAFF_PAGES = "/staff"
 #: The reporter's page (web/reporter_links/, HTML): the same service as `/api/v1/reporter-links/…`, whose
 #: routes these tests cover; the page has its own tests (tests/web/test_reporter_link_page.py).
 REPORTER_PAGE = "/odpowiedz/"
+#: The resident portal (web/portal/, HTML): the same services as the JSON API; its pages have their own tests,
+#: including another city's numbers on every page with a path parameter (tests/web/test_portal_reports.py) and
+#: the accounts' pages (tests/web/test_resident_accounts.py).
+PORTAL_PAGES = ("/zglos", "/zgloszenia", "/mapa", "/konto", "/static/", "/sw.js", "/sw-push.js",
+                "/manifest.webmanifest", "/icon", "/offline")
+
+
+def portal_page(path: str) -> bool:
+    """Whether `path` is one of the portal's pages (its home page `/` included)."""
+    return path == "/" or path.startswith(PORTAL_PAGES)
 
 
 def _walk(routes: Iterable[Any], prefix: str) -> Iterator[tuple[str, str]]:
@@ -37,7 +47,7 @@ def _walk(routes: Iterable[Any], prefix: str) -> Iterator[tuple[str, str]]:
 def app_routes(app: Any) -> set[tuple[str, str]]:
     """(METHOD, path template) of every route, documentation routes left out."""
     walked = {(m, p) for m, p in _walk(app.routes, "")
-              if p not in DOC_PATHS and not p.startswith(("/docs/", STAFF_PAGES, REPORTER_PAGE))}
+              if p not in DOC_PATHS and not p.startswith(("/docs/", STAFF_PAGES, REPORTER_PAGE)) and not portal_page(p)}
     documented = {
         (method.upper(), path)
         for path, operations in app.openapi()["paths"].items()
@@ -46,6 +56,11 @@ def app_routes(app: Any) -> set[tuple[str, str]]:
     missing = documented - walked
     assert not missing, f"the route walker missed {sorted(missing)}: FastAPI changed how it nests routers"
     return walked
+
+
+def page_routes(app: Any, prefixes: tuple[str, ...]) -> set[tuple[str, str]]:
+    """(METHOD, path template) of the HTML pages under `prefixes` (which `app_routes` leaves out)."""
+    return {(m, p) for m, p in _walk(app.routes, "") if p.startswith(prefixes)}
 
 
 def path_params(path: str) -> list[str]:

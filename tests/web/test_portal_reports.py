@@ -12,6 +12,7 @@ import uuid
 
 import pytest
 from PIL import Image
+from route_table import fill, page_routes, path_params
 from web_helpers import Api, report
 
 from komunikator.engine.store.scope import TenantScope, ensure_tenant
@@ -69,6 +70,8 @@ async def test_refusals_come_back_beside_the_fields_with_the_values(api: Api) ->
     text = refused.text
     assert "<title>Błąd:" in text and 'class="error-summary"' in text
     assert 'id="email-error"' in text and 'aria-invalid="true"' in text
+    # every problem at once: the place, the unanswered question, the address
+    assert 'id="location-error"' in text and 'id="attr-size-error"' in text and text.count('<li><a href="#') == 3
     assert HOSTILE not in text and "&lt;script&gt;alert(" in text  # the resident's text comes back as text
     form.update({"email": "jan@example.pl", "lat": "52.3000", "lon": "19.4000", "attr.size": "small"})  # outside
     outside = await client.post("/zglos", data=form, headers={"Origin": "http://zgierz.localhost"})
@@ -169,3 +172,31 @@ async def test_an_unknown_key_is_fine_and_a_fresh_form_gets_a_fresh_key(api: Api
     _, one = await _token(client)
     _, two = await _token(client)
     assert one != two and uuid.UUID(one)
+
+
+#: How to call each portal page with a path parameter (the report pages: web/portal/public_pages.py).
+PAGES = {("GET", "/zgloszenia/{number}"): {}, ("POST", "/zgloszenia/{number}/obserwuj"): {"email": "a@example.pl"}}
+MINE = ("/zglos", "/zgloszenia", "/mapa")
+
+
+async def test_another_city_s_numbers_are_unknown_on_every_report_page(api: Api) -> None:
+    routes = sorted((m, p) for m, p in page_routes(api.app, MINE) if path_params(p))
+    assert routes == sorted(PAGES), f"portal pages with path parameters this table does not cover: {routes}"
+    theirs = (await api.client("nieporet").post("/api/v1/tickets", json={
+        "category": "pothole", "description": "Nieporęt: dziura", "lat": 52.43, "lon": 21.03,
+        "attributes": {"size": "small"}})).json()["number"]
+    client = api.client("zgierz")
+    token, _ = await _token(client)
+    scope = TenantScope((await ensure_tenant("nieporet")).id)
+    followers = await scope.followers().count()
+    for method, template in routes:
+        answers = []
+        for number in (theirs, "NP-2026-000001", "ZG-2026-999999", "nie-numer"):
+            form = {"csrf_token": token, **PAGES[(method, template)]} if method == "POST" else None
+            answer = await client.request(method, fill(template, number=number), data=form,
+                                          headers={"Origin": "http://zgierz.localhost"})
+            assert answer.status_code == 404, (method, template, number, answer.text[:300])
+            answers.append(_main(answer.text))
+        assert len(set(answers)) == 1, (method, template)  # the same page for all: nothing tells them apart
+        assert "Nieporęt" not in answers[0]
+    assert await scope.followers().count() == followers

@@ -38,10 +38,15 @@ def add_provider(provider: Provider) -> None:
         _PROVIDERS.append(provider)
 
 
+#: a signed-in resident's own reports and follows
+MINE = ("mine", N_("My reports"), "/zgloszenia/moje", 40)
+
+
 async def own_entries(page: PortalPage) -> list[NavEntry]:
-    """The portal's own pages."""
+    """The portal's own pages (and, signed in, "My reports")."""
     gettext = translations(page.language).gettext
-    return [NavEntry(key, gettext(label), href, order) for key, label, href, order in OWN]
+    entries = OWN + ((MINE,) if page.user is not None else ())
+    return [NavEntry(key, gettext(label), href, order) for key, label, href, order in entries]
 
 
 async def plugin_entries(page: PortalPage) -> list[NavEntry]:

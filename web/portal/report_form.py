@@ -158,11 +158,18 @@ def read(form: FormData, category: CompiledCategory, signed_in: bool) -> tuple[i
         lat, lon = _number(values["lat"]), _number(values["lon"])
         if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
             state.errors["location"] = MESSAGES["location_format"]
+    elif not values["address"]:  # no pin and no words: say so with the other messages (the service agrees)
+        state.errors["location"] = MESSAGES["missing_location"]
+    for question in questions(category):  # every unanswered required question at once, not the first only
+        if question.spec.required and question.name not in given and question.id not in state.errors:
+            state.errors[question.id] = MESSAGES["missing_attribute"]
     if not values["description"]:
         state.errors["description"] = MESSAGES["description"]
     email = values["email"]
     if email and not EMAIL.match(email):
         state.errors["email"] = MESSAGES["invalid_email"]
+    elif not email and not signed_in and not category.spec.anonymous:
+        state.errors["email"] = MESSAGES["contact_required"]
     if state.errors:
         return None, state
     reporter = None

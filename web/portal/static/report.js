@@ -107,6 +107,10 @@
     } else {
       el.classList.add("map--no-tiles");
       L.rectangle(bounds, { className: "map-bounds", fill: false, weight: 2, interactive: false }).addTo(map);
+      var note = document.createElement("p");
+      note.className = "map-note";
+      note.textContent = el.dataset.noTiles;
+      el.appendChild(note);
     }
     var cross = document.createElement("div");
     cross.className = "map-crosshair";
