@@ -7,7 +7,7 @@ is overdue when it is active, its ticket's clock runs and its deadline has
 come.
 
 The ticket detail (`service/reading.py`) asks these functions; the staff
-list's filter (`service/ticket_list.py`, `_overdue`) is their SQL twin and
+list's filter (`service/ticket_list.py`, `overdue_condition`) is their SQL twin and
 the SLA escalation's query (`engine/timers`, `overdue`) another, both held
 equal to them by `tests/search/test_overdue_reference.py` over seeded
 tickets on both databases.

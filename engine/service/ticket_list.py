@@ -128,6 +128,8 @@ class _Statement:
         self.conditions.append(condition)
 
 
+#: The statement builder, for the universal lists (engine/lists/query.py).
+Statement = _Statement
 _DATETIME = Ticket._meta.fields_map["created_at"]
 _CONVERTERS = {name: Ticket._meta.fields_map[name].to_python_value for name in ("created_at", "due_at")}
 _SELECT = ", ".join(f"t.{c}" for c in LIST_COLUMNS)
@@ -156,7 +158,7 @@ async def page(
     if filters.overdue is not None:
         if now is None:
             raise ValueError("the overdue filter needs the time")
-        late = _overdue(s, now)
+        late = overdue_condition(s, now)
         s.where(late if filters.overdue else f"NOT {late}")
     if q and q.strip():
         _matching(s, q)
@@ -188,8 +190,15 @@ async def _fetch(sql: str, s: _Statement) -> list[ListedTicket]:
 
 
 def _visible(s: _Statement, scopes: tuple[set[str], set[str]] | None) -> None:
+    condition = visible_condition(s, scopes)
+    if condition is not None:
+        s.where(condition)
+
+
+def visible_condition(s: _Statement, scopes: tuple[set[str], set[str]] | None) -> str | None:
+    """The condition on the ticket aliased `t` for `visible_units`' answer; None: every ticket."""
     if scopes is None:  # a role that sees every ticket
-        return
+        return None
     responsible, task_units = scopes
     either: list[str] = []
     if responsible:
@@ -197,10 +206,10 @@ def _visible(s: _Statement, scopes: tuple[set[str], set[str]] | None) -> None:
     if task_units:  # one statement: the task condition stays a subquery, never a list in Python
         either.append(f"t.id IN (SELECT ticket_id FROM tasks WHERE tenant_id = {s.tenant()} "  # noqa: S608 - placeholders only
                       f"AND unit IN {s.values(sorted(task_units))} AND state <> 'cancelled')")
-    s.where(f"({' OR '.join(either)})" if either else "1 = 0")
+    return f"({' OR '.join(either)})" if either else "1 = 0"
 
 
-def _overdue(s: _Statement, now: datetime) -> str:
+def overdue_condition(s: _Statement, now: datetime) -> str:
     """`runtime.overdue.ticket_overdue` in SQL (two-valued: `NOT` of it finds every other ticket, undated ones too).
 
     Held equal to the runtime's definition by tests/search/test_overdue_reference.py.
@@ -217,21 +226,24 @@ def _matching(s: _Statement, q: str) -> None:
 
     A number-shaped `q` is never searched as words (another tenant's number finds nothing).
     """
+    s.where(matching_condition(s, q))
+
+
+def matching_condition(s: _Statement, q: str) -> str:
+    """`_matching`'s condition on the ticket aliased `t` (the universal lists use it too)."""
     number = ticket_number(q)
     if number is not None:
-        s.where(f"t.number = {s.value(number)}")
-        return
+        return f"t.number = {s.value(number)}"
     tokens = query_tokens(q)
     if not tokens:
-        s.where("1 = 0")
-        return
+        return "1 = 0"
     # constant names and placeholders only
     if s.postgres:
         # the indexed column; unaccent on the query too, for letters the folding here leaves
         match = f"{PG_DOCUMENT_VECTOR} @@ to_tsquery('simple', {PG_UNACCENT}({s.value(postgres_tsquery(tokens))}))"
     else:
         match = f"id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH {s.value(fts5_query(tokens))})"  # noqa: S608
-    s.where(f"t.id IN (SELECT ticket_id FROM {SEARCH_TABLE} WHERE tenant_id = {s.tenant()} AND {match})")  # noqa: S608
+    return f"t.id IN (SELECT ticket_id FROM {SEARCH_TABLE} WHERE tenant_id = {s.tenant()} AND {match})"  # noqa: S608
 
 
 def _after(s: _Statement, cursor: Cursor) -> None:
@@ -248,4 +260,5 @@ def _after(s: _Statement, cursor: Cursor) -> None:
         s.where(f"(t.due_at > {value} OR (t.due_at = {value} AND t.id > {row}) OR t.due_at IS NULL)")
 
 
-__all__ = ["ListFilters", "page", "visible_units"]
+__all__ = ["ListFilters", "Statement", "matching_condition", "overdue_condition", "page", "visible_condition",
+           "visible_units"]

@@ -1,0 +1,1 @@
+"""Universal lists: declared once, filtered, sorted, paged, exported (issue #14)."""
