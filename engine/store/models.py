@@ -421,7 +421,8 @@ class TaskAssignment(Model):
 
     class Meta:
         table = "task_assignments"
-        indexes = (Index(fields=("tenant_id", "task_id", "at")),)
+        #: (tenant, at): the reports' task events of a period, without reading the whole history (0012)
+        indexes = (Index(fields=("tenant_id", "task_id", "at")), Index(fields=("tenant_id", "at")))
 
 
 class Comment(Model):
