@@ -331,9 +331,12 @@ class TenantCompiler:
                          "roles are granted: city:management); give this unit another name", key=True)
             if unit.parent is not None:
                 self.refs.ref("units", "unit", unit.parent, (*path, "parent"))
-            if unit.external and not unit.accounts and not unit.email:
-                self.err(path, "an external unit without accounts gets its tasks by e-mail: give it an `email`",
-                         key=True)
+            if unit.external and not unit.accounts and not unit.email and unit.open311 is None:
+                self.err(path, "an external unit without accounts gets its tasks by e-mail: give it an `email` "
+                         "(or an `open311` endpoint)", key=True)
+            if unit.open311 is not None:  # its category → service_code mapping names the city's categories
+                for category in unit.open311.services:
+                    self.refs.ref("categories", "category", category, (*path, "open311", "services", category))
         # parent cycles, each reported once, at its first unit
         in_cycle: set[str] = set()
         for name in units:

@@ -79,6 +79,7 @@ from komunikator.engine.delivery.render import (
     tenant_host,
     uses_field,
 )
+from komunikator.engine.open311.handover import CHANNEL as OPEN311_CHANNEL
 from komunikator.engine.schema.base import text_for
 from komunikator.engine.service import resident_settings
 from komunikator.engine.service.reporter_links import mint as mint_reporter_link
@@ -175,7 +176,7 @@ async def deliver_pending(
         return report
     slugs = {t.id: t.slug for t in await list_tenants()}
     batches: dict[int, _TenantBatch] = {}
-    work: list[tuple[ClaimedRow, _TenantBatch, _Prepared | _Outcome]] = []
+    work: list[tuple[ClaimedRow, _TenantBatch, _Prepared | _HandOver | _Outcome]] = []
     for row in rows:  # render the whole batch first: nothing but marks between two sends
         batch = batches.get(row.tenant_id)
         if batch is None:
@@ -233,6 +234,11 @@ class _Prepared:
     messages: list[OutgoingMessage]
 
 
+@dataclass(frozen=True)
+class _HandOver:
+    """A task for a unit's own Open311 server: posted by `engine/open311/remote.py`, not rendered."""
+
+
 class _TenantBatch:
     """One tenant's rows within a call: caches its tickets, tasks and people."""
 
@@ -253,8 +259,10 @@ class _TenantBatch:
         #: subscriptions a push reached in this call (their `last_sent_at` is set once, at the end)
         self.pushed: set[int] = set()
 
-    async def prepare(self, row: ClaimedRow, channels: Mapping[str, Channel]) -> _Prepared | _Outcome:
+    async def prepare(self, row: ClaimedRow, channels: Mapping[str, Channel]) -> _Prepared | _HandOver | _Outcome:
         """The row's messages, rendered; or its outcome when there is nothing to send."""
+        if row.channel == OPEN311_CHANNEL:
+            return _HandOver()
         channel = channels.get(row.channel)
         if channel is None:
             return _Outcome("deferred", NOT_CONFIGURED.format(channel=row.channel))
@@ -271,9 +279,18 @@ class _TenantBatch:
         return _Prepared(channel, messages)
 
     async def send(
-        self, row: ClaimedRow, prepared: _Prepared, report: DeliveryReport, after: Awaitable[object] | None = None
+        self, row: ClaimedRow, prepared: _Prepared | _HandOver, report: DeliveryReport,
+        after: Awaitable[object] | None = None,
     ) -> _Outcome:
         """Hand each message to the channel (the first once `after` is done); the row's outcome."""
+        if isinstance(prepared, _HandOver):
+            if after is not None:
+                await after
+            from komunikator.engine.open311.remote import deliver  # the HTTP client is loaded only when needed
+
+            result = await deliver(self.scope, self.tenant, row.payload, self.now)
+            report.messages += result.kind == "sent"
+            return _Outcome(result.kind, result.error, unavailable=result.unavailable)
         if row.channel in self.down:
             return _Outcome("retry", self.down[row.channel], unavailable=True)
         delivered = list(row.payload.get("delivered", []))

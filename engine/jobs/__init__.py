@@ -69,11 +69,19 @@ async def _media_gc(ctx: JobContext) -> int:
     return (await collect_orphans(LocalStorage.from_env(), datetime.now(UTC))).deleted
 
 
+async def _open311_poll(ctx: JobContext) -> int:
+    from komunikator.engine.open311.remote import poll
+
+    return await poll(ctx.tenants, ctx.now)
+
+
 #: The core's jobs, in the order a round runs them.
 CORE_JOBS: tuple[JobDef, ...] = (
     JobDef("deliver", "deliver pending notifications (e-mail, push) from the outbox", 10.0, _deliver),
     JobDef("timers", "fire due process timers and escalate overdue tickets and tasks", 30.0, _timers),
     JobDef("digests", "write the staff's daily digests at each city's hour", 300.0, _digests),
+    JobDef("open311_poll", "read back the status of tasks handed to units' own Open311 servers", 60.0,
+           _open311_poll),
     JobDef("media_gc", "delete photo files no attachment names (older than an hour)", 3600.0, _media_gc),
 )
 

@@ -9,6 +9,38 @@ from pydantic import Field, StringConstraints, model_validator
 from komunikator.engine.schema.base import Id, LocalizedText, Strict
 
 
+class Open311Link(Strict):
+    """An external unit's own Open311 GeoReport v2 server: its tasks are posted there and their status polled back.
+
+    The api key never sits in YAML: it is read from an environment variable
+    or from a file (a mounted secret) when a task is sent.
+    """
+
+    endpoint: str = Field(pattern=r"^https?://[^\s\"'<>]+$", max_length=400,
+                          description="the server's base URL, e.g. https://zgloszenia.pgk.example.pl/open311/v2")
+    api_key_env: str | None = Field(None, pattern=r"^[A-Z][A-Z0-9_]{0,99}$",
+                                    description="the environment variable that holds the api key")
+    api_key_file: str | None = Field(None, min_length=1, max_length=400,
+                                     description="a file that holds the api key (e.g. a mounted secret)")
+    jurisdiction_id: str | None = Field(None, max_length=100, description="sent when the server asks for one")
+    services: dict[Id, str] = Field(default_factory=dict,
+                                    description="the remote service_code for each of the city's categories")
+    default_service: str | None = Field(None, max_length=64,
+                                        description="the remote service_code for categories not in `services`")
+
+    @model_validator(mode="after")
+    def _one_key_and_a_service(self) -> Open311Link:
+        if (self.api_key_env is None) == (self.api_key_file is None):
+            raise ValueError("give the api key as exactly one of `api_key_env` or `api_key_file`")
+        if not self.services and self.default_service is None:
+            raise ValueError("map the categories to remote service codes: `services` and/or `default_service`")
+        return self
+
+    def service_for(self, category: str) -> str | None:
+        """The remote service_code a task of `category` is posted as."""
+        return self.services.get(category, self.default_service)
+
+
 class Unit(Strict):
     """An organisational unit: a department, a team, or an external body."""
 
@@ -21,6 +53,15 @@ class Unit(Strict):
     )
     email: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     phone: str | None = None
+    open311: Open311Link | None = Field(
+        None, description="an external unit reached through its own Open311 server: tasks are posted there")
+
+    @model_validator(mode="after")
+    def _open311_is_external(self) -> Unit:
+        if self.open311 is not None and (not self.external or self.accounts):
+            raise ValueError("a unit reached through `open311` is external without accounts "
+                             "(external: true, accounts: false)")
+        return self
 
 
 #: The kinds of comment staff write: a note, a public update, a message to the reporter, to a unit.

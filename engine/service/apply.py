@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, assert_never
 
 from komunikator.engine.compiled import CompiledTenant
+from komunikator.engine.open311 import handover as open311_handover
 from komunikator.engine.runtime import effects as fx
 from komunikator.engine.runtime.outcome import Outcome
 from komunikator.engine.runtime.views import TicketView, UserView, contact_of
@@ -116,6 +117,7 @@ async def apply_outcome(
                                    actor_id=_user_id(actor.id), at=now)
                 await audit(scope, ticket, actor, "task_create", {},
                             {"task": effect.key, "unit": effect.unit, "due_at": effect.due_at}, now)
+                await open311_handover.hand_over(scope, tenant, ticket, task, now)  # a unit with its own Open311 server
             case fx.UpdateTask():
                 task = tasks[effect.key]
                 old_unit, old_assignee = task.unit, task.assignee_id  # type: ignore[attr-defined]
@@ -127,6 +129,8 @@ async def apply_outcome(
                     from_assignee_id=old_assignee, to_assignee_id=_user_id(effect.assignee), reason=effect.reason,
                     actor_id=_user_id(actor.id), at=now,
                 )
+                if effect.action == "delegate" and effect.unit != old_unit:
+                    await open311_handover.hand_over(scope, tenant, ticket, task, now)
                 if effect.action == "cancel":
                     await audit(scope, ticket, actor, "task_cancel", {"task": effect.key}, {"state": "cancelled"}, now,
                                 effect.reason)

@@ -28,6 +28,17 @@ class ActionItem(ReadModel):
     label: str | None = Field(None, exclude_if=lambda v: v is None)
 
 
+class TaskRemote(ReadModel):
+    """A task handed to a unit's own system (Open311): where it stands there, in words for the dispatcher."""
+
+    system: str = Field(description="open311")
+    status: str = Field(description="pending (not delivered yet), failed, sent (accepted there), closed")
+    remote_id: str | None
+    attempts: int
+    last_error: str | None
+    text: str = Field(description="the same in the reader's language: not delivered, retrying, last error …")
+
+
 class TaskItem(ReadModel):
     """A task of the ticket the user may read."""
 
@@ -41,6 +52,7 @@ class TaskItem(ReadModel):
     due_at: str | None
     overdue: bool
     actions: list[ActionItem]
+    remote: TaskRemote | None = Field(None, exclude_if=lambda v: v is None)
 
 
 class Contact(ReadModel):

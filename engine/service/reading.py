@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from komunikator.engine.compiled import CompiledTenant
+from komunikator.engine.open311 import handover as open311_handover
 from komunikator.engine.runtime.capabilities import Capabilities, capabilities
 from komunikator.engine.runtime.overdue import task_overdue, ticket_overdue
 from komunikator.engine.runtime.views import TicketView, UserView
@@ -50,6 +51,7 @@ async def ticket_detail(
         if row is not None and row.erased_at is None:
             contact = Contact(name=row.name, email=row.email, phone=row.phone)
     titles = {t.key: t.title for t in await scope.tasks().filter(ticket_id=ticket.id)}
+    remotes = await open311_handover.task_deliveries(scope, ticket.id, locale)
     return TicketDetail(
         number=ticket.number,
         version=ticket.version,
@@ -84,6 +86,7 @@ async def ticket_detail(
                 state=t.state, step=t.step, assignee=t.assignee, due_at=_iso(t.due_at),
                 overdue=task_overdue(view, t, now),
                 actions=[ActionItem(name=a.name, requires=list(a.requires)) for a in shown.actions],
+                remote=remotes.get(t.key),
             )
             for t in view.tasks
             if (shown := caps.task(t.key)) is not None
