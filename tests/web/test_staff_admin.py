@@ -431,3 +431,51 @@ async def test_the_check_names_open_work_the_changed_files_no_longer_describe(
     assert row is not None
     assert "processes.simple_fix.states" in row.group(0) and "'waiting_for_resident'" in row.group(0)
     assert re.search(rf"tenants/zgierz/{CHANGE_FILE}:\d+:\d+", row.group(0)), row.group(0)  # where it was dropped
+
+
+async def test_a_person_replaces_the_temporary_password_and_stays_signed_in(api: Api) -> None:
+    scope = await _scope()
+    await _person("zgierz", "admin@zgierz.localhost", "bom:admin")
+    worker_id = await _person("zgierz", "drogi@zgierz.localhost", "drogi:worker")
+    client = api.client("zgierz")
+    token = await _sign_in(client, "admin@zgierz.localhost")
+    reset = await client.post(f"/staff/admin/users/{worker_id}/password", data={"csrf_token": token},
+                              headers=ZG_ORIGIN)
+    found = re.search(r'<code class="secret">([^<]+)</code>', reset.text)
+    assert found is not None
+    temporary = found.group(1)
+    person, elsewhere = _new_client(api), _new_client(api)
+    try:
+        csrf = await _sign_in(person, "drogi@zgierz.localhost", temporary)
+        await _sign_in(elsewhere, "drogi@zgierz.localhost", temporary)
+        form = await person.get("/staff/")
+        assert 'href="/staff/password"' in form.text  # reachable from every page
+        page = await person.get("/staff/password")
+        assert page.status_code == 200 and 'autocomplete="current-password"' in page.text
+        wrong = await person.post("/staff/password", data={
+            "csrf_token": csrf, "current_password": "nie-to-haslo", "new_password": "nowe-haslo-123",
+            "new_password_again": "nowe-haslo-123"}, headers=ZG_ORIGIN)
+        assert wrong.status_code == 422 and 'id="current_password-error"' in wrong.text
+        typo = await person.post("/staff/password", data={
+            "csrf_token": csrf, "current_password": temporary, "new_password": "nowe-haslo-123",
+            "new_password_again": "nowe-haslo-124"}, headers=ZG_ORIGIN)
+        assert typo.status_code == 422 and 'id="new_password_again-error"' in typo.text
+        short = await person.post("/staff/password", data={
+            "csrf_token": csrf, "current_password": temporary, "new_password": "krótkie",
+            "new_password_again": "krótkie"}, headers=ZG_ORIGIN)
+        assert short.status_code == 422 and 'id="new_password-error"' in short.text
+        assert (await person.post("/staff/password", data={
+            "current_password": temporary, "new_password": "nowe-haslo-123", "new_password_again": "nowe-haslo-123"},
+            headers=ZG_ORIGIN)).status_code == 403  # no CSRF token
+        done = await person.post("/staff/password", data={
+            "csrf_token": csrf, "current_password": temporary, "new_password": "nowe-haslo-123",
+            "new_password_again": "nowe-haslo-123"}, headers=ZG_ORIGIN)
+        assert done.status_code == 303 and done.headers["location"] == "/staff/password?done=1"
+        assert (await person.get("/staff/")).status_code == 200  # still signed in, with the new session
+        assert (await elsewhere.get("/staff/")).status_code == 303  # the other browser is signed out
+        await _sign_in(elsewhere, "drogi@zgierz.localhost", "nowe-haslo-123")
+        events = [e for e in await scope.audit_events().order_by("id") if e.action == "password_change"]
+        assert len(events) == 1 and events[0].actor_user_id == worker_id  # type: ignore[attr-defined]
+    finally:
+        await person.aclose()
+        await elsewhere.aclose()

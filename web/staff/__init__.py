@@ -16,6 +16,7 @@ from komunikator.web.staff import assets, auth_pages, inbox_page, security, tick
 from komunikator.web.staff.admin_access import NotForYou, not_found
 from komunikator.web.staff.admin_config import router as admin_config_router
 from komunikator.web.staff.admin_users import router as admin_users_router
+from komunikator.web.staff.password_page import router as password_router
 from komunikator.web.staff.reports_pages import router as reports_router
 from komunikator.web.staff.session import CsrfRefused, LoginRequired, login_url
 
@@ -28,6 +29,7 @@ def install(app: FastAPI) -> None:
     app.include_router(ticket_page.router)
     app.include_router(admin_users_router)
     app.include_router(admin_config_router)
+    app.include_router(password_router)
     app.include_router(reports_router)
     app.include_router(ticket_photos.router)
     # compressed on the way out (Leaflet and htmx are a third of their size gzipped)
