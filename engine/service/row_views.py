@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import MappingProxyType
 from typing import Any
 
@@ -52,16 +53,30 @@ def task_view(task: Task) -> TaskView:
 
 async def ticket_view(scope: TenantScope, ticket: Ticket) -> TicketView:
     """A ticket with its tasks and attributes."""
-    tasks = await scope.tasks().filter(ticket_id=ticket.id).order_by("id")
-    attributes = await scope.ticket_attributes().filter(ticket_id=ticket.id)
-    contact_id = ticket.reporter_contact_id  # type: ignore[attr-defined]
-    has_contact = False
-    reporter_contact = None
-    if contact_id is not None:
-        contact = await scope.reporter_contacts().get_or_none(id=contact_id)
-        has_contact = bool(contact and contact.erased_at is None and (contact.email or contact.phone))
-        if contact is not None and contact.erased_at is None:
-            reporter_contact = contact_actor_id(contact.id)
+    return (await ticket_views(scope, [ticket]))[ticket.id]
+
+
+async def ticket_views(scope: TenantScope, tickets: Sequence[Ticket]) -> dict[int, TicketView]:
+    """`ticket_view` of many tickets in three queries whatever their number (lists, the inbox), by ticket id."""
+    ids = sorted({t.id for t in tickets})
+    if not ids:
+        return {}
+    tasks: dict[int, list[Task]] = {}
+    for task in await scope.tasks().filter(ticket_id__in=ids).order_by("id"):
+        tasks.setdefault(task.ticket_id, []).append(task)  # type: ignore[attr-defined]
+    attributes: dict[int, list[Any]] = {}
+    for attribute in await scope.ticket_attributes().filter(ticket_id__in=ids).order_by("id"):
+        attributes.setdefault(attribute.ticket_id, []).append(attribute)  # type: ignore[attr-defined]
+    contact_ids = sorted({t.reporter_contact_id for t in tickets  # type: ignore[attr-defined]
+                          if t.reporter_contact_id is not None})  # type: ignore[attr-defined]
+    contacts = {c.id: c for c in await scope.reporter_contacts().filter(id__in=contact_ids)} if contact_ids else {}
+    return {t.id: _ticket_view(t, tasks.get(t.id, []), attributes.get(t.id, []),
+                               contacts.get(t.reporter_contact_id)) for t in tickets}  # type: ignore[attr-defined]
+
+
+def _ticket_view(ticket: Ticket, tasks: Sequence[Task], attributes: Sequence[Any], contact: Any) -> TicketView:
+    has_contact = bool(contact and contact.erased_at is None and (contact.email or contact.phone))
+    reporter_contact = contact_actor_id(contact.id) if contact is not None and contact.erased_at is None else None
     return TicketView(
         id=ticket.number,
         category=ticket.category,

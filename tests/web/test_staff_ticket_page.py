@@ -326,3 +326,25 @@ async def test_the_ticket_page_runs_as_many_statements_however_long_its_history(
     assert counts[small] == counts[big], counts
     assert counts[big] <= 40, counts
     print(f"ticket page: {counts[big]} SQL statements")  # noqa: T201  (the figure for the report)
+
+
+async def test_the_inbox_runs_as_many_statements_however_many_reports_wait(desk: Desk) -> None:
+    """No N+1 in the inbox (and so in every page's navigation counts): more waiting work, same statements."""
+    counts = []
+    for _ in range(2):
+        for _ in range(4):  # four more to verify, four more tasks for the road workers
+            number = await _report(desk)
+            await desk.api_post("dispatcher", f"/api/v1/tickets/{number}/actions/verify", {})
+            await _report(desk)
+        seen = {}
+        for who in ("dispatcher", "worker"):
+            client = await desk.page(who)
+            await client.get("/staff/")
+            with count_statements() as statements:
+                inbox = await client.get("/staff/")
+            assert inbox.status_code == 200
+            seen[who] = statements.count
+        counts.append(seen)
+        box = (await (await desk.page("dispatcher")).get("/staff/")).text
+        assert len(re.findall(r'<tr[^>]*>\s*<td><a href="/staff/tickets/', box)) == 4 * len(counts)
+    assert counts[0] == counts[1], counts

@@ -14,7 +14,7 @@ from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.runtime.access import handles
 from komunikator.engine.runtime.overdue import own_deadline_passed, task_overdue
 from komunikator.engine.runtime.views import TaskView, TicketView, UserView
-from komunikator.engine.service.row_views import ticket_view
+from komunikator.engine.service.row_views import ticket_views
 from komunikator.engine.store.models import Ticket
 from komunikator.engine.store.scope import TenantScope
 from komunikator.web.staff.offers import offered
@@ -64,8 +64,8 @@ async def build(scope: TenantScope, tenant: CompiledTenant, user: UserView, now:
     waiting = await scope.tickets().filter(closed_at=None, state__in=sorted(entry_states)).order_by(
         "due_at", "id").limit(LIMIT)
     ids = {t.ticket_id for t in tasks} | {t.id for t in waiting}  # type: ignore[attr-defined]
-    tickets = {t.id: t for t in await scope.tickets().filter(id__in=sorted(ids))}
-    views = {ticket_id: await ticket_view(scope, ticket) for ticket_id, ticket in tickets.items()}
+    tickets = {t.id: t for t in await scope.tickets().filter(id__in=sorted(ids))} if ids else {}
+    views = await ticket_views(scope, list(tickets.values()))  # a fixed number of queries, not one per ticket
     inbox = Inbox()
     for task in tasks:
         ticket = tickets[task.ticket_id]  # type: ignore[attr-defined]

@@ -40,6 +40,7 @@ def environment(language: str) -> jinja2.Environment:
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # package files: compiled once per process (an include in a loop no longer stats them)
     )
     env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
     env.globals["static"] = static_url
