@@ -35,6 +35,8 @@ class World:
     scope: TenantScope | None = None
     other_scope: TenantScope | None = None
     registry: TenantRegistry | None = None
+    #: the folder the server keeps photos in (a photo added by the test's service calls lands there too)
+    media: Path | None = None
 
     def url(self, path: str) -> str:
         return self.base + path

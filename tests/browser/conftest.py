@@ -91,7 +91,7 @@ async def world(db: str, chromium: Path, tmp_path: Path) -> AsyncIterator[World]
     other = TenantScope((await ensure_tenant("nieporet")).id)
     port = _free_port()
     made = World(f"http://zgierz.localhost:{port}", f"http://nieporet.localhost:{port}", scope=scope,
-                 other_scope=other, registry=registry)
+                 other_scope=other, registry=registry, media=tmp_path / "media")
     for key, email, name, memberships in [
         ("dispatcher", "dyspozytor@zgierz.localhost", "Anna Dyspozytorka", ["bom:dispatcher"]),
         ("worker", "drogi@zgierz.localhost", "Piotr Drogowiec", ["drogi:worker"]),

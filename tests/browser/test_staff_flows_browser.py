@@ -173,6 +173,9 @@ async def test_a_stale_form_is_refused_and_shown_never_applied(world: World, bro
     assert "W międzyczasie ktoś inny zmienił to zgłoszenie" in summary
     assert await fp.input_value("#act-reject-public_comment") == "Zgłoszenie dotyczy drogi wojewódzkiej."
     assert "wysoki" in await fp.locator(".summary-list").inner_text()  # the current priority
+    meanwhile = " ".join((await fp.locator(".meanwhile").inner_text()).split())  # what changed since it was drawn
+    assert "Zmieniono w międzyczasie" in meanwhile and "Priorytet: zwykły → wysoki" in meanwhile
+    assert await axe_violations(first) == []
     await shoot(first, "ticket-stale")
     # repeating it now works
     await fp.click("#act-reject button[type=submit]")

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import io
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from browser_helpers import HOSTILE, HOSTILE_FILE, Tab, World, axe_violations, open_tab, shoot, sign_in
+from PIL import Image
 
+from komunikator.engine.media.storage import LocalStorage
+from komunikator.engine.runtime.views import UserView
+from komunikator.engine.service import accounts, attachments, intake, tickets
 from komunikator.engine.service.attachments import clean_filename
+from komunikator.engine.service.row_views import user_view
+from komunikator.engine.store.models import Ticket
 
 pytestmark = pytest.mark.anyio
 
@@ -107,3 +115,64 @@ async def test_the_ticket_page_weighs_little_first_and_less_again(world: World, 
     again = sum(sizes.values())
     print(f"ticket page: first load {first} B, repeat {again} B")  # noqa: T201  (the figures for the report)
     assert first <= 200_000 and again <= 30_000, (first, again)
+
+
+async def test_hostile_text_in_every_free_text_field_is_shown_as_text(world: World, browser: Any) -> None:
+    """Script tags, event handlers and `javascript:` URLs in the description, the address, the reporter's
+    name and e-mail, every kind of comment, the reasons of a hand-over, a withdrawal and a hidden photo, and a
+    photo's file name: on the ticket page all of them are text, nothing runs, axe and the CSP are content."""
+    assert world.scope is not None and world.registry is not None
+    scope, tenant = world.scope, world.registry.tenants["zgierz"]
+    now = datetime.now(UTC)
+    email = 'x"onmouseover="alert(4)@example.pl'
+    body = intake.Submission(category="pothole", description=HOSTILE, lat=51.8561, lon=19.4062, address=HOSTILE[:300],
+                             attributes={"size": "small"}, reporter=intake.ReporterIn(name=HOSTILE[:200], email=email))
+    ticket, _ = await intake.submit(scope, tenant, body, channel="public",
+                                    actor=UserView("anonymous", (), "resident", ""), reporter_user_id=None, now=now)
+    assert isinstance(ticket, Ticket)
+    number = ticket.number
+
+    async def person(who: str) -> UserView:
+        return await user_view(scope, await accounts.get_user(scope, world.emails[who]))
+
+    dispatcher, worker, greenery = await person("dispatcher"), await person("worker"), await person("greenery")
+    await tickets.act(scope, tenant, number, "verify", dispatcher, {}, now)
+    for kind in ("internal", "public", "to_reporter"):
+        await tickets.add_comment(scope, tenant, number, dispatcher, HOSTILE, kind, now)
+    await tickets.add_comment(scope, tenant, number, dispatcher, HOSTILE, "to_unit", now, target_unit="drogi")
+    picture = io.BytesIO()
+    Image.new("RGB", (80, 60), (200, 200, 40)).save(picture, "JPEG")
+    assert world.media is not None
+    media = LocalStorage(world.media)
+    photo = await attachments.add(scope, tenant, number, dispatcher, attachments.Upload(picture.getvalue(),
+                                                                                       HOSTILE_FILE),
+                                  storage=media, now=now, visibility="public")
+    await attachments.hide(scope, tenant, number, photo.id, dispatcher, HOSTILE, now)
+    await tickets.act_on_task(scope, tenant, number, "T1", "take", worker, {}, now)
+    await tickets.act_on_task(scope, tenant, number, "T1", "delegate", worker,
+                              {"to_unit": "zielen", "reason": HOSTILE}, now)
+    await tickets.act_on_task(scope, tenant, number, "T1", "withdraw", greenery, {"reason": HOSTILE}, now)
+
+    tab = await open_tab(browser)
+    dialogs: list[str] = []
+    tab.page.on("dialog", lambda d: dialogs.append(d.message))
+    await sign_in(tab, world, "dispatcher", f"/staff/tickets/{number}")
+    page = tab.page
+    main = await page.locator("main").inner_text()
+    # description, address, the reporter's name, four comments, the hidden photo's reason, the timeline's reasons
+    # (hand-over, withdrawal, the photo hidden) — each at least once, as written
+    assert main.count(HOSTILE) >= 10, main.count(HOSTILE)
+    assert email in main
+    assert await page.locator("main script, main img[src='x'], main a[href^='javascript'], main [onerror],"
+                              " main [onmouseover]").count() == 0
+    assert await page.get_attribute("main a[href^='mailto:']", "href") == f"mailto:{email}"
+    assert await page.locator(".photos img").get_attribute("alt") == "Zdjęcie 1: " + clean_filename(HOSTILE_FILE)
+    await page.hover("main a[href^='mailto:']")
+    assert dialogs == []
+    await _check(tab, "ticket-hostile-everywhere")
+    # the inbox shows the reports' text too (cut short): text there as well
+    await page.goto(world.url("/staff/"))
+    assert await page.locator(f"#verify a:has-text('{number}')").count() == 1
+    assert "<script>" in await page.locator("#verify").inner_text()
+    assert await page.locator("main script, main img[src='x'], main a[href^='javascript'], main [onerror]").count() == 0
+    assert dialogs == []
