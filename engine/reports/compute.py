@@ -24,6 +24,7 @@ from komunikator.engine.runtime.views import UserView
 from komunikator.engine.schema.reports import DURATION_MEASURES, TIME_DIMENSIONS, Report
 from komunikator.engine.store import db
 from komunikator.engine.store.scope import TenantScope
+from komunikator.engine.store.transactions import transaction
 
 Key = str | int | None
 
@@ -77,15 +78,20 @@ async def run(scope: TenantScope, tenant: CompiledTenant, name: str, user: UserV
     start = period_start(report.period, now, zone)
     time_dim = next((d for d in report.dimensions if d in TIME_DIMENSIONS), None)
     cut = buckets(time_dim, start, now, zone) if time_dim and start is not None else []
-    client = db.connection()
-    postgres = client.capabilities.dialect == "postgres"
+    postgres = db.connection().capabilities.dialect == "postgres"
     written = sql.write(tenant, scope.tenant_id, report, user, now, start, cut, postgres=postgres)
-    groups = await client.execute_query_dict(written.main, written.params)
     width = written.dimensions
     extra: dict[tuple[Key, ...], dict[str, Any]] = {}
-    for statement, params in written.percentiles.values():
-        for row in await client.execute_query_dict(statement, params):
-            extra.setdefault(_keys(row, width), {}).update(row)
+    async with transaction():  # one snapshot for every statement of the report
+        client = db.connection()
+        if postgres:
+            # an aggregate over many rows is estimated dear enough for JIT compilation, which costs more
+            # (over a second) than the query itself (tens of milliseconds): bench/dashboard_bench.py
+            await client.execute_script("SET LOCAL jit = off")
+        groups = await client.execute_query_dict(written.main, written.params)
+        for statement, params in written.percentiles.values():
+            for row in await client.execute_query_dict(statement, params):
+                extra.setdefault(_keys(row, width), {}).update(row)
     total = sum(int(g["n"]) for g in groups)
     rows = [_row(report, g, extra.get(_keys(g, width), {}), width, total) for g in groups]
     return ReportResult(name, report, _ordered(report, rows, cut), cut, start, now, total)

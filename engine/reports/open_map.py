@@ -1,7 +1,7 @@
 """The dashboard's map of open tickets: clustered in the database, never a million pins.
 
 Open tickets the reader may see are grouped by a small square of the map
-(about 220 m × 280 m in Poland); each group is one marker at its tickets'
+(about 440 m × 560 m in Poland); each group is one marker at its tickets'
 mean position, named by its count. The page draws them with Leaflet (a
 cluster marker per group, sized by count) and lists the largest beside the
 map, so the map is never the only way to read it.
@@ -16,11 +16,12 @@ from komunikator.engine.reports.sql import Statement, visibility
 from komunikator.engine.runtime.views import UserView
 from komunikator.engine.store import db
 from komunikator.engine.store.scope import TenantScope
+from komunikator.engine.store.transactions import transaction
 
-#: Squares per degree: 1/500° of latitude, 1/250° of longitude.
-LAT_STEPS, LON_STEPS = 500, 250
+#: Squares per degree: 1/250° of latitude, 1/125° of longitude.
+LAT_STEPS, LON_STEPS = 250, 125
 #: At most this many markers (the largest groups).
-MAX_MARKERS = 1500
+MAX_MARKERS = 800
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,11 @@ async def open_clusters(scope: TenantScope, tenant: CompiledTenant, user: UserVi
     lat, lon = s.floor(f"t.lat * {LAT_STEPS}"), s.floor(f"t.lon * {LON_STEPS}")
     sql = (f"SELECT COUNT(*) AS n, AVG(t.lat) AS lat, AVG(t.lon) AS lon FROM tickets t "  # noqa: S608
            f"WHERE {' AND '.join(where)} GROUP BY {lat}, {lon} ORDER BY n DESC, lat, lon LIMIT {MAX_MARKERS}")
-    rows = await client.execute_query_dict(sql, s.params)
+    async with transaction():
+        client = db.connection()
+        if s.postgres:
+            await client.execute_script("SET LOCAL jit = off")  # see compute.run
+        rows = await client.execute_query_dict(sql, s.params)
     return [Cluster(int(r["n"]), float(r["lat"]), float(r["lon"])) for r in rows]
 
 

@@ -86,7 +86,7 @@ def _column(s: Statement, tenant: CompiledTenant, source: str, name: str) -> str
     """The SQL expression of a dimension (or filter field) for `source`."""
     simple = {
         "category": "t.category", "priority": "t.priority", "channel": "t.channel", "status": "t.public_status",
-        "to_unit": "a.to_unit", "action": "a.action", "assignee": "k.assignee_id",
+        "to_unit": "a.to_unit", "action": "a.action", "assignee": "k.assignee_id", "district": "t.district",
     }
     if name in simple:
         return simple[name]
@@ -146,23 +146,27 @@ def _filters(s: Statement, tenant: CompiledTenant, report: Report) -> list[str]:
     return out
 
 
-def _verified_at(s: Statement, tenant: CompiledTenant, tenant_id: str) -> str:
-    """When the ticket first left its process's entry state (its first history row from it), or NULL.
+def verified_cte(s: Statement, tenant: CompiledTenant, tenant_id: str, start: datetime | None) -> tuple[str, str]:
+    """(CTE, join) giving each ticket `v.at`: when it first left its process's entry state, whichever way.
 
-    Any way out counts: verification, rejection, a duplicate, an automatic move.
+    Any way out counts: verification, rejection, a duplicate, an automatic
+    move — its first history row whose `before` is the entry state and whose
+    `after` is another. Read once for the period (`audit_events` by (tenant,
+    at): a ticket's history starts at its filing, inside the period) and joined,
+    rather than looked up ticket by ticket.
     """
     def state(side: str) -> str:
         return f"(a.{side} ->> 'state')" if s.postgres else f"json_extract(a.{side}, '$.state')"
 
-    entries: dict[str, list[str]] = {}
-    for name, process in sorted(tenant.processes.items()):
-        entries.setdefault(process.entry, []).append(name)
-    if not entries:
-        return "NULL"
-    cases = " OR ".join(f"(t.process IN {s.values(names)} AND {state('before')} = {s.value(entry)} "
-                        f"AND {state('after')} <> {s.value(entry)})" for entry, names in sorted(entries.items()))
-    return (f"(SELECT MIN(a.at) FROM audit_events a WHERE a.tenant_id = {tenant_id} "  # noqa: S608
-            f"AND a.ticket_id = t.id AND ({cases}))")
+    entries = sorted({p.entry for p in tenant.processes.values()}) or ["-"]
+    since = f" AND a.at >= {s.value(start)}" if start is not None else ""
+    cte = (f"verified AS (SELECT a.ticket_id, {state('before')} AS entry, MIN(a.at) AS at "  # noqa: S608
+           f"FROM audit_events a WHERE a.tenant_id = {tenant_id}{since} AND a.ticket_id IS NOT NULL "
+           f"AND {state('before')} IN {s.values(entries)} AND {state('after')} <> {state('before')} "
+           f"GROUP BY a.ticket_id, {state('before')})")
+    cases = " ".join(f"WHEN {s.value(name)} THEN {s.text(p.entry)}" for name, p in sorted(tenant.processes.items()))
+    entry = f"(CASE t.process {cases} ELSE NULL END)" if cases else "NULL"
+    return cte, f" LEFT JOIN verified v ON v.ticket_id = t.id AND v.entry = {entry}"
 
 
 def _row_values(s: Statement, tenant: CompiledTenant, report: Report, now: datetime, tenant_id: str) -> list[str]:
@@ -185,8 +189,7 @@ def _row_values(s: Statement, tenant: CompiledTenant, report: Report, now: datet
                         f"AND t.due_at <= {moment})) THEN 1 ELSE 0 END AS x_judged")
         kinds = {DURATION_MEASURES[m][0] for m in wanted if m in DURATION_MEASURES}
         if "verify" in kinds:
-            verified = _verified_at(s, tenant, tenant_id)
-            cols.append(f"{s.epoch(verified)} - {s.epoch('t.created_at')} AS v_verify")
+            cols.append(f"{s.epoch('v.at')} - {s.epoch('t.created_at')} AS v_verify")
         if "resolve" in kinds:
             cols.append(f"CASE WHEN t.closed_at IS NOT NULL THEN {s.epoch('t.closed_at')} - {s.epoch('t.created_at')}"
                         " END AS v_resolve")
@@ -253,12 +256,17 @@ def write(
         values = _row_values(s, tenant, report, now, tid)
         head = ""
         join = ""
+        if any(DURATION_MEASURES[m][0] == "verify" for m in report.measures if m in DURATION_MEASURES):
+            cte, join = verified_cte(s, tenant, tid, start)
+            head = cte + ", "
         if any(d in TIME_DIMENSIONS for d in report.dimensions):
             rows = ", ".join(f"({s.text(b.key)}, {s.timestamp(b.start)}, {s.timestamp(b.end)})" for b in buckets)
             empty = "SELECT NULL, NULL, NULL WHERE 1 = 0"
-            head = f"buckets(k, s, e) AS ({f'VALUES {rows}' if rows else empty}), "
-            join = f" JOIN buckets b ON {dated} >= b.s AND {dated} < b.e"
-        return (f"WITH {head}base AS (SELECT {', '.join(dims + values)} FROM {table}{join} "  # noqa: S608
+            head += f"buckets(k, s, e) AS ({f'VALUES {rows}' if rows else empty}), "
+            join += f" JOIN buckets b ON {dated} >= b.s AND {dated} < b.e"
+        # PostgreSQL would inline `base` and run a column's subquery once per aggregate using it
+        materialized = "MATERIALIZED " if s.postgres else ""
+        return (f"WITH {head}base AS {materialized}(SELECT {', '.join(dims + values)} FROM {table}{join} "  # noqa: S608
                 f"WHERE {' AND '.join(where)})")
 
     keys = ", ".join(f"d{i}" for i in range(len(report.dimensions)))

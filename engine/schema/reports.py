@@ -35,17 +35,16 @@ ReportSource = Literal["tickets", "tasks", "task_events"]
 #: The dimensions each source may be grouped by. Time dimensions (`day`, `week`, `month`) bucket the row's
 #: date in the city's time zone: a ticket's filing, a task's creation, a task event's moment.
 DIMENSIONS: dict[str, tuple[str, ...]] = {
-    "tickets": ("unit", "category", "category_group", "priority", "state", "status", "channel", "area",
+    "tickets": ("unit", "category", "category_group", "priority", "state", "status", "channel", "district", "area",
                 "day", "week", "month"),
-    "tasks": ("unit", "assignee", "category", "category_group", "priority", "state", "day", "week", "month"),
+    "tasks": ("unit", "assignee", "category", "category_group", "priority", "state", "district", "day", "week",
+              "month"),
     "task_events": ("unit", "to_unit", "action", "category", "category_group", "day", "week", "month"),
 }
 TIME_DIMENSIONS = ("day", "week", "month")
-#: Dimensions named in the issue that this installation cannot compute yet, and why.
-UNAVAILABLE_DIMENSIONS: dict[str, str] = {
-    "district": "district is not available yet: tickets carry no district (city boundaries are not loaded); "
-                "group by `area` (a square of the map, about 1 km) instead",
-}
+#: Dimensions a report may not use, and why (none at the moment: `district` came with the cities' boundaries,
+#: empty for a city without them).
+UNAVAILABLE_DIMENSIONS: dict[str, str] = {}
 
 #: The measures each source offers (see docs/implementers.md for their definitions).
 MEASURES: dict[str, tuple[str, ...]] = {

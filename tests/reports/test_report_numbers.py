@@ -129,7 +129,7 @@ async def test_both_databases_give_the_same_numbers(db: str) -> None:
         result = await compute.run(scope, tenant, name, user, END)
         at = result.report.dimensions.index("assignee") if "assignee" in result.report.dimensions else None
         got[name] = [[[people.get(k) if i == at and k is not None else k for i, k in enumerate(row.keys)],
-                      {m: v for m, v in row.values.items()}] for row in result.rows]
+                      dict(row.values)] for row in result.rows]
     if os.environ.get("UPDATE_SNAPSHOTS") == "1":
         GOLDEN.parent.mkdir(exist_ok=True)
         GOLDEN.write_text(json.dumps(got, indent=1, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")

@@ -16,7 +16,7 @@ from babel.numbers import format_decimal
 
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.reports.compute import Key, ReportResult, ReportRow
-from komunikator.engine.reports.links import list_url
+from komunikator.engine.reports.links import list_url, report_url
 from komunikator.engine.reports.sql import AREA_LAT_STEPS, AREA_LON_STEPS
 from komunikator.engine.schema.reports import DURATION_MEASURES, PERCENT_MEASURES, TIME_DIMENSIONS
 from komunikator.engine.store.scope import TenantScope
@@ -83,6 +83,8 @@ class ReportView:
     chart: dict[str, Any] | None
     period: str
     total: int
+    #: the list of every row counted (None: no list shows them)
+    list_href: str | None = None
 
 
 async def people(scope: TenantScope, result: ReportResult) -> dict[int, str]:
@@ -161,8 +163,9 @@ class Labeller:
         return format_decimal(int(value), "#,##0", locale=self.language), int(value)
 
 
-def build(tenant: CompiledTenant, result: ReportResult, language: str, names: dict[int, str]) -> ReportView:
-    """The view of a computed report."""
+def build(tenant: CompiledTenant, result: ReportResult, language: str, names: dict[int, str],
+          max_links: int | None = None) -> ReportView:
+    """The view of a computed report; with `max_links`, a table longer than that links only as a whole."""
     labeller = Labeller(tenant, language, names)
     t = labeller.t
     report = result.report
@@ -172,7 +175,8 @@ def build(tenant: CompiledTenant, result: ReportResult, language: str, names: di
         cells = []
         for measure in report.measures:
             text, number = labeller.number(measure, row.values.get(measure))
-            href = list_url(tenant, result, row, measure) if number else None
+            linked = max_links is None or len(result.rows) <= max_links
+            href = list_url(tenant, result, row, measure) if number and linked else None
             cells.append(Cell(text, number, href))
         rows.append(ViewRow(labels, cells))
     period = str(report.period)
@@ -183,7 +187,8 @@ def build(tenant: CompiledTenant, result: ReportResult, language: str, names: di
         localized(report.description, language) if report.description else "",
         [t.gettext(DIMENSION_WORDS[d]) for d in report.dimensions],
         [t.gettext(MEASURE_WORDS[m]) for m in report.measures],
-        rows, _chart(labeller, result) if report.chart != "table" else None, period_text or period, result.total)
+        rows, _chart(labeller, result) if report.chart != "table" else None, period_text or period, result.total,
+        report_url(tenant, result))
 
 
 def _period_words(t: Any, amount: int, unit: str | None) -> str:
