@@ -100,6 +100,8 @@ async def shoot(tab: Tab, name: str) -> Path:
     size = page.viewport_size
     await page.screenshot(path=str(desktop), full_page=True)
     await page.set_viewport_size(PHONE)
+    # let the page lay itself out at the new width before measuring its full height
+    await page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     await page.screenshot(path=str(SCREENSHOTS / f"{name}-phone.png"), full_page=True)
     await page.set_viewport_size(size)
     return desktop

@@ -188,6 +188,7 @@ async def _hand_to_a_colleague(tab: Tab, city: City, who: str, number: str, key:
     assert shown and all(unit in units.split() for units in shown)  # only the unit's people
     await page.select_option(f"#task-{key}-delegate-to_user", str(await city.user_id(colleague)))
     await page.fill(f"#task-{key}-delegate-reason", reason)
+    await shoot(tab, f"flow-{city.slug}-delegate-{city.language}")
     await _submit(tab, f"task-{key}-delegate")
     task = (await city.tasks(number))[key]
     assert (task.unit, task.state, task.assignee_id) == (unit, "open", await city.user_id(colleague))
@@ -238,8 +239,11 @@ async def test_zgierz_a_report_fans_out_to_three_units_and_closes(world: World, 
     assert {k: (t.unit, t.state) for k, t in tasks.items()} == {
         "T1": ("srodowisko", "open"), "T2": ("straz_miejska", "open"), "T3": ("pgk", "open")}
     assert await desk.page.locator("li.task").count() == 3
-    for key, unit in (("T1", "srodowisko"), ("T2", "straz_miejska"), ("T3", "pgk")):
-        assert city.unit(unit) in await desk.page.locator(f"#task-{key} .task__title").inner_text()
+    titles = {"pl": ["Ustalenie właściciela terenu i nadzór", "Ustalenie sprawcy", "Uprzątnięcie odpadów"],
+              "en": ["Identify the landowner and supervise", "Find the culprit", "Remove the waste"]}[language]
+    for key, unit, title in zip(("T1", "T2", "T3"), ("srodowisko", "straz_miejska", "pgk"), titles, strict=True):
+        heading = await desk.page.locator(f"#task-{key} .task__title").inner_text()
+        assert city.unit(unit) in heading and title in heading  # the YAML's task title, in the reader's language
     await _same_as_engine(desk, city, "dispatcher", number)
     await shoot(desk, f"flow-zgierz-fanned-out-{language}")
 
