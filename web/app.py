@@ -17,6 +17,7 @@ from komunikator.engine.tenants import TenantRegistry
 from komunikator.web import api_docs, errors, open311, plugins
 from komunikator.web.api import router
 from komunikator.web.api_attachments import router as attachments_router
+from komunikator.web.api_lists import router as lists_router
 from komunikator.web.api_privacy import router as privacy_router
 from komunikator.web.api_reporter_links import router as reporter_links_router
 from komunikator.web.auth import auth_router
@@ -83,6 +84,7 @@ def create_app(
     app.include_router(auth_router)
     app.include_router(router)
     app.include_router(attachments_router)
+    app.include_router(lists_router)
     app.include_router(privacy_router)
     app.include_router(reporter_links_router)
     open311.install(app)  # /open311/v2/ on every city's host; its errors in the spec's shape (web/open311/)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from typing import Any
 
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.lists.spec import Column, ListField, ListSpec, Sql, Text, const
@@ -42,6 +43,11 @@ _SAFE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 def _t(pl: str, en: str) -> Text:
     return {"pl": pl, "en": en}
+
+
+def texts(given: Mapping[Any, str]) -> Text:
+    """A YAML text (`{pl: …, en: …}`) as a label."""
+    return {str(k): v for k, v in given.items()}
 
 
 def _fixed(options: Mapping[str, Text]) -> Callable[[CompiledTenant], Mapping[str, Text]]:
@@ -69,12 +75,12 @@ assert set(OUTBOX_STATUS_LABELS) == set(OUTBOX_STATUSES)  # noqa: S101
 
 def units_of(tenant: CompiledTenant) -> Mapping[str, Text]:
     """The city's units by code."""
-    return {code: dict(unit.name) for code, unit in tenant.units.items()}
+    return {code: texts(unit.name) for code, unit in tenant.units.items()}
 
 
 def categories_of(tenant: CompiledTenant) -> Mapping[str, Text]:
     """The city's categories by code."""
-    return {code: dict(c.spec.name) for code, c in tenant.categories.items()}
+    return {code: texts(c.spec.name) for code, c in tenant.categories.items()}
 
 
 def states_of(tenant: CompiledTenant) -> Mapping[str, Text]:
@@ -82,7 +88,7 @@ def states_of(tenant: CompiledTenant) -> Mapping[str, Text]:
     out: dict[str, Text] = {}
     for process in tenant.processes.values():
         for code, state in process.states.items():
-            out.setdefault(code, dict(state.label))
+            out.setdefault(code, texts(state.label))
     return out
 
 
@@ -235,14 +241,14 @@ def attribute_items(tenant: CompiledTenant) -> tuple[list[Column], list[ListFiel
         for name, spec in category.spec.attributes.items():
             if not _SAFE_NAME.match(name):
                 continue
-            options = {code: dict(label) for code, label in (spec.values or {}).items()}
+            options = {code: texts(label) for code, label in (spec.values or {}).items()}
             if name in seen:
                 if seen[name][0] != spec.type:
                     clashing.add(name)
                 else:
                     seen[name][2].update({k: v for k, v in options.items() if k not in seen[name][2]})
                 continue
-            seen[name] = (spec.type, dict(spec.label), options)
+            seen[name] = (spec.type, texts(spec.label), options)
     columns: list[Column] = []
     fields: list[ListField] = []
     for name, (kind, label, options) in sorted(seen.items()):

@@ -43,7 +43,7 @@ from komunikator.engine.store.scope import TenantScope
 
 MAX_SORT = 4
 MAX_COLUMNS = 60
-MAX_LIMIT = 500
+MAX_LIMIT = 5000  # a page of the API is at most 500 rows; exports read 1000 at a time
 EXACT_COUNT = 10_000
 _DATETIME = Ticket._meta.fields_map["created_at"]
 

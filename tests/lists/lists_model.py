@@ -11,15 +11,54 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from komunikator.cli.demo.seed import seed_tenant
+from komunikator.cli.seed_commands import demo_staff
 from komunikator.engine.compiled import CompiledTenant
+from komunikator.engine.lists.declared import list_spec
 from komunikator.engine.lists.spec import ListSpec
 from komunikator.engine.runtime.access import sees_ticket
 from komunikator.engine.runtime.capabilities import capabilities
 from komunikator.engine.runtime.overdue import ticket_overdue
-from komunikator.engine.runtime.views import ACTIVE_TASK_STATES, TicketView, UserView
+from komunikator.engine.runtime.views import ACTIVE_TASK_STATES, Membership, TicketView, UserView
 from komunikator.engine.schema.categories import PRIORITIES
 from komunikator.engine.service.row_views import ticket_view, unpack_attribute
-from komunikator.engine.store.scope import TenantScope
+from komunikator.engine.settings import Settings
+from komunikator.engine.store.scope import TenantScope, ensure_tenant
+from komunikator.engine.tenants import TenantRegistry
+
+END = datetime(2026, 5, 20, 12, 0, tzinfo=UTC)
+NOW = END + timedelta(days=20)  # some deadlines passed, some not
+EVERYONE = UserView("9", (Membership("bom", "dispatcher"),), "staff", "x")
+
+
+@functools.cache
+def zgierz() -> CompiledTenant:
+    """The shipped Zgierz, compiled once."""
+    return TenantRegistry.load(Settings.from_env()).tenants["zgierz"]
+
+
+def spec(name: str) -> ListSpec:
+    """A declared list of Zgierz."""
+    found = list_spec(zgierz(), name)
+    assert found is not None
+    return found
+
+
+async def seeded_town() -> dict[str, Any]:
+    """Zgierz seeded with 40 tickets (and their tasks, comments, history), and the model's rows of each list."""
+    scope = TenantScope((await ensure_tenant("zgierz")).id)
+    await seed_tenant(scope, zgierz(), demo_staff("zgierz"), count=40, seed=3, end=END)
+    return {"tickets": await ticket_rows(scope, zgierz(), NOW), "tasks": await task_rows(scope, NOW),
+            "comments": await comment_rows(scope), "scope": scope}
+
+
+def expected(name: str, rows: list[ModelRow], user: UserView, doc: Mapping[str, Any],
+             sort: list[tuple[str, bool]]) -> list[int]:
+    """The ids the list should show `user`: readable, kept by the filter, in the documented order."""
+    tenant = zgierz()
+    kept = [r for r in rows if readable(name, tenant, user, r, NOW)
+            and holds(spec(name), doc, r.values, tenant.config.time_zone, NOW)]
+    return ordered(kept, sort, SORT_VALUES)
 
 
 @dataclass

@@ -11,43 +11,22 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
-from functools import cache
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from lists_model import SORT_VALUES, ModelRow, comment_rows, holds, ordered, readable, task_rows, ticket_rows
+from lists_model import END, EVERYONE, NOW, ModelRow, expected, seeded_town, spec, zgierz
 
-from komunikator.cli.demo.seed import seed_tenant
-from komunikator.cli.seed_commands import demo_staff
-from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.lists import filters, query
-from komunikator.engine.lists.declared import list_spec
-from komunikator.engine.lists.spec import OPERATORS, ListSpec
+from komunikator.engine.lists.spec import OPERATORS
 from komunikator.engine.runtime.views import Membership, UserView
 from komunikator.engine.service.errors import ServiceError
-from komunikator.engine.settings import Settings
-from komunikator.engine.store.scope import TenantScope, ensure_tenant
-from komunikator.engine.tenants import TenantRegistry
+from komunikator.engine.store.scope import TenantScope
 
 pytestmark = pytest.mark.anyio
-END = datetime(2026, 5, 20, 12, 0, tzinfo=UTC)
-NOW = END + timedelta(days=20)
 PAGE = 7
-EVERYONE = UserView("9", (Membership("bom", "dispatcher"),), "staff", "x")
-
-
-@cache
-def zgierz() -> CompiledTenant:
-    return TenantRegistry.load(Settings.from_env()).tenants["zgierz"]
-
-
-def spec(name: str) -> ListSpec:
-    found = list_spec(zgierz(), name)
-    assert found is not None
-    return found
 
 
 async def walk(scope: TenantScope, user: UserView, name: str, doc: dict[str, Any], sort: str,
@@ -72,24 +51,9 @@ async def walk(scope: TenantScope, user: UserView, name: str, doc: dict[str, Any
             return found, total
 
 
-async def _town(scope: TenantScope) -> None:
-    await seed_tenant(scope, zgierz(), demo_staff("zgierz"), count=40, seed=3, end=END)
-
-
 @pytest.fixture
-async def town(db: str) -> dict[str, list[ModelRow]]:
-    scope = TenantScope((await ensure_tenant("zgierz")).id)
-    await _town(scope)
-    return {"tickets": await ticket_rows(scope, zgierz(), NOW), "tasks": await task_rows(scope, NOW),
-            "comments": await comment_rows(scope), "scope": scope}  # type: ignore[dict-item]
-
-
-def expected(name: str, rows: list[ModelRow], user: UserView, doc: dict[str, Any],
-             sort: list[tuple[str, bool]]) -> list[int]:
-    tenant = zgierz()
-    kept = [r for r in rows if readable(name, tenant, user, r, NOW)
-            and holds(spec(name), doc, r.values, tenant.config.time_zone, NOW)]
-    return ordered(kept, sort, SORT_VALUES)
+async def town(db: str) -> dict[str, Any]:
+    return await seeded_town()
 
 
 SORTS = {
