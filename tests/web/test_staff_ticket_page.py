@@ -137,6 +137,16 @@ async def test_a_photo_is_hidden_with_a_reason_and_shown_again(desk: Desk, tmp_p
     assert forged.status_code == 403
     assert (await desk.scope.query(Attachment).get(id=photo.id)).hidden_at is None
 
+    # another unit's clerk and another city's dispatcher get the missing ticket's 404, with their own valid tokens
+    await desk.page("greenery")
+    assert (await desk.post("greenery", hide, {"action": "hide", "reason": "twarz"}, number)).status_code == 404
+    await staff_member("nieporet", "urzad@nieporet.localhost", "urzad:dispatcher")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=desk.api.app), base_url="http://test",
+                                 headers={"Host": "nieporet.localhost"}) as other:
+        token = await staff_session(other, "urzad@nieporet.localhost")
+        forged = await other.post(hide, data={"csrf_token": token, "action": "hide", "reason": "twarz"})
+        assert forged.status_code == 404
+    assert (await desk.scope.query(Attachment).get(id=photo.id)).hidden_at is None
     refused = await desk.post("dispatcher", hide, {"action": "hide", "reason": "  "}, number)
     assert refused.status_code == 422
     field = f"photo-{photo.id}-hide-reason"
