@@ -223,6 +223,9 @@ async def test_others_get_the_404_page_and_forged_posts_change_nothing(api: Api)
     assert missing.status_code == 404
     missing_process = await client.get("/staff/admin/config/processes/no_such_process")
     assert missing_process.status_code == 404 and _main(missing_process) == _main(missing)
+    for path in ("/staff/admin/no-such-page", "/staff/admin/users/1/nothing", "/staff/admin/"):
+        other = await client.get(path)
+        assert other.status_code == 404 and _main(other) == _main(missing), path
     resident = await accounts.create_user(scope, "mieszkaniec@example.pl", "Mieszkaniec", kind="resident")
     assert (await client.get(f"/staff/admin/users/{resident.id}")).status_code == 404  # staff accounts only
     token = await _sign_in(client, "kierownik@zgierz.localhost")
@@ -233,7 +236,9 @@ async def test_others_get_the_404_page_and_forged_posts_change_nothing(api: Api)
         page = await client.get(path)
         assert page.status_code == 404, path
         assert _main(page) == _main(missing), path  # the same page as for a missing account
+    assert _main(await client.get("/staff/admin/no-such-page")) == _main(missing)  # the same for everybody
     forged = [
+        ("/staff/admin/no-such-page", {}),
         ("/staff/admin/users", {"email": "x@zgierz.localhost", "display_name": "X", "unit_1": "city",
                                 "role_1": "admin"}),
         (f"/staff/admin/users/{target}/memberships", {"unit": "city", "role": "admin"}),

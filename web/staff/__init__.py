@@ -14,6 +14,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from komunikator.web.staff import assets, auth_pages, inbox_page, security, ticket_page, ticket_photos
 from komunikator.web.staff.admin_access import NotForYou, not_found
+from komunikator.web.staff.admin_access import router as admin_fallback_router
 from komunikator.web.staff.admin_config import router as admin_config_router
 from komunikator.web.staff.admin_users import router as admin_users_router
 from komunikator.web.staff.password_page import router as password_router
@@ -30,6 +31,7 @@ def install(app: FastAPI) -> None:
     app.include_router(admin_users_router)
     app.include_router(admin_config_router)
     app.include_router(password_router)
+    app.include_router(admin_fallback_router)  # last: after every real page under /staff/admin/
     app.include_router(reports_router)
     app.include_router(ticket_photos.router)
     # compressed on the way out (Leaflet and htmx are a third of their size gzipped)

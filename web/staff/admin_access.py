@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 
 from komunikator.engine.runtime import access
 from komunikator.web.staff import nav
 from komunikator.web.staff.i18n import translations
 from komunikator.web.staff.rendering import render
-from komunikator.web.staff.session import Page, checked_staff_page, staff_page
+from komunikator.web.staff.session import Page, StaffPage, checked_staff_page, staff_page
+
+#: the administration's catch-all, included after every real page of it
+router = APIRouter(include_in_schema=False)
 
 
 class NotForYou(Exception):
@@ -67,3 +70,9 @@ nav.add_provider(admin_entries)
 
 AdminPage = Annotated[Page, Depends(admin_page)]
 CheckedAdminPage = Annotated[Page, Depends(checked_admin_page)]
+
+
+@router.api_route("/staff/admin/{rest:path}", methods=["GET", "POST"], response_class=HTMLResponse)
+async def no_such_page(rest: str, page: StaffPage) -> HTMLResponse:
+    """Any other address under `/staff/admin/`: the same 404 page, so no address says more than another."""
+    return await not_found(page)
