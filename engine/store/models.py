@@ -27,6 +27,7 @@ PUBLIC_STATUSES = ("open", "closed")
 COMMENT_VISIBILITIES = ("internal", "public", "to_reporter", "to_unit")
 ACTOR_KINDS = ("user", "reporter", "system")
 OUTBOX_STATUSES = ("pending", "sent", "failed")
+VIEW_SHARING = ("personal", "unit", "office")
 TIMER_STATES = ("armed", "fired", "cancelled")
 ACCOUNT_TOKEN_PURPOSES = ("verify", "reset", "email", "claim")
 
@@ -758,11 +759,54 @@ class AccountToken(Model):
         indexes = (Index(fields=("tenant_id", "user_id", "purpose")),)
 
 
+class SavedView(Model):
+    """A named view of a universal list: filter, sort and columns, for its owner, their unit or the office."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = _tenant("saved_views")
+    owner: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        f"{APP}.User", related_name="saved_views", on_delete=fields.CASCADE
+    )
+    list_name = fields.CharField(max_length=32)  # engine/lists/declared.py LISTS
+    name = fields.CharField(max_length=100)
+    filter_document: dict[str, Any] = fields.JSONField(default=dict)
+    sort = fields.CharField(max_length=300, default="")
+    columns = fields.TextField(default="")
+    sharing = fields.CharField(max_length=16, default="personal")  # VIEW_SHARING
+    #: the unit a view shared with a unit is shared with (its members and those of units below see it)
+    unit = fields.CharField(max_length=64, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "saved_views"
+        indexes = (Index(fields=("tenant_id", "list_name", "sharing")), Index(fields=("tenant_id", "owner_id")))
+
+
+class DefaultView(Model):
+    """The saved view a user opens a list with (one per user and list)."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = _tenant("default_views")
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        f"{APP}.User", related_name="default_views", on_delete=fields.CASCADE
+    )
+    list_name = fields.CharField(max_length=32)
+    view: fields.ForeignKeyRelation[SavedView] = fields.ForeignKeyField(
+        f"{APP}.SavedView", related_name="defaults", on_delete=fields.CASCADE
+    )
+
+    class Meta:
+        table = "default_views"
+        unique_together = (("tenant", "user", "list_name"),)
+
+
 #: Every model, in dependency order; `tenants` is the only table without `tenant_id`.
 ALL_MODELS: tuple[type[Model], ...] = (
     Tenant, User, Membership, ApiToken, LoginFailure, RateEvent, Session, DefinitionVersion, TicketCounter,
     ReporterContact, ReporterLink, AddressPoint, Ticket, TicketAttribute, Follower, Task, TaskAssignment, Comment,
     AuditEvent, OutboxMessage, Timer, IdempotencyKey, Attachment, TicketSearch,
     Open311Client, Open311Token, Open311Dispatch, PushSubscription, ResidentSettings, AccountToken,
+    SavedView, DefaultView,
 )
 TENANT_OWNED: tuple[type[Model], ...] = ALL_MODELS[1:]
