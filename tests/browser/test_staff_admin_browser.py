@@ -67,6 +67,21 @@ async def test_an_administrator_manages_an_account_in_the_browser(world: World, 
     await other.page.wait_for_load_state("load")
     assert other.page.url == world.url("/staff/")
     assert await other.page.get_by_role("link", name="Administracja").count() == 0
+    # and replaces the temporary password with their own, staying signed in
+    await other.page.get_by_role("link", name="Hasło").click()
+    await other.page.get_by_label("Obecne hasło").fill(secret)
+    await other.page.get_by_label("Nowe hasło", exact=True).fill("moje-nowe-haslo-1")
+    await other.page.get_by_label("Powtórz nowe hasło").fill("moje-nowe-haslo-2")
+    await other.page.get_by_role("button", name="Zmień hasło").click()
+    assert (await other.page.title()).startswith("Błąd: Zmień hasło")
+    assert await other.page.get_attribute("#new_password_again", "aria-invalid") == "true"
+    await _check(other, "staff-password-error")
+    await other.page.get_by_label("Obecne hasło").fill(secret)
+    await other.page.get_by_label("Nowe hasło", exact=True).fill("moje-nowe-haslo-1")
+    await other.page.get_by_label("Powtórz nowe hasło").fill("moje-nowe-haslo-1")
+    await other.page.get_by_role("button", name="Zmień hasło").click()
+    assert "Hasło zostało zmienione" in await other.page.locator("#password-changed").inner_text()
+    await _check(other, "staff-password-changed")
 
     # the administrator deactivates the account: the person's next page is the sign-in form
     await page.get_by_role("button", name="Dezaktywuj konto").click()
