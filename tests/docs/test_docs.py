@@ -34,7 +34,7 @@ from komunikator.engine.settings import REPO_ROOT
 DOCS = REPO_ROOT / "docs"
 DOC_FILES = sorted(DOCS.glob("*.md"))
 LINKED_FILES = [*DOC_FILES, *([REPO_ROOT / "README.md"] if (REPO_ROOT / "README.md").is_file() else [])]
-EXPECTED_DOCS = ("implementers.md", "operators.md", "architecture.md", "reference.md", "plugins.md")
+EXPECTED_DOCS = ("implementers.md", "operators.md", "architecture.md", "reference.md", "plugins.md", "open311.md")
 REGISTRY = default_registry()  # the installed product: plugins' examples compile too
 
 _FENCE = re.compile(r"^(?P<fence>```+|~~~+)\s*(?P<lang>[\w-]*)(?P<info>.*)$")
