@@ -213,4 +213,4 @@ async def token_request(scope: TenantScope, token: str) -> list[dict[str, Any]]:
     row = await scope.query(Open311Token).filter(token=token).values("ticket__number")
     if not row:
         raise not_found("token")
-    return [{"token": token, "service_request_id": row[0]["ticket__number"]}]
+    return [{"service_request_id": row[0]["ticket__number"], "token": token}]
