@@ -10,14 +10,18 @@ Zgierz when Nieporęt closes its report, with Nieporęt's notes in the timeline.
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from fault_injection import armed
 from open311_server import Served, free_port, loopback_config, serving
+from web_helpers import STAFF_PASSWORD, staff_session
 
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.delivery.jobs import deliver_pending
@@ -29,6 +33,7 @@ from komunikator.engine.settings import Settings
 from komunikator.engine.store.models import Comment, Open311Dispatch, Ticket
 from komunikator.engine.store.scope import TenantScope, ensure_tenant
 from komunikator.engine.tenants import TenantRegistry
+from komunikator.web.app import create_app
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -74,7 +79,7 @@ class Cities:
 
 
 async def _staff(scope: TenantScope, tenant: CompiledTenant, email: str, unit: str, role: str) -> UserView:
-    user = await accounts.create_user(scope, email, email.split("@")[0])
+    user = await accounts.create_user(scope, email, email.split("@")[0], password=STAFF_PASSWORD)
     await accounts.grant(scope, tenant, user, unit, role)
     return await user_view(scope, user)
 
@@ -193,6 +198,8 @@ async def test_remote_down_then_retried_then_delivered(cities: Cities, db: str, 
     assert shown["status"] == "pending"
     assert shown["text"].startswith(f"nie dostarczono, ponawiane (prób: 1), ostatni błąd: {dispatch.endpoint} "
                                     "unreachable: ConnectError")
+    page = await _staff_page(c, number)  # and on the staff ticket page
+    assert f"Open311: {html.escape(shown['text'], quote=False)}" in page
     row = await c.zg.outbox().get(channel="open311")
     assert row.status == "pending" and row.next_attempt_at is not None and row.next_attempt_at > first
     assert await c.np.tickets().count() == 0
@@ -206,6 +213,19 @@ async def test_remote_down_then_retried_then_delivered(cities: Cities, db: str, 
     assert (await c.zg.outbox().get(id=row.id)).status == "sent"
     shown = await _task_remote(c, number, "en")
     assert shown["text"] == f"accepted by the unit's system as {theirs.number}"
+
+
+async def _staff_page(c: Cities, number: str) -> str:
+    """The staff ticket page as Zgierz's dispatcher sees it (signed in through the form)."""
+    app = create_app(c.registry, init_database=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test",
+                                 headers={"Host": "zgierz.localhost"}) as client:
+        await staff_session(client, "bom@zgierz.pl")
+        r = await client.get(f"/staff/tickets/{number}")
+        assert r.status_code == 200, r.text
+        found = re.search(r'<p class="task__remote[^"]*" id="task-T1-remote">(.*?)</p>', r.text, re.S)
+        assert found is not None, r.text
+        return found.group(1)
 
 
 async def _task_remote(c: Cities, number: str, locale: str = "pl") -> dict[str, object]:
