@@ -14,6 +14,7 @@ import json
 import re
 from urllib.parse import unquote
 
+import httpx
 import openpyxl
 import pytest
 from web_helpers import Api, registry, staff_member, staff_session
@@ -107,10 +108,18 @@ async def test_a_head_sees_their_units_only_and_another_city_sees_nothing(api: A
     units = {row.keys[0] for row in mine.rows}
     assert units and units <= {"gospodarka_komunalna", "zielen"} | {u for u in tenant.units if tenant.units[u].external}
     assert "Zarząd Dróg Miejskich" not in dashboard.split('id="tile-open_by_unit"')[1].split("</section>")[0]
+    # a city's own report (tenants/zgierz/reports.yaml) is not another city's, even for its management
+    await staff_member("nieporet", "wojt@nieporet.example.pl", MANAGEMENT["nieporet"])
+    nieporet = api.client("nieporet")
+    await staff_session(nieporet, "wojt@nieporet.example.pl")
+    assert (await nieporet.get("/staff/reports/dumping_by_area")).status_code == 404
+    assert (await nieporet.get("/staff/reports/dumping_by_area/export.xlsx")).status_code == 404
+    assert (await nieporet.get("/staff/reports/tickets_by_unit_and_month")).status_code == 200
     # the same session on another city's host is nobody there: the sign-in form, no numbers
-    other = api.client("nieporet")
-    other.cookies = client.cookies
+    other = httpx.AsyncClient(transport=nieporet._transport, base_url="http://test",
+                              headers={"Host": "nieporet.localhost"}, cookies=client.cookies)
     elsewhere = await other.get("/staff/dashboard")
+    await other.aclose()
     assert elsewhere.status_code == 303 and "/staff/login" in elsewhere.headers["location"]
 
 

@@ -127,6 +127,10 @@ class Labeller:
             return self.names.get(int(text), f"#{text}") if text.isdigit() else text
         if dim == "area":
             return self._area(text)
+        if dim == "district":  # the city's districts (tenant.geography), when it ships them
+            geography = getattr(tenant, "geography", None)
+            district = geography.district(text) if geography is not None else None
+            return localized(district.name, self.language) if district is not None else text
         if dim in TIME_DIMENSIONS:
             return self._time(dim, text)
         words = VALUE_WORDS.get("task_state" if dim == "state" else dim, {})
