@@ -58,7 +58,7 @@ class ListRow(BaseModel):
 class ListPage(BaseModel):
     """A page of a list, the way to the next one, and the total."""
 
-    list: str
+    name: str
     columns: list[ListColumn]
     sort: str
     filter_description: str
@@ -80,7 +80,7 @@ async def list_page(tenant: CompiledTenant, scope: TenantScope, actor: Any, now:
     result = await query.page(scope, tenant, actor.view, view.spec, view.filter, view.sort, view.columns,
                               after=after, limit=limit, now=now)
     return ListPage(
-        list=name,
+        name=name,
         columns=[ListColumn(key=c.key, label=label(c, language), render=c.render) for c in view.columns],
         sort=query.sort_text(view.sort),
         filter_description=description(view.filter, tenant, language),

@@ -31,7 +31,7 @@ from datetime import datetime
 from typing import Any
 
 import anyio
-import xlsxwriter
+import xlsxwriter  # type: ignore[import-untyped]
 
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.lists import query

@@ -17,6 +17,7 @@ from komunikator.web.staff.admin_access import NotForYou, not_found
 from komunikator.web.staff.admin_access import router as admin_fallback_router
 from komunikator.web.staff.admin_config import router as admin_config_router
 from komunikator.web.staff.admin_users import router as admin_users_router
+from komunikator.web.staff.lists_page import router as lists_router
 from komunikator.web.staff.password_page import router as password_router
 from komunikator.web.staff.reports_pages import router as reports_router
 from komunikator.web.staff.session import CsrfRefused, LoginRequired, login_url
@@ -33,6 +34,7 @@ def install(app: FastAPI) -> None:
     app.include_router(password_router)
     app.include_router(admin_fallback_router)  # last: after every real page under /staff/admin/
     app.include_router(reports_router)
+    app.include_router(lists_router)
     app.include_router(ticket_photos.router)
     # compressed on the way out (Leaflet and htmx are a third of their size gzipped)
     app.mount("/staff/static", GZipMiddleware(assets.static_files(), minimum_size=1024), name="staff-static")
