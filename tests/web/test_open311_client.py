@@ -160,6 +160,8 @@ async def test_delivered_once_though_the_worker_dies_after_the_post(cities: Citi
     assert number in theirs.description and "Zapadnięta studzienka" in theirs.description
     await _deliver(c, started + LEASE * 10)
     assert await c.np.tickets().count() == 1
+    sent = await c.zg.audit_events().filter(action="open311_sent").values_list("after", flat=True)
+    assert [(a["task"], a["remote_id"]) for a in sent] == [("T1", theirs.number)]  # recorded once, in the timeline
 
     # Nieporęt works on it; Zgierz hears its notes, then the closing
     now = datetime.now(UTC)

@@ -110,6 +110,7 @@ EVENTS = {
     "task_withdrawn": N_("Returned after a withdrawn task"),
     "task_overdue": N_("Task overdue"),
     "ticket_overdue": N_("Report overdue"),
+    "open311_sent": N_("Sent to the unit's Open311 system"),
 }
 
 #: events whose `state` is a task's state (the others' is the ticket's)
