@@ -174,7 +174,7 @@ async def post(scope: TenantScope, tenant: CompiledTenant, pairs: Sequence[tuple
     try:
         ticket, replay = await intake.submit(
             scope, tenant, sub, channel="open311", actor=actor, reporter_user_id=None, now=now,
-            idempotency_key=f"open311:{idempotency_key}" if idempotency_key else None, render=render,
+            idempotency_key=f"open311:{client.id}:{idempotency_key}" if idempotency_key else None, render=render,
         )
     except ServiceError as error:
         raise _as_open311(error) from None

@@ -177,3 +177,7 @@ async def test_idempotency_key_and_a_multivaluelist(api: Api) -> None:
     changed = form.replace("Szk%C5%82o", "Inne")
     r = await client.post("/open311/v2/requests.json", content=changed, headers=headers)
     assert r.status_code == 400 and "Idempotency-Key" in r.json()[0]["description"]
+    other = form.replace(key, await api_key(api, ZG, "inna aplikacja"))  # keys are each application's own
+    r = await client.post("/open311/v2/requests.json", content=other, headers=headers)
+    assert r.status_code == 201, r.text
+    assert r.json()[0]["service_request_id"] != receipt["service_request_id"]
