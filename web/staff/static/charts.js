@@ -4,6 +4,7 @@
 (function () {
   "use strict";
 
+  var COUNT_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6];
   var COLOURS = ["#1d70b8", "#d4351c", "#00703c", "#6f72af", "#f47738", "#28a197", "#912b88", "#505a5f"];
 
   function short(label, max) {
@@ -74,7 +75,8 @@
             var every = Math.ceil(splits.length / Math.max(1, Math.floor(width / 70)));
             return splits.map(function (i, n) { return n % every === 0 && spec.x[i] != null ? short(spec.x[i], 18) : ""; });
           } },
-        { values: function (u, splits) { return splits.map(fmt); }, size: 60 }
+        { values: function (u, splits) { return splits.map(fmt); }, size: 60,
+          incrs: spec.unit === "" ? COUNT_STEPS : undefined }  // counts: whole-number ticks only
       ],
       legend: { show: true },
       cursor: { drag: { x: false, y: false } }
