@@ -11,8 +11,8 @@ from pydantic import BaseModel
 from komunikator.engine.schema.categories import Category, CategoryGroup, Priority
 from komunikator.engine.schema.messages import NotificationRule, Template
 from komunikator.engine.schema.org import Role, Unit
-from komunikator.engine.schema.reports import Report
 from komunikator.engine.schema.refs import ActorRef
+from komunikator.engine.schema.reports import Report
 from komunikator.engine.schema.tenant import TenantConfig
 
 

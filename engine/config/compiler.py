@@ -25,8 +25,8 @@ from komunikator.engine.config.loader import Path_, Tree
 from komunikator.engine.config.overlay import overlay
 from komunikator.engine.config.process_compiler import ProcessCompiler, definition_hash
 from komunikator.engine.config.reference_checks import RefChecker, unknown
-from komunikator.engine.config.report_checks import check_reports
 from komunikator.engine.config.registry import Registry
+from komunikator.engine.config.report_checks import check_reports
 from komunikator.engine.config.sources import load_folder
 from komunikator.engine.config.template_check import event_fields, render_problem, uses_of
 from komunikator.engine.config.validation import Validated, check_name, validate_model
