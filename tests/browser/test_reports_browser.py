@@ -10,7 +10,7 @@ from typing import Any
 
 import openpyxl
 import pytest
-from browser_helpers import DESKTOP, PASSWORD, World, axe_violations, open_tab, shoot, sign_in
+from browser_helpers import DESKTOP, PASSWORD, SCREENSHOTS, World, axe_violations, open_tab, shoot, sign_in
 
 from komunikator.cli.demo.seed import seed_tenant
 from komunikator.cli.seed_commands import demo_staff
@@ -43,6 +43,13 @@ async def test_dashboard_and_a_report_in_the_browser(world: World, browser: Any)
     assert clusters >= 3
     label = await page.locator("#open-map .cluster").first.get_attribute("aria-label")
     assert label and "zgłosze" in label  # „12 otwartych zgłoszeń”, named for screen readers
+    # the heatmap: one shaded square per group, shown with its checkbox (the clusters stay until unticked)
+    await page.get_by_label("Mapa ciepła").check()
+    assert await page.locator("#open-map path.leaflet-interactive, #open-map svg path").count() >= clusters
+    await page.get_by_label("Skupiska zgłoszeń").uncheck()
+    assert await page.locator("#open-map .cluster").count() == 0
+    await page.locator("#open-map").screenshot(path=str(SCREENSHOTS / "dashboard-heatmap.png"))
+    await page.get_by_label("Skupiska zgłoszeń").check()
     assert await page.locator("nav a[aria-current=page]").inner_text() == "Pulpit"
     links = await page.locator("a[href^='/staff/lists/tickets?filter=']").count()
     assert links > 10  # the numbers link to the lists that explain them

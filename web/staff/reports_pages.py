@@ -117,7 +117,8 @@ async def dashboard(page: StaffPage) -> Response:
     clusters = await open_clusters(page.scope, page.tenant, page.view)
     tiles_url, attribution = tile_source(page)
     config = page.tenant.config.map
-    markers = json.dumps([[c.lat, c.lon, c.count] for c in clusters], separators=(",", ":"))
+    markers = json.dumps([[round(c.lat, 6), round(c.lon, 6), c.count, *c.bounds()[0], *c.bounds()[1]]
+                          for c in clusters], separators=(",", ":"))
     open_list = "/staff/lists/tickets?filter=" + _quote({"match": "all", "conditions": [
         {"field": "public_status", "op": "eq", "value": "open"}]})
     return await render(page, "dashboard.html", title=t.gettext("Dashboard"), current="dashboard", tiles=tiles,

@@ -110,14 +110,24 @@
     var markers = JSON.parse(el.dataset.markers || "[]");
     var biggest = markers.reduce(function (m, c) { return Math.max(m, c[2]); }, 1);
     var bounds = [];
+    var clusters = L.layerGroup().addTo(map);
+    var heat = L.layerGroup();  // each square shaded by its count: where the open reports pile up
     markers.forEach(function (c) {
       var name = pluralForm(el, c[2]);
       var icon = L.divIcon({ className: "cluster", html: "<span>" + c[2] + "</span>",
                              iconSize: [1, 1].map(function () { return 24 + Math.round(24 * Math.sqrt(c[2] / biggest)); }) });
-      var marker = L.marker([c[0], c[1]], { icon: icon, title: name, keyboard: true }).addTo(map);
+      var marker = L.marker([c[0], c[1]], { icon: icon, title: name, keyboard: true }).addTo(clusters);
       marker.getElement().setAttribute("aria-label", name);
+      if (c.length >= 7) {
+        L.rectangle([[c[3], c[4]], [c[5], c[6]]], { stroke: false, fillColor: "#d4351c",
+          fillOpacity: 0.15 + 0.7 * Math.sqrt(c[2] / biggest), interactive: false }).addTo(heat);
+      }
       bounds.push([c[0], c[1]]);
     });
+    var layers = {};
+    layers[el.dataset.clustersLabel || "clusters"] = clusters;
+    layers[el.dataset.heatLabel || "heatmap"] = heat;
+    L.control.layers(null, layers, { collapsed: false }).addTo(map);
     if (bounds.length > 1) { map.fitBounds(bounds, { padding: [20, 20], maxZoom: 15 }); }
   }
 
