@@ -36,7 +36,7 @@ import xlsxwriter  # type: ignore[import-untyped]
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.lists import query
 from komunikator.engine.lists.filters import description, text_in
-from komunikator.engine.lists.view import View, cell, cell_text, label, local
+from komunikator.engine.lists.view import View, cell_function, cell_text, label, local
 from komunikator.engine.runtime.views import UserView
 from komunikator.engine.service.apply import audit
 from komunikator.engine.store.scope import TenantScope
@@ -132,18 +132,22 @@ async def write_xlsx(path: str, scope: TenantScope, tenant: CompiledTenant, user
         sheet.set_column(n, n, 20 if column.render == "datetime" else 16)
         sheet.write_string(0, n, label(column, language), bold)
     count = 0
+    cells = [cell_function(c, tenant, language) for c in view.columns]
+    write_string, write_number, write_datetime = sheet.write_string, sheet.write_number, sheet.write_datetime
     async for row in query.rows(scope, tenant, user, view.spec, view.filter, view.sort, view.columns, now=now):
         count += 1
-        for n, (column, value) in enumerate(zip(view.columns, row.values, strict=True)):
-            shown = cell(column, value, tenant, language)
+        for n, value in enumerate(row.values):
+            shown = cells[n](value)
             if shown is None:
                 continue
-            if isinstance(shown, datetime):
-                sheet.write_datetime(count, n, shown, when)
+            if isinstance(shown, str):
+                write_string(count, n, shown)
+            elif isinstance(shown, datetime):
+                write_datetime(count, n, shown, when)
             elif isinstance(shown, (int, float)) and not isinstance(shown, bool):
-                sheet.write_number(count, n, shown)
+                write_number(count, n, shown)
             else:
-                sheet.write_string(count, n, str(shown))
+                write_string(count, n, str(shown))
     words = _ABOUT[language]
     about = book.add_worksheet(words[0])
     about.set_column(0, 0, 18)

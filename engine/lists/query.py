@@ -304,8 +304,13 @@ class Page:
     estimated: bool
 
 
-async def _fetch(sql: str, q: Sql) -> list[dict[str, Any]]:
-    return await db.connection().execute_query_dict(sql, q.s.params)
+async def _fetch(sql: str, q: Sql) -> list[Any]:
+    """Rows by column name: asyncpg's records as they come on PostgreSQL (no dict per row), dicts on SQLite."""
+    client = db.connection()
+    if q.postgres:
+        async with client.acquire_connection() as connection:
+            return list(await connection.fetch(sql, *q.s.params))
+    return await client.execute_query_dict(sql, q.s.params)
 
 
 def _select(q: Sql, spec: ListSpec, columns: Sequence[Column], keys: Sequence[SortKey]) -> str:

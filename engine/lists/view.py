@@ -8,6 +8,7 @@ same view: `open_view` checks who may open the list and parses the rest
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -66,19 +67,30 @@ def local(moment: datetime, tenant: CompiledTenant) -> datetime:
 
 def cell(column: Column, value: Any, tenant: CompiledTenant, language: str) -> Any:
     """A cell as exported: numbers stay numbers, moments local datetimes, codes their labels, the rest text."""
-    if value is None:
-        return None
+    return cell_function(column, tenant, language)(value)
+
+
+def cell_function(column: Column, tenant: CompiledTenant, language: str) -> Callable[[Any], Any]:
+    """`cell` for one column, its labels looked up once (an export calls it for every row)."""
     if column.render == "datetime":
-        return local(value, tenant)
+        zone = ZoneInfo(tenant.config.time_zone)
+        return lambda v: None if v is None else v.astimezone(zone).replace(tzinfo=None, microsecond=0)
     if column.render == "number":
-        return value
+        return lambda v: v
     if column.render == "bool":
-        return text_in({"pl": "tak", "en": "yes"} if value else {"pl": "nie", "en": "no"}, language)
+        yes, no = (text_in(t, language) for t in ({"pl": "tak", "en": "yes"}, {"pl": "nie", "en": "no"}))
+        return lambda v: None if v is None else (yes if v else no)
     if column.choices is not None:
-        options = column.choices(tenant)
-        items = value if isinstance(value, list) else [value]
-        return ", ".join(text_in(options[i], language) if i in options else str(i) for i in items)
-    return str(value)
+        labels = {code: text_in(texts, language) for code, texts in column.choices(tenant).items()}
+
+        def choice(v: Any) -> Any:
+            if v is None:
+                return None
+            if isinstance(v, list):
+                return ", ".join(labels.get(i, str(i)) for i in v)
+            return labels.get(v, str(v))
+        return choice
+    return lambda v: None if v is None else str(v)
 
 
 def cell_text(column: Column, value: Any, tenant: CompiledTenant, language: str) -> str:
