@@ -22,6 +22,7 @@ from komunikator.engine.reports import sql
 from komunikator.engine.reports.periods import Bucket, buckets, period_start
 from komunikator.engine.runtime.views import UserView
 from komunikator.engine.schema.reports import DURATION_MEASURES, TIME_DIMENSIONS, Report
+from komunikator.engine.service.ticket_list import visible_units
 from komunikator.engine.store import db
 from komunikator.engine.store.scope import TenantScope
 from komunikator.engine.store.transactions import transaction
@@ -69,6 +70,8 @@ class ReportResult:
     now: datetime
     #: rows counted in every group (before `limit`)
     total: int
+    #: the units whose tasks a reader who does not see every ticket counts (None: every unit's)
+    units: tuple[str, ...] | None = None
 
 
 async def run(scope: TenantScope, tenant: CompiledTenant, name: str, user: UserView, now: datetime) -> ReportResult:
@@ -94,7 +97,9 @@ async def run(scope: TenantScope, tenant: CompiledTenant, name: str, user: UserV
                 extra.setdefault(_keys(row, width), {}).update(row)
     total = sum(int(g["n"]) for g in groups)
     rows = [_row(report, g, extra.get(_keys(g, width), {}), width, total) for g in groups]
-    return ReportResult(name, report, _ordered(report, rows, cut), cut, start, now, total)
+    scopes = visible_units(tenant, user)
+    units = None if scopes is None else tuple(sorted(scopes[0] | scopes[1]))
+    return ReportResult(name, report, _ordered(report, rows, cut), cut, start, now, total, units)
 
 
 def _keys(row: dict[str, Any], width: int) -> tuple[Key, ...]:

@@ -36,7 +36,9 @@ _MEASURE_CONDITIONS: dict[str, dict[str, dict[str, Any]]] = {
     "tasks": {
         "open": {"field": "state", "op": "in", "value": sorted(ACTIVE_TASK_STATES)},
         "done": {"field": "state", "op": "eq", "value": "done"},
-        "overdue": {"field": "overdue", "op": "eq", "value": True},
+        # no `overdue`: the tasks list's filter counts a task of a paused or closed ticket as overdue, the
+        # runtime's definition (runtime/overdue.task_overdue, what reports count) does not; such a cell would
+        # link to a list that does not add up
     },
 }
 #: Measures whose number is the count of the rows the list shows.
@@ -76,12 +78,18 @@ def filter_document(
             conditions.append(_condition(tenant, dim, "eq", key))
     for item in report.filters:
         conditions.append(_condition(tenant, item.field, item.op, item.value))
+    if report.source == "tasks" and result.units is not None:
+        # the report counts the reader's units' tasks; the list would also show others' on tickets they see
+        conditions.append({"field": "unit", "op": "in", "value": list(result.units)} if result.units
+                          else {"field": "unit", "op": "is_empty"})
     if result.start is not None and not dated:
         conditions.append({"field": "created_at", "op": "between",
                            "value": [_day(result.start, zone), _day(result.now, zone)]})
     extra = _MEASURE_CONDITIONS.get(report.source, {}).get(measure)
     if extra is not None:
         conditions.append(extra)
+    elif measure != "count":
+        return None
     return {"match": "all", "conditions": conditions}
 
 

@@ -22,7 +22,7 @@ from report_model import expected_rows, percentile, read_town
 from komunikator.cli.demo.seed import seed_tenant
 from komunikator.cli.seed_commands import demo_staff
 from komunikator.engine.compiled import CompiledTenant
-from komunikator.engine.reports import compute
+from komunikator.engine.reports import compute, links
 from komunikator.engine.runtime.views import Membership, UserView
 from komunikator.engine.settings import Settings
 from komunikator.engine.store.scope import TenantScope, ensure_tenant
@@ -138,3 +138,30 @@ async def test_both_databases_give_the_same_numbers(db: str) -> None:
         GOLDEN.parent.mkdir(exist_ok=True)
         GOLDEN.write_text(json.dumps(got, indent=1, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
     assert json.loads(json.dumps(got)) == json.loads(GOLDEN.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("slug", ["zgierz", "nieporet"])
+async def test_every_linked_number_is_the_total_of_the_list_it_links_to(db: str, slug: str) -> None:
+    """A report's cell links to the universal list of exactly the tickets (or tasks) it counts."""
+    declared = pytest.importorskip("komunikator.engine.lists.declared")
+    filters = pytest.importorskip("komunikator.engine.lists.filters")
+    query = pytest.importorskip("komunikator.engine.lists.query")
+    tenant = tenants()[slug]
+    scope = TenantScope((await ensure_tenant(slug)).id)
+    await seed_tenant(scope, tenant, demo_staff(slug), count=40, seed=6, end=END)
+    checked = 0
+    for user in READERS[slug].values():
+        for name in compute.readable(tenant, user):
+            result = await compute.run(scope, tenant, name, user, END)
+            spec = declared.list_spec(tenant, result.report.source) if result.report.source != "task_events" else None
+            for row in result.rows:
+                for measure, value in row.values.items():
+                    document = links.filter_document(tenant, result, row, measure)
+                    if document is None or spec is None:
+                        continue
+                    flt = filters.parse(spec, tenant, document)
+                    page = await query.page(scope, tenant, user, spec, flt, query.parse_sort(spec, None),
+                                            query.parse_columns(spec, None), after=None, limit=1, now=END)
+                    assert page.total == value, (slug, name, row.keys, measure, document)
+                    checked += 1
+    assert checked > 50
