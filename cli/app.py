@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 
+from komunikator.cli.addresses_commands import addresses_app
 from komunikator.cli.db_commands import db_app
 from komunikator.cli.gdpr_commands import gdpr_app
 from komunikator.cli.jobs_commands import jobs_app
@@ -24,6 +25,7 @@ from komunikator.cli.worker_commands import worker_app
 
 app = full_light_app()  # check, docs, explain, graph
 app.add_typer(db_app)  # upgrade, status
+app.add_typer(addresses_app)  # import, count
 app.add_typer(serve_app)  # serve, demo
 app.add_typer(seed_app)  # seed
 app.add_typer(user_app)  # create, list, grant, revoke, reset-password, token

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
@@ -14,6 +14,9 @@ from komunikator.engine.schema.org import Role, Unit
 from komunikator.engine.schema.refs import ActorRef
 from komunikator.engine.schema.reports import Report
 from komunikator.engine.schema.tenant import TenantConfig
+
+if TYPE_CHECKING:  # shapely is imported only for a city with geography
+    from komunikator.engine.geo.shapes import Geography
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,8 @@ class CompiledTenant:
     source_dir: str
     #: the reports its staff may read (`reports:`, library and tenant), checked against its units, roles, categories
     reports: Mapping[str, Report] = field(default_factory=dict)
+    #: its boundary and districts (`tenant.geography`, engine/geo/), if it ships them
+    geography: Geography | None = None
 
     def process_of(self, category: str) -> CompiledProcess:
         """The process a category's tickets run."""

@@ -16,6 +16,7 @@ from komunikator.engine.store import db
 from komunikator.engine.tenants import TenantRegistry
 from komunikator.web import api_docs, errors, open311, plugins
 from komunikator.web.api import router
+from komunikator.web.api_addresses import router as addresses_router
 from komunikator.web.api_attachments import router as attachments_router
 from komunikator.web.api_lists import router as lists_router
 from komunikator.web.api_privacy import router as privacy_router
@@ -87,6 +88,7 @@ def create_app(
     app.include_router(lists_router)
     app.include_router(privacy_router)
     app.include_router(reporter_links_router)
+    app.include_router(addresses_router)
     open311.install(app)  # /open311/v2/ on every city's host; its errors in the spec's shape (web/open311/)
     api_docs.install(app)  # /docs with the vendored Swagger UI (KOMUNIKATOR_API_DOCS=off: none)
     install_staff_pages(app)  # the staff workspace's pages under /staff (web/staff/)

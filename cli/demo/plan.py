@@ -220,10 +220,13 @@ def _place(rng: random.Random, tenant: CompiledTenant, category: str) -> tuple[s
     else:  # a tenant the seeder has no street list for: around the map's centre
         lat, lon = tenant.config.map.center.lat, tenant.config.map.center.lon
         address = None
-    lat += rng.gauss(0, 0.0012)
-    lon += rng.gauss(0, 0.0018)
-    lat = min(max(lat, bounds.south + 1e-4), bounds.north - 1e-4)
-    lon = min(max(lon, bounds.west + 1e-4), bounds.east - 1e-4)
+    inside = tenant.geography.contains if tenant.geography is not None else (lambda _lat, _lon: True)
+    for _ in range(20):  # a pin near the place, inside the city's boundary when it ships one
+        near_lat = min(max(lat + rng.gauss(0, 0.0012), bounds.south + 1e-4), bounds.north - 1e-4)
+        near_lon = min(max(lon + rng.gauss(0, 0.0018), bounds.west + 1e-4), bounds.east - 1e-4)
+        if inside(near_lat, near_lon):
+            lat, lon = near_lat, near_lon
+            break
     return address, round(lat, 6), round(lon, 6)
 
 

@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from komunikator.cli.demo import content
@@ -35,7 +36,7 @@ from komunikator.cli.demo.rehearsal import Problem, rehearse
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.media.storage import Storage
 from komunikator.engine.runtime.views import TicketView, UserView
-from komunikator.engine.service import accounts, attachments, intake, tickets
+from komunikator.engine.service import accounts, addresses, attachments, intake, tickets
 from komunikator.engine.service import row_views as views
 from komunikator.engine.store.expressions import F
 from komunikator.engine.store.models import Ticket
@@ -248,6 +249,18 @@ async def count_states(scope: TenantScope) -> dict[str, dict[str, int]]:
     return out
 
 
+#: A demo city's generated address points (scripts/demo_geography), imported by the seeder into an empty register.
+DEMO_ADDRESSES = "adresy.csv"
+
+
+async def demo_addresses(scope: TenantScope, tenant: CompiledTenant) -> int:
+    """Import the city's `adresy.csv` when it has one and holds no addresses yet; how many were imported."""
+    path = Path(tenant.source_dir) / DEMO_ADDRESSES
+    if not path.is_file() or await addresses.count(scope):
+        return 0
+    return (await addresses.import_addresses(scope, tenant, path.read_text(encoding="utf-8"))).imported
+
+
 async def seed_tenant(
     scope: TenantScope,
     tenant: CompiledTenant,
@@ -276,6 +289,7 @@ async def seed_tenant(
     left_out = {p.index for p in problems}
     numbers = await _seeded_numbers(scope, tenant.slug, seed)
     report = SeedReport(tenant.slug, planned=len(plans), seed=seed, now=end, problems=problems)
+    await demo_addresses(scope, tenant)
     stage = ServiceStage(scope, tenant, seed, storage)
     player = StoryPlayer(tenant, cast, stage, numbers)
     for plan in sorted(plans, key=lambda p: (p.created, p.index)):

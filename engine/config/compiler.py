@@ -179,6 +179,7 @@ class TenantCompiler:
         reports = check_reports(self.validated.entries.get("reports", {}), self.tree, self.errors, self.refs,
                                 categories, processes, removed_roles=self.library_roles - set(self.tree.data.get(
                                     "roles") or {}))
+        geography = self._geography(config) if config is not None else None
         if self.errors or config is None:
             return None
         entries = self.validated.entries
@@ -197,7 +198,17 @@ class TenantCompiler:
             version=definition_hash(self._canonical()),
             source_dir=str(self.dir),
             reports=MappingProxyType(reports),
+            geography=geography,
         )
+
+    def _geography(self, config: TenantConfig) -> Any:
+        """The boundary and districts the tenant names (engine/geo/), checked; None without them or on errors."""
+        if config.geography is None:
+            return None
+        from komunikator.engine.geo.geojson_check import load_geography
+
+        return load_geography(self.dir, config.geography, config.map.bounds,
+                              lambda field: self.tree.where(("tenant", "geography", field)), self.errors)
 
     def _canonical(self) -> Any:
         out: dict[str, Any] = {k: v.model_dump(mode="json") for k, v in self.validated.single.items()}

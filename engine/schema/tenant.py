@@ -154,6 +154,23 @@ class OfficeHours(Strict):
         return dt.time(int(hour), int(minute))
 
 
+class GeographyFiles(Strict):
+    """The city's shapes: GeoJSON files in the tenant folder, longitude/latitude in WGS84 (engine/geo/)."""
+
+    boundary: str = Field(
+        pattern=r"^[A-Za-z0-9_][A-Za-z0-9_./-]*\.(geojson|json)$",
+        description="the city's boundary: a Polygon or MultiPolygon (a Feature or a one-feature collection); "
+        "reports with a pin outside it are refused",
+    )
+    districts: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9_][A-Za-z0-9_./-]*\.(geojson|json)$",
+        description="its districts (osiedla, sołectwa): a FeatureCollection of polygons, each with properties "
+        "`id` (a name in snake_case), `name` (text, or {pl: …, en: …}) and optionally `kind`; each inside the "
+        "boundary; a report is marked with the district its pin lies in",
+    )
+
+
 class TenantConfig(Strict):
     """The `tenant:` section (one per city, in `tenant.yaml`)."""
 
@@ -176,6 +193,9 @@ class TenantConfig(Strict):
     )
     digest_hour: int = Field(7, ge=0, le=23, description="local hour of the staff's daily digest")
     max_attachments: int = Field(5, ge=0, le=20)
+    geography: GeographyFiles | None = Field(
+        None, description="the city's boundary and districts as GeoJSON files in its folder (optional)"
+    )
     reporter_link_days: int = Field(
         30, ge=1, le=365,
         description="days the reporter's link in an e-mail stays valid (it also stops when the ticket closes)",

@@ -20,7 +20,7 @@ from komunikator.engine.service.accounts import check_locale
 from komunikator.engine.service.apply import apply_outcome, audit, write_outbox
 from komunikator.engine.service.errors import ServiceError, database_gone, invalid, unavailable
 from komunikator.engine.service.faults import checkpoint
-from komunikator.engine.service.report_checks import check_attributes, check_location
+from komunikator.engine.service.report_checks import check_attributes, check_location, district_of
 from komunikator.engine.service.row_views import pack_attribute
 from komunikator.engine.service.search import index_new_ticket
 from komunikator.engine.store.errors import Duplicate
@@ -188,7 +188,7 @@ async def submit(
                 public_status=process.states[process.entry].public, responsible_unit=category.unit,
                 priority=category.spec.priority, step=0, description=sub.description.strip(), lat=sub.lat,
                 lon=sub.lon, address=sub.address, channel=channel, reporter_user_id=reporter_user_id,
-                reporter_contact=contact, definition_version=version,
+                reporter_contact=contact, definition_version=version, district=district_of(tenant, sub.lat, sub.lon),
                 state_entered_at=now, created_at=now,
             )
             await checkpoint("intake.after_ticket")

@@ -11,12 +11,19 @@ from komunikator.engine.service.errors import invalid
 
 
 def check_location(tenant: CompiledTenant, lat: float | None, lon: float | None, address: str | None) -> None:
-    """A map pin inside the city (both coordinates or neither), or at least an address; 422 otherwise."""
+    """A map pin inside the city (both coordinates or neither), or at least an address; 422 otherwise.
+
+    Inside the city: within its map's bounds, and within its boundary when it
+    ships one (`tenant.geography`, engine/geo/).
+    """
     if (lat is None) != (lon is None):
         raise invalid("give both lat and lon, or neither", "lat" if lat is None else "lon")
     if lat is not None and lon is not None:
         if not tenant.config.map.bounds.contains(Point(lat=lat, lon=lon)):
             raise invalid("the location lies outside the city", "lat", "outside_tenant")
+        if tenant.geography is not None and not tenant.geography.contains(lat, lon):
+            raise invalid("the location lies outside the city's boundary: the city takes reports only within it",
+                          "lat", "outside_tenant")
     elif not (address and address.strip()):
         raise invalid("give a location (lat and lon) or an address", "lat", "missing_location")
 
@@ -47,3 +54,11 @@ def check_attributes(tenant: CompiledTenant, category: str, given: Mapping[str, 
         for name, spec in specs.items():
             if spec.required and name not in given and not (spec.staff_only and not staff):
                 raise invalid(f"attribute {name!r} is required", f"attributes.{name}", "missing_attribute")
+
+
+def district_of(tenant: CompiledTenant, lat: float | None, lon: float | None) -> str | None:
+    """The key of the city's district the pin lies in (`tenant.geography`), or None (no pin, no districts)."""
+    if lat is None or lon is None or tenant.geography is None:
+        return None
+    district = tenant.geography.district_at(lat, lon)
+    return district.key if district is not None else None

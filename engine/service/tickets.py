@@ -24,7 +24,7 @@ from komunikator.engine.schema.org import COMMENT_KINDS
 from komunikator.engine.service import row_views as views
 from komunikator.engine.service.apply import apply_outcome, audit
 from komunikator.engine.service.errors import ServiceError, invalid, not_found, refused
-from komunikator.engine.service.report_checks import check_attributes, check_location
+from komunikator.engine.service.report_checks import check_attributes, check_location, district_of
 from komunikator.engine.service.search import index_ticket
 from komunikator.engine.store.errors import NotFound, StaleVersion
 from komunikator.engine.store.models import Comment, OutboxMessage, Task, Ticket, TicketAttribute
@@ -220,6 +220,8 @@ async def edit(
                    given.get("address", ticket.address))
     attributes = given.pop("attributes", None)
     check_attributes(tenant, ticket.category, attributes or {}, staff=True, complete=False)
+    if "lat" in given and district_of(tenant, given["lat"], given["lon"]) != ticket.district:
+        given["district"] = district_of(tenant, given["lat"], given["lon"])  # the pin moved to another district
     before = {k: getattr(ticket, k) for k in given}
     after = dict(given)
     try:

@@ -6,7 +6,10 @@
   `unaccent`, the column `document_vector` generated from
   `to_tsvector('simple', komunikator_unaccent(document))` and a GIN index on
   (tenant_id, document_vector); on SQLite an FTS5 external-content table with
-  the triggers that keep it in sync.
+  the triggers that keep it in sync;
+- on PostgreSQL, an index for prefix search over the address points
+  (`text_pattern_ops`: `LIKE 'dluga%'` uses it whatever the database's
+  collation; SQLite's own index on the same columns serves `LIKE` there).
 
 SQLite table rebuilds (how Tortoise alters a SQLite column) drop triggers, so
 `install` drops and recreates each object in one transaction: running it
@@ -140,6 +143,15 @@ def _postgres_search() -> list[str]:
     ]
 
 
+#: PostgreSQL's prefix-search index on address points (engine/service/addresses.py)
+PG_ADDRESS_PREFIX_INDEX = "address_points_prefix"
+
+
+def _postgres_addresses() -> list[str]:
+    return [(f"CREATE INDEX IF NOT EXISTS {PG_ADDRESS_PREFIX_INDEX} ON address_points "
+             "(tenant_id, street_key text_pattern_ops, number_key text_pattern_ops)")]
+
+
 def expected_triggers(dialect: str) -> list[tuple[str, str]]:
     """Every (table, trigger) `install` leaves on `dialect`, sorted."""
     if dialect == "sqlite":
@@ -159,7 +171,8 @@ def statements(dialect: str) -> list[str]:
     """The SQL that (re)creates every extra object on `dialect` (`sqlite` or `postgres`)."""
     make = {"sqlite": _sqlite, "postgres": _postgres}[dialect]
     search = {"sqlite": _sqlite_search, "postgres": _postgres_search}[dialect]
-    return [sql for table in APPEND_ONLY_TABLES for sql in make(table)] + search()
+    extra = _postgres_addresses() if dialect == "postgres" else []
+    return [sql for table in APPEND_ONLY_TABLES for sql in make(table)] + search() + extra
 
 
 async def install(connection: BaseDBAsyncClient, dialect: str) -> None:

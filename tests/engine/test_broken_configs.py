@@ -28,7 +28,7 @@ LIBRARY = (BROKEN / "_library").resolve()
 CASES = sorted(p.name for p in BROKEN.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
 UPDATE = os.environ.get("UPDATE_SNAPSHOTS") == "1"
 #: `FILE.yaml:LINE:COL: dotted.path: message` (the path is absent for file-level errors)
-LINE_FORM = re.compile(r"^(?P<file>[^:\s]+\.ya?ml):(?P<line>\d+):(?P<col>\d+): \S.*$")
+LINE_FORM = re.compile(r"^(?P<file>[^:\s]+\.(?:ya?ml|geojson)):(?P<line>\d+):(?P<col>\d+): \S.*$")
 
 # The fixtures must not depend on which plugins happen to be installed.
 REGISTRY = builtin_registry()
