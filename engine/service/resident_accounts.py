@@ -333,7 +333,7 @@ async def claim(scope: TenantScope, user: User, raw: str, now: datetime) -> Tick
         if ticket.reporter_user_id is not None:  # type: ignore[attr-defined]
             raise ServiceError(409, "conflict", "the report has been claimed meanwhile")
         await scope.tickets().filter(id=ticket.id).update(reporter_user_id=user.id)
-        ticket.reporter_user_id = user.id  # type: ignore[attr-defined]
+        ticket.reporter_user_id = user.id
         await audit(scope, ticket, accounts.audit_actor(user), "report_claimed", {"reporter_user": None},
                     {"reporter_user": user.id}, now)
     return ticket

@@ -96,8 +96,9 @@ async def export(scope: TenantScope, tenant: CompiledTenant, user: User, now: da
     follow_ids = await scope.followers().filter(user_id=user.id).values_list("ticket_id", flat=True)
     follows = await scope.tickets().filter(id__in=list(follow_ids)).order_by("id").values_list("number", flat=True)
     comments = await scope.comments().filter(author_id=user.id).order_by("id")
-    numbers = dict(await scope.tickets().filter(id__in=[c.ticket_id for c in comments])  # type: ignore[attr-defined]
-                   .values_list("id", "number"))
+    ticket_ids = [c.ticket_id for c in comments]  # type: ignore[attr-defined]
+    pairs = await scope.tickets().filter(id__in=ticket_ids).values_list("id", "number")
+    numbers: dict[int, str] = {int(i): str(n) for i, n in pairs}
     devices = await scope.query(PushSubscription).filter(user_id=user.id).order_by("id")
     sent = await _outbox_for(scope, user)
     history = await scope.audit_events().filter(actor_user_id=user.id).order_by("id")
@@ -208,7 +209,7 @@ async def _contact_ids(scope: TenantScope, user: User) -> list[int]:
     by_mail = await scope.reporter_contacts().filter(email__iexact=user.email).values_list("id", flat=True)
     by_report = await scope.tickets().filter(reporter_user_id=user.id, reporter_contact_id__isnull=False).values_list(
         "reporter_contact_id", flat=True)
-    return sorted({int(i) for i in [*by_mail, *by_report]})
+    return sorted({int(str(i)) for i in [*by_mail, *by_report]})
 
 
 async def _erase_contacts(scope: TenantScope, user: User, actor: Any, now: datetime) -> int:

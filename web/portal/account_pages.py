@@ -20,7 +20,7 @@ with a link are rate-limited (429 with `Retry-After`).
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 from fastapi.responses import HTMLResponse, Response
@@ -152,7 +152,7 @@ async def sign_in(page: CheckedPortalPage) -> Response:
         errors["email"] = t.gettext("Enter your e-mail address")
     if not password:
         errors["password"] = t.gettext("Enter your password")
-    context = {"values": {"email": values["email"]}, "next": target, "current": "account"}
+    context: dict[str, Any] = {"values": {"email": values["email"]}, "next": target, "current": "account"}
     if errors:
         return await form_page(page, "account/sign_in.html", errors, **context)
     try:
@@ -261,7 +261,7 @@ async def ask_email_change(page: CheckedResidentPage) -> Response:
     values = await form_values(page, "email")
     password = (await form_values(page, "password", limit=accounts.MAX_PASSWORD_LENGTH))["password"]
     t = gettext(page)
-    context = {"values": values, "current": "account"}
+    context: dict[str, Any] = {"values": values, "current": "account"}
     if not values["email"].strip():
         return await form_page(page, "account/email_change.html", {"email": t.gettext("Enter the new address")},
                                **context)
