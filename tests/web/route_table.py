@@ -22,7 +22,7 @@ REPORTER_PAGE = "/odpowiedz/"
 #: The resident portal (web/portal/, HTML): the same services as the JSON API; its pages have their own tests,
 #: including another city's numbers on every page with a path parameter (tests/web/test_portal_reports.py) and
 #: the accounts' pages (tests/web/test_resident_accounts.py).
-PORTAL_PAGES = ("/zglos", "/zgloszenia", "/mapa", "/konto", "/static/", "/sw.js", "/sw-push.js",
+PORTAL_PAGES = ("/zglos", "/zgloszenia", "/mapa", "/t/", "/konto", "/static/", "/sw.js", "/sw-push.js",
                 "/manifest.webmanifest", "/icon", "/offline")
 
 

@@ -53,6 +53,8 @@ async def test_a_report_from_the_form_is_one_ticket_however_often_it_is_sent(api
     ticket = await scope.get_ticket(number)
     assert await scope.tickets().filter(description="Głęboka dziura przy przejściu").count() == 1
     assert ticket.channel == "public" and ticket.reporter_contact_id is None  # type: ignore[attr-defined]
+    short = await client.get(f"/t/{number.lower()}")  # the e-mails' link
+    assert short.status_code == 303 and short.headers["location"] == f"/zgloszenia/{number}"
     page = await client.get(f"/zgloszenia/{number}?wyslane=1")
     assert page.status_code == 200 and number in page.text and "Zgłoszenie zostało wysłane" in page.text
     photo = re.search(r'src="(/api/v1/public/tickets/[^"]+/thumb)"', page.text)
@@ -175,8 +177,9 @@ async def test_an_unknown_key_is_fine_and_a_fresh_form_gets_a_fresh_key(api: Api
 
 
 #: How to call each portal page with a path parameter (the report pages: web/portal/public_pages.py).
-PAGES = {("GET", "/zgloszenia/{number}"): {}, ("POST", "/zgloszenia/{number}/obserwuj"): {"email": "a@example.pl"}}
-MINE = ("/zglos", "/zgloszenia", "/mapa")
+PAGES = {("GET", "/zgloszenia/{number}"): {}, ("POST", "/zgloszenia/{number}/obserwuj"): {"email": "a@example.pl"},
+         ("GET", "/t/{number}"): {}}
+MINE = ("/zglos", "/zgloszenia", "/mapa", "/t/")
 
 
 async def test_another_city_s_numbers_are_unknown_on_every_report_page(api: Api) -> None:
@@ -194,7 +197,7 @@ async def test_another_city_s_numbers_are_unknown_on_every_report_page(api: Api)
         for number in (theirs, "NP-2026-000001", "ZG-2026-999999", "nie-numer"):
             form = {"csrf_token": token, **PAGES[(method, template)]} if method == "POST" else None
             answer = await client.request(method, fill(template, number=number), data=form,
-                                          headers={"Origin": "http://zgierz.localhost"})
+                                          headers={"Origin": "http://zgierz.localhost"}, follow_redirects=True)
             assert answer.status_code == 404, (method, template, number, answer.text[:300])
             answers.append(_main(answer.text))
         assert len(set(answers)) == 1, (method, template)  # the same page for all: nothing tells them apart

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from komunikator.engine.delivery import bell
-from komunikator.engine.service import following, public_reports
+from komunikator.engine.service import following, public_reports, tickets
 from komunikator.engine.service.errors import ServiceError
 from komunikator.engine.service.row_views import user_view
 from komunikator.web.portal.context import CheckedPortalPage, PortalPage, PortalPage_
@@ -94,6 +94,16 @@ async def mine(page: PortalPage_) -> Response:
                         own=[public_reports.as_public(tenant, t) for t in own],
                         followed=[public_reports.as_public(tenant, t) for t in followed
                                   if t.category in public_reports.listed_categories(tenant)])
+
+
+@router.get("/t/{number}", response_model=None)
+async def short_link(page: PortalPage_, number: str) -> Response:
+    """The short link the city's e-mails carry (`ticket.public_url`, engine/delivery/render.py): the report's page.
+
+    Any number is sent on: the page answers a number it cannot show with its one 404.
+    """
+    target = tickets.public_number(number) or "-"
+    return finish(page, RedirectResponse(f"/zgloszenia/{target}", status_code=303))
 
 
 @router.get("/zgloszenia/{number}", response_class=HTMLResponse)
