@@ -42,8 +42,6 @@ import zipfile
 from datetime import datetime
 from typing import Any
 
-from tortoise.expressions import Q
-
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.media.storage import Storage
 from komunikator.engine.service import accounts, gdpr, resident_settings, search
@@ -51,6 +49,7 @@ from komunikator.engine.service.accounts.passwords import verify
 from komunikator.engine.service.errors import ServiceError
 from komunikator.engine.store import extras
 from komunikator.engine.store.db import connection
+from komunikator.engine.store.expressions import Q
 from komunikator.engine.store.models import (
     AccountToken,
     Attachment,
