@@ -60,6 +60,7 @@ BY_NAME: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # to a reporter's unconfirmed address, instead of the receipt (delivery/jobs.py: its ticket has
     # only number, category_name, public_url and created_at at delivery)
     "email_confirmation": (("ticket", "confirm"), ()),
+    "follow_confirmation": (("ticket", "confirm"), ()),  # the same, to an address typed in to follow a report
     # a resident's one-time links (service/resident_accounts.py); a claim names its report
     "account_verify": (("account",), ()),
     "account_reset": (("account",), ()),

@@ -351,7 +351,9 @@ class _TenantBatch:
                 link = await self._reporter_url(row, tenant, template, person, ticket)
                 messages.append(self._message(row, tenant, template, person, about, reporter_url=link))
             elif confirmation_due(row, person, ticket):  # the receipt: only the city's text and the link
-                messages.append(self._message(row, tenant, CONFIRMATION_TEMPLATE, person, about, confirm=True))
+                asks = FOLLOW_CONFIRMATION_TEMPLATE if row.payload.get("event") == FOLLOW_EVENT else \
+                    CONFIRMATION_TEMPLATE
+                messages.append(self._message(row, tenant, asks, person, about, confirm=True))
             # else: nothing goes to an address nobody has confirmed
         return messages
 
@@ -447,12 +449,16 @@ def _locale(row: ClaimedRow, tenant: CompiledTenant, person: Addressee) -> str:
 
 #: What an unconfirmed reporter's address gets instead of the receipt (definitions/templates/tickets.yaml).
 CONFIRMATION_TEMPLATE = "email_confirmation"
+#: What an address typed in to follow a report gets first (engine/service/following.py), and its row's event.
+FOLLOW_CONFIRMATION_TEMPLATE = "follow_confirmation"
+FOLLOW_EVENT = "follow_requested"
 
 
 def confirmation_due(row: ClaimedRow, person: Addressee, ticket: Ticket | None) -> bool:
-    """Whether this row is the one that asks `person` to confirm their address: the e-mailed receipt."""
+    """Whether this row is the one that asks `person` to confirm their address: the e-mailed receipt,
+    or the request sent when the address was typed in to follow a report."""
     return (row.channel == "email" and ticket is not None and bool(person.confirm_token)
-            and row.payload.get("event") == "ticket_created")
+            and row.payload.get("event") in ("ticket_created", FOLLOW_EVENT))
 
 
 def confirmation_context(

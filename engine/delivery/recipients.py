@@ -20,6 +20,7 @@ then:
 | `role:ROLE@task_unit` | active holders of ROLE in the task's unit, else in the nearest unit above with one |
 | `user:ID` | that account, if active |
 | `account_token:ID` | the address a resident's one-time link (verify, reset, change, claim) goes to, while unused |
+| `contact:ID` | that reporter or follower contact's e-mail (unless erased; flagged while unconfirmed) |
 
 A unit: an external unit without accounts gets its e-mail address from the
 YAML; any other unit reaches its active members who hold a task-handling
@@ -109,6 +110,13 @@ class RecipientResolver:
     async def _one(self, ref: str, ticket: Ticket | None, task: Task | None) -> list[Addressee]:
         if ref.startswith("account_token:"):
             return await self._account_link(ref)
+        if ref.startswith("contact:"):
+            contact_id = ref.removeprefix("contact:")
+            if not contact_id.isdigit():
+                raise UnknownReference(f"{ref!r} is not a recipient: write contact:ID")
+            contact = await self._contact(int(contact_id))
+            return [_contact_addressee(contact)] if contact is not None and contact.email and \
+                contact.erased_at is None else []
         if ref.startswith("user:"):
             user_id = ref.removeprefix("user:")
             if not user_id.isdigit():

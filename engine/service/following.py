@@ -6,7 +6,8 @@ ticket (`follow`), without the address. Following twice is one follow. Only repo
 the public may see can be followed (`public_reports.load_public`: the same 404 otherwise).
 
 An address typed in by a visitor is unconfirmed: like a reporter's, it gets nothing
-from the city until its owner opens the confirmation link (`intake.confirm_email`).
+from the city but one e-mail (`follow_confirmation`, through the outbox) with the
+confirmation link, until its owner opens that link (`intake.confirm_email`).
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ import secrets
 from datetime import datetime
 
 from komunikator.engine.compiled import CompiledTenant
+from komunikator.engine.delivery.jobs import FOLLOW_CONFIRMATION_TEMPLATE, FOLLOW_EVENT
 from komunikator.engine.runtime.views import UserView
 from komunikator.engine.service.apply import audit
 from komunikator.engine.service.errors import invalid
 from komunikator.engine.service.public_reports import load_public
-from komunikator.engine.store.models import Follower, ReporterContact, Ticket
+from komunikator.engine.store.models import Follower, OutboxMessage, ReporterContact, Ticket
 from komunikator.engine.store.scope import TenantScope
 from komunikator.engine.store.transactions import transaction
 
@@ -56,9 +58,22 @@ async def follow(scope: TenantScope, tenant: CompiledTenant, number: str, actor:
             contact = await scope.create(ReporterContact, email=address, locale=locale,
                                          confirm_token=secrets.token_urlsafe(32))
             row = await scope.create(Follower, ticket=ticket, contact=contact)
+            await _ask_to_confirm(scope, tenant, ticket, contact, row, locale)
         await audit(scope, ticket, actor, "follow", {}, {"follower": row.id, "by": "account" if user_id else "email"},
                     now)
     return ticket, row, True
+
+
+async def _ask_to_confirm(scope: TenantScope, tenant: CompiledTenant, ticket: Ticket, contact: ReporterContact,
+                          row: Follower, locale: str | None) -> None:
+    """The one e-mail an address typed in gets before anything else: the link that confirms it."""
+    await scope.create(
+        OutboxMessage, ticket=ticket, kind=FOLLOW_CONFIRMATION_TEMPLATE, channel="email",
+        dedupe_key=f"follow:{row.id}",
+        payload={"template": FOLLOW_CONFIRMATION_TEMPLATE, "event": FOLLOW_EVENT,
+                 "recipients": [f"contact:{contact.id}"], "ticket": ticket.number, "task": None,
+                 "locale": locale or tenant.config.locale},
+    )
 
 
 async def is_following(scope: TenantScope, ticket: Ticket, user_id: int) -> bool:

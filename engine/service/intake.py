@@ -114,13 +114,16 @@ def _confirmation(channel: Channel, email: str | None, now: datetime) -> dict[st
 
 
 async def confirm_email(scope: TenantScope, token: str, now: datetime) -> Ticket:
-    """Mark the reporter address whose link carries `token` as confirmed; the report it came with.
+    """Mark the reporter's (or a follower's) address whose link carries `token` as confirmed; its report.
 
     404 for a token that is unknown, already used, or of an erased contact
     (one answer for all: the link says nothing else). Audited on the report.
     """
     contact = await scope.reporter_contacts().get_or_none(confirm_token=token, erased_at=None) if token else None
     ticket = await scope.tickets().filter(reporter_contact_id=contact.id).first() if contact else None
+    if contact is not None and ticket is None:  # an address typed in to follow a report
+        follow = await scope.followers().filter(contact_id=contact.id).first()
+        ticket = await scope.tickets().get_or_none(id=follow.ticket_id) if follow else None  # type: ignore[attr-defined]
     if contact is None or ticket is None:
         raise ServiceError(404, "not_found", "this confirmation link is unknown or was already used")
     async with transaction():
