@@ -477,7 +477,7 @@ def confirmation_context(
         "ticket": {"number": ticket["number"], "category_name": ticket["category_name"],
                    "public_url": ticket["public_url"], "created_at": ticket["created_at"]},
         "comment": {"text": ""},
-        "confirm": {"url": f"{base}/api/v1/public/email-confirmations/{token}"},
+        "confirm": {"url": f"{base}/potwierdz-adres/{token}"},  # the portal's page (web/portal/)
     }
 
 

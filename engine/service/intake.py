@@ -113,6 +113,11 @@ def _confirmation(channel: Channel, email: str | None, now: datetime) -> dict[st
     return {"confirm_token": secrets.token_urlsafe(32)}
 
 
+async def confirmation_pending(scope: TenantScope, token: str) -> bool:
+    """Whether `token` is a live confirmation link (an unconfirmed, unerased address): nothing changes."""
+    return bool(token) and await scope.reporter_contacts().filter(confirm_token=token, erased_at=None).exists()
+
+
 async def confirm_email(scope: TenantScope, token: str, now: datetime) -> Ticket:
     """Mark the reporter's (or a follower's) address whose link carries `token` as confirmed; its report.
 

@@ -22,8 +22,8 @@ REPORTER_PAGE = "/odpowiedz/"
 #: The resident portal (web/portal/, HTML): the same services as the JSON API; its pages have their own tests,
 #: including another city's numbers on every page with a path parameter (tests/web/test_portal_reports.py) and
 #: the accounts' pages (tests/web/test_resident_accounts.py).
-PORTAL_PAGES = ("/zglos", "/zgloszenia", "/mapa", "/t/", "/konto", "/static/", "/sw.js", "/sw-push.js",
-                "/manifest.webmanifest", "/icon", "/offline")
+PORTAL_PAGES = ("/zglos", "/zgloszenia", "/mapa", "/t/", "/potwierdz-adres/", "/konto", "/static/", "/sw.js",
+                "/sw-push.js", "/manifest.webmanifest", "/icon", "/offline")
 
 
 def portal_page(path: str) -> bool:

@@ -58,7 +58,7 @@ async def test_an_e_mail_follower_confirms_then_hears_of_status_changes(api: Api
     (ask,) = _to_follower(sink)
     text = _text(ask)
     assert number in text and "obserwować" in text and "Dziura w jezdni" in text
-    link = re.search(r"https://[a-z.]+(/api/v1/public/email-confirmations/[A-Za-z0-9_-]+)", text)
+    link = re.search(r"https://[a-z.]+(/potwierdz-adres/[A-Za-z0-9_-]+)", text)
     assert link, text
 
     # unconfirmed: the status change reaches the follower not
@@ -68,8 +68,18 @@ async def test_an_e_mail_follower_confirms_then_hears_of_status_changes(api: Api
     await _deliver(api, sink)
     assert len(_to_follower(sink)) == 1
 
-    confirmed = await client.get(link.group(1))
-    assert confirmed.status_code == 200 and confirmed.json() == {"confirmed": True, "number": number}
+    # the link is a page with a button (opening it changes nothing); another city's host does not know it
+    assert (await api.client("nieporet").get(link.group(1))).status_code == 404
+    form = await client.get(link.group(1))
+    assert form.status_code == 200 and "<form" in form.text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert csrf
+    confirmed = await client.post(link.group(1), data={"csrf_token": csrf.group(1)},
+                                  headers={"Origin": "http://zgierz.localhost"})
+    assert confirmed.status_code == 200 and number in confirmed.text, confirmed.text[:500]
+    again = await client.post(link.group(1), data={"csrf_token": csrf.group(1)},
+                              headers={"Origin": "http://zgierz.localhost"})
+    assert again.status_code == 404  # a link works once
     scope = TenantScope((await ensure_tenant("zgierz")).id)
     ticket = await scope.get_ticket(number)
     assert await scope.audit_events().filter(ticket_id=ticket.id, action="email_confirmed").count() == 1
@@ -85,4 +95,4 @@ async def test_an_e_mail_follower_confirms_then_hears_of_status_changes(api: Api
     await _deliver(api, sink)
     sink.wait_for(before + 1)
     news = _to_follower(sink)
-    assert len(news) == 2 and number in _text(news[1]) and "email-confirmations" not in _text(news[1])
+    assert len(news) == 2 and number in _text(news[1]) and "potwierdz-adres" not in _text(news[1])

@@ -81,8 +81,9 @@ async def test_an_unconfirmed_address_gets_only_the_citys_words_and_a_link(api: 
     text = _text(mail)
     assert number in text and number in str(mail.mail["Subject"])
     assert "Dziura w jezdni" in text  # the category's name: the city's words
-    link = re.search(r"https://[a-z.]+(/api/v1/public/email-confirmations/[A-Za-z0-9_-]+)", text)
-    assert link, text
+    found = re.search(r"https://[a-z.]+/potwierdz-adres/([A-Za-z0-9_-]+)", text)
+    assert found, text
+    confirm_path = f"/api/v1/public/email-confirmations/{found.group(1)}"  # the JSON twin of the link's page
 
     # nothing more goes there while unconfirmed: a message to the reporter is held back
     dispatcher = await api.staff("zgierz", "bom@zgierz.pl", "bom:dispatcher")
@@ -93,10 +94,10 @@ async def test_an_unconfirmed_address_gets_only_the_citys_words_and_a_link(api: 
     assert len(sink.received) == 1
 
     # the link confirms (once); then the city's messages flow
-    confirmed = await client.get(link.group(1))
+    confirmed = await client.get(confirm_path)
     assert confirmed.status_code == 200, confirmed.text
     assert confirmed.json() == {"confirmed": True, "number": number}
-    assert (await client.get(link.group(1))).status_code == 404
+    assert (await client.get(confirm_path)).status_code == 404
     again = await client.post(f"/api/v1/tickets/{number}/comments", json=to_reporter, headers=dispatcher)
     assert again.status_code == 201, again.text
     await _deliver(api, sink)
@@ -117,7 +118,7 @@ async def test_staff_typing_in_an_address_confirms_it(api: Api, sink: SmtpSink) 
     assert made.status_code == 201, made.text
     await _deliver(api, sink)
     (mail,) = sink.wait_for(1)
-    assert "email-confirmations" not in _text(mail) and "Długa 5" in _text(mail)  # the full receipt
+    assert "potwierdz-adres" not in _text(mail) and "Długa 5" in _text(mail)  # the full receipt
 
 
 async def test_anonymous_reports_are_limited_per_address(api: Api, from_address: From,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from komunikator.web.portal import account, assets, home, public_pages, report_page
+from komunikator.web.portal import account, address_confirm_pages, assets, home, public_pages, report_page
 
 
 def install(app: FastAPI) -> None:
@@ -22,5 +22,6 @@ def install(app: FastAPI) -> None:
     app.include_router(home.router)
     app.include_router(report_page.router)
     app.include_router(public_pages.router)
+    app.include_router(address_confirm_pages.router)  # /potwierdz-adres/: the e-mailed confirmation links
     account.install(app)  # /konto: accounts, settings, privacy (web/portal/account.py)
     assets.install_static(app)
