@@ -11,6 +11,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from account_helpers import ORIGIN, PASSWORD, Mailbox, deliver, mailbox_running, post, sign_in, sign_up_and_verify
 from tortoise import connections
@@ -119,7 +120,9 @@ async def test_delete_my_account_leaves_no_canary_in_the_database_or_the_media_f
                        last_error=f"{CANARIES['delivery error']}@example.pl: 550 mailbox unknown; {EMAIL}: 451",
                        payload={"template": "ticket_status_changed", "recipients": ["reporter"]})
     # a refused sign-in and a reset request: counters holding the address
-    await sign_in(api.client("nieporet"), EMAIL, "zle-haslo")  # another city: must stay untouched there? no account
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api.app), base_url="http://test",
+                                 headers={"host": "zgierz.localhost"}) as b:
+        await sign_in(b, EMAIL, "zle-haslo")  # a refused sign-in here, from another browser (a login_failures row)
     await post(client, "/konto/haslo", "/konto/haslo", {"email": EMAIL})
     staff = await user_view(scope, await api_staff_user(scope, tenant))
     await tickets.add_comment(scope, tenant, mine.number, staff, "Dziękujemy, sprawdzimy.", "public", api.clock())
