@@ -65,6 +65,10 @@ async def test_the_installable_app_is_the_city_s(api: Api) -> None:
     worker = await client.get("/sw.js")
     assert worker.status_code == 200 and worker.headers["content-type"].startswith("text/javascript")
     assert "__VERSION__" not in worker.text and "/*SHELL*/" not in worker.text
+    # the worker obeys its own response's CSP: it must let it import /sw-push.js and fetch from this origin
+    # (the non-HTML default, default-src 'none', made importScripts fail and the worker never installed)
+    policy = dict(part.strip().split(" ", 1) for part in worker.headers["content-security-policy"].split(";"))
+    assert policy["script-src"] == "'self'" and policy["connect-src"] == "'self'"
     precached = json.loads(re.search(r"var SHELL = (\[.*?\]);", worker.text).group(1))
     assert len(precached) == len(SHELL) + len(SHELL_VENDOR)
     for url in precached:  # every precached file is there (one missing would stop the worker installing)

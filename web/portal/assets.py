@@ -32,6 +32,12 @@ SHELL = ("portal.css", "portal.js", "drafts.js", "report.js", "map.js")
 SHELL_VENDOR = ("vendor/htmx.org@2.0.11/htmx.min.js", "vendor/leaflet@1.9.4/leaflet.js",
                 "vendor/leaflet@1.9.4/leaflet.css")
 _NO_CACHE = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+#: the worker's own policy (a worker obeys the CSP of its script's response, not the page's): it imports
+#: /sw-push.js and fetches the shell, pages and the offline page, all from this origin; the notifications'
+#: icons are ours too. Without it the default for non-HTML (`default-src 'none'`) blocks the import and the
+#: worker never installs.
+WORKER_CSP = ("default-src 'none'; script-src 'self'; connect-src 'self'; img-src 'self'; "
+              "frame-ancestors 'none'")
 
 
 def install_static(app: FastAPI) -> None:
@@ -59,7 +65,7 @@ def _worker_source(has_push: bool) -> str:
 async def service_worker() -> Response:
     """The service worker (scope `/`): precached shell, network-first pages, the offline page, drafts."""
     return Response(_worker_source(PUSH_HANDLER.is_file()), media_type="text/javascript",
-                    headers={**_NO_CACHE, "Service-Worker-Allowed": "/"})
+                    headers={**_NO_CACHE, "Service-Worker-Allowed": "/", "Content-Security-Policy": WORKER_CSP})
 
 
 @router.get("/sw-push.js")

@@ -1,5 +1,6 @@
 /* The portal's behaviour that every page shares (CSP: no inline scripts, no eval).
- * - marks <html> with js-enabled; registers the service worker (/sw.js: offline page, drafts, push);
+ * - marks <html> with js-enabled; registers the service worker (/sw.js: offline page, drafts, push), again
+ *   when the network returns if it could not be registered without it;
  * - shows the offline banner while the browser has no network;
  * - focuses an error summary on load (after a refused form) and disables a form's button while it is sent. */
 (function () {
@@ -7,9 +8,14 @@
   document.documentElement.classList.add("js-enabled");
 
   if ("serviceWorker" in navigator && window.isSecureContext) {
-    window.addEventListener("load", function () {
-      navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () { /* the site works without it */ });
-    });
+    var register = function () {
+      navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {
+        // no network when the page finished loading (or a failed install): try again when it returns;
+        // the site works without the worker meanwhile
+        window.addEventListener("online", register, { once: true });
+      });
+    };
+    window.addEventListener("load", register);
   }
 
   function showOnline() {
