@@ -182,7 +182,7 @@ def _priority_rank(_q: Sql) -> str:
 
 
 def _ticket_number() -> Column:
-    return Column("ticket", _t("Zgłoszenie", "Ticket"), "ticket_link", const("t.number"))
+    return Column("ticket", _t("Zgłoszenie", "Ticket"), "ticket_link", const("t.number"))  # NULL: about no ticket
 
 
 def _ticket_field() -> ListField:
@@ -191,7 +191,8 @@ def _ticket_field() -> ListField:
 
 def _category(default: bool = True) -> tuple[Column, ListField]:
     label = _t("Kategoria", "Category")
-    return (Column("category", label, "choice", const("t.category"), default=default, choices=categories_of),
+    return (Column("category", label, "choice", const("t.category"), nullable=False, default=default,
+                   choices=categories_of),
             ListField("category", label, "choice", const("t.category"), choices=categories_of))
 
 
@@ -283,17 +284,17 @@ def tickets_list(tenant: CompiledTenant) -> ListSpec:
     unit = _t("Jednostka", "Unit")
     state = _t("Stan", "State")
     columns = [
-        Column("number", _t("Numer", "Number"), "ticket_link", const("t.number")),
+        Column("number", _t("Numer", "Number"), "ticket_link", const("t.number"), nullable=False),
         category_column,
-        Column("state", state, "choice", const("t.state"), choices=states_of),
+        Column("state", state, "choice", const("t.state"), nullable=False, choices=states_of),
         Column("public_status", _t("Status publiczny", "Public status"), "choice", const("t.public_status"),
-               default=False, choices=_fixed(PUBLIC_STATUS_LABELS)),
-        Column("unit", unit, "choice", const("t.responsible_unit"), choices=units_of),
-        Column("priority", _t("Priorytet", "Priority"), "choice", const("t.priority"),
+               nullable=False, default=False, choices=_fixed(PUBLIC_STATUS_LABELS)),
+        Column("unit", unit, "choice", const("t.responsible_unit"), nullable=False, choices=units_of),
+        Column("priority", _t("Priorytet", "Priority"), "choice", const("t.priority"), nullable=False,
                choices=_fixed(PRIORITY_LABELS), sort_sql=_priority_rank),
-        Column("channel", _t("Kanał", "Channel"), "choice", const("t.channel"), default=False,
+        Column("channel", _t("Kanał", "Channel"), "choice", const("t.channel"), nullable=False, default=False,
                choices=_fixed(CHANNEL_LABELS)),
-        Column("created_at", _t("Przyjęto", "Received"), "datetime", const("t.created_at")),
+        Column("created_at", _t("Przyjęto", "Received"), "datetime", const("t.created_at"), nullable=False),
         Column("due_at", _t("Termin", "Deadline"), "datetime", const("t.due_at")),
         Column("closed_at", _t("Zamknięto", "Closed"), "datetime", const("t.closed_at"), default=False),
         Column("overdue", _t("Po terminie", "Overdue"), "bool", _overdue_ticket, sortable=False, default=False),
@@ -340,12 +341,12 @@ def tasks_list(_tenant: CompiledTenant) -> ListSpec:
         "tasks", _t("Zadania", "Tasks"), "tasks k JOIN tickets t ON t.id = k.ticket_id", "k",
         (
             _ticket_number(),
-            Column("key", _t("Zadanie", "Task"), "text", const("k.key")),
-            Column("unit", unit, "choice", const("k.unit"), choices=units_of),
-            Column("state", state, "choice", const("k.state"), choices=_fixed(TASK_STATE_LABELS)),
+            Column("key", _t("Zadanie", "Task"), "text", const("k.key"), nullable=False),
+            Column("unit", unit, "choice", const("k.unit"), nullable=False, choices=units_of),
+            Column("state", state, "choice", const("k.state"), nullable=False, choices=_fixed(TASK_STATE_LABELS)),
             Column("assignee", assignee, "text", const(_user_name("k.assignee_id"))),
             Column("due_at", due, "datetime", const("k.due_at")),
-            Column("created_at", _t("Utworzono", "Created"), "datetime", const("k.created_at")),
+            Column("created_at", _t("Utworzono", "Created"), "datetime", const("k.created_at"), nullable=False),
             Column("overdue", _t("Po terminie", "Overdue"), "bool", overdue, sortable=False, default=False),
             category_column,
         ),
@@ -373,8 +374,9 @@ def comments_list(_tenant: CompiledTenant) -> ListSpec:
         "comments", _t("Komentarze", "Comments"), "comments c JOIN tickets t ON t.id = c.ticket_id", "c",
         (
             _ticket_number(),
-            Column("created_at", written, "datetime", const("c.created_at")),
-            Column("visibility", kind, "choice", const("c.visibility"), choices=_fixed(VISIBILITY_LABELS)),
+            Column("created_at", written, "datetime", const("c.created_at"), nullable=False),
+            Column("visibility", kind, "choice", const("c.visibility"), nullable=False,
+                   choices=_fixed(VISIBILITY_LABELS)),
             Column("author", author, "text", const(_user_name("c.author_id"))),
             Column("target_unit", target, "choice", const("c.target_unit"), default=False, choices=units_of),
             Column("body", _t("Treść", "Text"), "text", const("c.body"), sortable=False),
@@ -401,10 +403,11 @@ def audit_list(_tenant: CompiledTenant) -> ListSpec:
         "audit", _t("Historia zmian", "Audit events"), "audit_events e LEFT JOIN tickets t ON t.id = e.ticket_id",
         "e",
         (
-            Column("at", at, "datetime", const("e.at")),
+            Column("at", at, "datetime", const("e.at"), nullable=False),
             _ticket_number(),
-            Column("action", action, "text", const("e.action")),
-            Column("actor_kind", kind, "choice", const("e.actor_kind"), default=False, choices=_fixed(ACTOR_LABELS)),
+            Column("action", action, "text", const("e.action"), nullable=False),
+            Column("actor_kind", kind, "choice", const("e.actor_kind"), nullable=False, default=False,
+                   choices=_fixed(ACTOR_LABELS)),
             Column("actor", actor, "text", const(_user_name("e.actor_user_id"))),
             Column("reason", _t("Uzasadnienie", "Reason"), "text", const("e.reason"), sortable=False),
         ),
@@ -428,12 +431,13 @@ def outbox_list(_tenant: CompiledTenant) -> ListSpec:
         "outbox", _t("Wiadomości wychodzące", "Outgoing messages"),
         "outbox o LEFT JOIN tickets t ON t.id = o.ticket_id", "o",
         (
-            Column("created_at", created, "datetime", const("o.created_at")),
+            Column("created_at", created, "datetime", const("o.created_at"), nullable=False),
             _ticket_number(),
-            Column("kind", kind, "text", const("o.kind")),
-            Column("channel", channel, "choice", const("o.channel"), choices=_fixed(OUTBOX_CHANNEL_LABELS)),
-            Column("status", status, "choice", const("o.status"), choices=_fixed(OUTBOX_STATUS_LABELS)),
-            Column("attempts", _t("Próby", "Attempts"), "number", const("o.attempts")),
+            Column("kind", kind, "text", const("o.kind"), nullable=False),
+            Column("channel", channel, "choice", const("o.channel"), nullable=False,
+                   choices=_fixed(OUTBOX_CHANNEL_LABELS)),
+            Column("status", status, "choice", const("o.status"), nullable=False, choices=_fixed(OUTBOX_STATUS_LABELS)),
+            Column("attempts", _t("Próby", "Attempts"), "number", const("o.attempts"), nullable=False),
             Column("sent_at", _t("Wysłano", "Sent"), "datetime", const("o.sent_at")),
             Column("last_error", _t("Ostatni błąd", "Last error"), "text", const("o.last_error"), sortable=False,
                    default=False),
@@ -469,8 +473,8 @@ def users_list(_tenant: CompiledTenant) -> ListSpec:
     return ListSpec(
         "users", _t("Użytkownicy", "Users"), "users u", "u",
         (
-            Column("display_name", name, "text", const("u.display_name")),
-            Column("email", email, "text", const("u.email")),
+            Column("display_name", name, "text", const("u.display_name"), nullable=False),
+            Column("email", email, "text", const("u.email"), nullable=False),
             Column("active", active, "bool", const("u.active"), sortable=False),
             Column("memberships", _t("Role", "Roles"), "text", _memberships, sortable=False),
             Column("created_at", _t("Utworzono", "Created"), "datetime", const("u.created_at"), default=False),

@@ -233,8 +233,23 @@ def _sort_expression(q: Sql, key: SortKey) -> str:
     return f'({e}) COLLATE "C"' if q.postgres and key.column.render in ("text", "choice", "ticket_link") else e
 
 
+def _nullable(key: SortKey) -> bool:
+    return key.column.nullable or key.column.sort_sql is not None
+
+
 def _keyset(q: Sql, spec: ListSpec, keys: Sequence[SortKey], values: list[Any], row_id: int) -> str:
-    """Rows strictly after (values, id) in the order: NULLs last in each key, id in the first key's direction."""
+    """Rows strictly after (values, id) in the order: NULLs last in each key, id in the first key's direction.
+
+    When no key can be NULL and all run in the tie-breaker's direction, one row comparison
+    (`(a, b, id) < (…)`), which PostgreSQL bounds an index scan with; otherwise spelt out.
+    """
+    first_desc = keys[0].descending if keys else False
+    sign = "<" if first_desc else ">"
+    if all(not _nullable(k) and k.descending == first_desc for k in keys) and None not in values:
+        left = [_sort_expression(q, k) for k in keys] + [spec.id_sql]
+        right = [_number(q, v) if k.column.render == "number" else q.s.value(v)
+                 for k, v in zip(keys, values, strict=True)] + [q.s.value(row_id)]
+        return f"({', '.join(left)}) {sign} ({', '.join(right)})"
     either: list[str] = []
     equal: list[str] = []
     for key, value in zip(keys, values, strict=True):
@@ -245,10 +260,10 @@ def _keyset(q: Sql, spec: ListSpec, keys: Sequence[SortKey], values: list[Any], 
         p = q.s.value(value)
         if key.column.render == "number" and key.column.sort_sql is None:
             p = _number(q, value)
-        either.append(" AND ".join([*equal, f"({e} {'<' if key.descending else '>'} {p} OR {e} IS NULL)"]))
+        tail = f" OR {e} IS NULL" if _nullable(key) else ""
+        either.append(" AND ".join([*equal, f"({e} {'<' if key.descending else '>'} {p}{tail})"]))
         equal.append(f"{e} = {p}")
-    first_desc = keys[0].descending if keys else False
-    either.append(" AND ".join([*equal, f"{spec.id_sql} {'<' if first_desc else '>'} {q.s.value(row_id)}"]))
+    either.append(" AND ".join([*equal, f"{spec.id_sql} {sign} {q.s.value(row_id)}"]))
     return "(" + " OR ".join(f"({p})" for p in either) + ")"
 
 
@@ -256,7 +271,9 @@ def _order(q: Sql, spec: ListSpec, keys: Sequence[SortKey]) -> str:
     parts: list[str] = []
     for key in keys:
         e = _sort_expression(q, key)
-        parts += [f"CASE WHEN {e} IS NULL THEN 1 ELSE 0 END", f"{e} {'DESC' if key.descending else 'ASC'}"]
+        if _nullable(key):
+            parts.append(f"CASE WHEN {e} IS NULL THEN 1 ELSE 0 END")
+        parts.append(f"{e} {'DESC' if key.descending else 'ASC'}")
     parts.append(f"{spec.id_sql} {'DESC' if keys and keys[0].descending else 'ASC'}")
     return ", ".join(parts)
 
@@ -282,6 +299,29 @@ def _python(column: Column, value: Any) -> Any:
             return [value]
         return [str(i) for i in items] if isinstance(items, list) else [str(items)]
     return value if isinstance(value, str) else str(value)
+
+
+def _as_is(column: Column, postgres: bool) -> bool:
+    """Whether the driver's value is already the Python one: PostgreSQL's text and timestamps (asyncpg types them)."""
+    return postgres and not column.multi and column.render in ("text", "choice", "ticket_link", "datetime")
+
+
+def _rows(raw: list[Any], columns: Sequence[Column], postgres: bool) -> list[Row]:
+    """The rows' values (selected as `row_id, c0, c1, …`), converted only where the driver's type is not ours."""
+    width = len(columns)
+    convert = [(n, c) for n, c in enumerate(columns) if not _as_is(c, postgres)]
+    if postgres and not convert:  # asyncpg's records: the row's values as they come, sliced
+        return [Row(int(r[0]), tuple(r)[1:width + 1]) for r in raw]
+    found: list[Row] = []
+    for r in raw:
+        values = tuple(r.values() if isinstance(r, dict) else r)[1:width + 1]
+        if convert:
+            changed = list(values)
+            for n, column in convert:
+                changed[n] = _python(column, changed[n])
+            values = tuple(changed)
+        found.append(Row(int(r["row_id"]), values))
+    return found
 
 
 @dataclass(frozen=True)
@@ -342,7 +382,7 @@ async def page(
     raw = await _fetch(sql, q)
     more = len(raw) > limit
     raw = raw[:limit]
-    rows = [Row(int(r["row_id"]), tuple(_python(c, r[f"c{n}"]) for n, c in enumerate(columns))) for r in raw]
+    rows = _rows(raw, columns, q.postgres)
     cursor = None
     if more and raw:
         last = raw[-1]

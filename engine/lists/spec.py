@@ -99,6 +99,9 @@ class Column:
     choices: Choices | None = None
     sort_sql: Expression | None = None
     multi: bool = False
+    #: False: the expression is never NULL (a NOT NULL column): the sort then needs no NULL ordering,
+    #: and the database may walk an index for it
+    nullable: bool = True
 
 
 #: Who may open a list at all (visibility of rows is the engine's job).

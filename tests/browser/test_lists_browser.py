@@ -130,6 +130,10 @@ async def test_a_nested_filter_a_shared_view_and_the_exports(world: World, brows
     await page.goto(world.url(path))
     assert await axe_violations(tab) == []
     await shoot(tab, "lists-tickets-nested")
+    await page.locator("details.panel > summary").click()  # the builder, open: two levels of groups
+    assert await page.locator("#builder-tree fieldset.builder__group--2").count() == 1
+    assert await axe_violations(tab) == []
+    await shoot(tab, "lists-tickets-builder")
     # saved, shared with the unit drogi
     await page.fill("#view-name", "Pilne i duże")
     await page.check("#share-unit-drogi")
