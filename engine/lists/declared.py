@@ -27,12 +27,13 @@ from typing import Any
 
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.lists.spec import Column, ListField, ListSpec, Sql, Text, const
-from komunikator.engine.runtime.views import ACTIVE_TASK_STATES, UserView
+from komunikator.engine.runtime.views import UserView
 from komunikator.engine.schema.categories import PRIORITIES
 from komunikator.engine.schema.org import Role
 from komunikator.engine.service.ticket_list import (
     matching_condition,
     overdue_condition,
+    task_overdue_condition,
     visible_condition,
     visible_units,
 )
@@ -332,10 +333,9 @@ def tasks_list(_tenant: CompiledTenant) -> ListSpec:
     category_column, category_field = _category(default=False)
     unit, state, due = _t("Komórka", "Unit"), _t("Stan zadania", "Task state"), _t("Termin", "Deadline")
     assignee = _t("Wykonawca", "Assignee")
-    late = "(k.state IN ('" + "', '".join(sorted(ACTIVE_TASK_STATES)) + "') AND k.due_at IS NOT NULL AND k.due_at <= "
 
-    def overdue(q: Sql) -> str:
-        return f"{late}{q.s.value(q.now)})"
+    def overdue(q: Sql) -> str:  # runtime.overdue.task_overdue: active, its ticket's clock runs, deadline come
+        return task_overdue_condition(q.s, q.now)
 
     return ListSpec(
         "tasks", _t("Zadania", "Tasks"), "tasks k JOIN tickets t ON t.id = k.ticket_id", "k",

@@ -36,9 +36,8 @@ _MEASURE_CONDITIONS: dict[str, dict[str, dict[str, Any]]] = {
     "tasks": {
         "open": {"field": "state", "op": "in", "value": sorted(ACTIVE_TASK_STATES)},
         "done": {"field": "state", "op": "eq", "value": "done"},
-        # no `overdue`: the tasks list's filter counts a task of a paused or closed ticket as overdue, the
-        # runtime's definition (runtime/overdue.task_overdue, what reports count) does not; such a cell would
-        # link to a list that does not add up
+        # the tasks list's `overdue` is runtime/overdue.task_overdue, what the reports count
+        "overdue": {"field": "overdue", "op": "eq", "value": True},
     },
 }
 #: Measures whose number is the count of the rows the list shows.

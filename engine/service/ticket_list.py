@@ -221,6 +221,15 @@ def overdue_condition(s: _Statement, now: datetime) -> str:
     return f"(t.closed_at IS NULL AND t.sla_paused_at IS NULL AND ({own} OR {tasks}))"
 
 
+def task_overdue_condition(s: _Statement, now: datetime, task: str = "k", ticket: str = "t") -> str:
+    """`runtime.overdue.task_overdue` in SQL, on a task aliased `task` joined to its ticket `ticket` (two-valued).
+
+    Held equal to the runtime's definition by tests/search/test_overdue_reference.py (the tasks list).
+    """
+    return (f"({task}.state IN {s.values(_ACTIVE_TASK_STATES)} AND {ticket}.closed_at IS NULL "
+            f"AND {ticket}.sla_paused_at IS NULL AND {task}.due_at IS NOT NULL AND {task}.due_at <= {s.value(now)})")
+
+
 def _matching(s: _Statement, q: str) -> None:
     """A number exactly, otherwise every word as a prefix; a query of no words finds nothing.
 
@@ -260,5 +269,5 @@ def _after(s: _Statement, cursor: Cursor) -> None:
         s.where(f"(t.due_at > {value} OR (t.due_at = {value} AND t.id > {row}) OR t.due_at IS NULL)")
 
 
-__all__ = ["ListFilters", "Statement", "matching_condition", "overdue_condition", "page", "visible_condition",
-           "visible_units"]
+__all__ = ["ListFilters", "Statement", "matching_condition", "overdue_condition", "page", "task_overdue_condition",
+           "visible_condition", "visible_units"]

@@ -18,8 +18,8 @@ from komunikator.engine.lists.declared import list_spec
 from komunikator.engine.lists.spec import ListSpec
 from komunikator.engine.runtime.access import sees_ticket
 from komunikator.engine.runtime.capabilities import capabilities
-from komunikator.engine.runtime.overdue import ticket_overdue
-from komunikator.engine.runtime.views import ACTIVE_TASK_STATES, Membership, TicketView, UserView
+from komunikator.engine.runtime.overdue import task_overdue, ticket_overdue
+from komunikator.engine.runtime.views import Membership, TicketView, UserView
 from komunikator.engine.schema.categories import PRIORITIES
 from komunikator.engine.service.row_views import ticket_view, unpack_attribute
 from komunikator.engine.settings import Settings
@@ -109,7 +109,8 @@ async def task_rows(scope: TenantScope, now: datetime) -> list[ModelRow]:
         ticket = await scope.tickets().get(id=k.ticket_id)  # type: ignore[attr-defined]
         if ticket.id not in views:
             views[ticket.id] = await ticket_view(scope, ticket)
-        late = k.state in ACTIVE_TASK_STATES and k.due_at is not None and k.due_at <= now
+        view = views[ticket.id]
+        late = task_overdue(view, next(t for t in view.tasks if t.key == k.key), now)  # the runtime's rule
         values = {"ticket": ticket.number, "key": k.key, "unit": k.unit, "state": k.state,
                   "assignee": k.assignee_id, "due_at": k.due_at, "created_at": k.created_at,  # type: ignore[attr-defined]
                   "overdue": late, "ticket_unit": ticket.responsible_unit, "category": ticket.category,

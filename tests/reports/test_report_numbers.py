@@ -150,6 +150,7 @@ async def test_every_linked_number_is_the_total_of_the_list_it_links_to(db: str,
     scope = TenantScope((await ensure_tenant(slug)).id)
     await seed_tenant(scope, tenant, demo_staff(slug), count=40, seed=6, end=END)
     checked = 0
+    measures: set[tuple[str, str]] = set()
     for user in READERS[slug].values():
         for name in compute.readable(tenant, user):
             result = await compute.run(scope, tenant, name, user, END)
@@ -164,4 +165,7 @@ async def test_every_linked_number_is_the_total_of_the_list_it_links_to(db: str,
                                             query.parse_columns(spec, None), after=None, limit=1, now=END)
                     assert page.total == value, (slug, name, row.keys, measure, document)
                     checked += 1
+                    measures.add((result.report.source, measure))
     assert checked > 50
+    # the tasks' overdue count links to the tasks list filtered as overdue (runtime.overdue.task_overdue, both)
+    assert {("tasks", "overdue"), ("tasks", "open"), ("tasks", "done"), ("tickets", "overdue")} <= measures

@@ -79,3 +79,43 @@ async def test_the_lists_overdue_filter_is_the_runtimes_definition(db: str) -> N
     assert any(v.due_at == own_deadline and ticket_overdue(v, own_deadline) for v in running)
     assert {i for i, v in views.items() if ticket_overdue(v, on_time)} == await _listed(scope, True, on_time)
     assert any(task_overdue(v, t, task_deadline) for v in running for t in v.tasks if t.due_at == task_deadline)
+
+
+async def _tasks_listed(scope: TenantScope, now: datetime) -> set[tuple[int, str]]:
+    """The universal tasks list filtered `overdue = true`: (ticket id, task key) of every row."""
+    from komunikator.engine.lists import filters, query
+    from komunikator.engine.lists.declared import list_spec
+
+    spec = list_spec(zgierz(), "tasks")
+    assert spec is not None
+    flt = filters.parse(spec, zgierz(), {"match": "all", "conditions": [
+        {"field": "overdue", "op": "eq", "value": True}]})
+    columns = query.parse_columns(spec, "key")
+    keys = {k.id: (k.ticket_id, k.key) for k in await scope.tasks().all()}  # type: ignore[attr-defined]
+    return {keys[r.id] async for r in query.rows(scope, zgierz(), EVERYONE, spec, flt, query.parse_sort(spec, None),
+                                                 columns, now=now)}
+
+
+async def test_the_tasks_lists_overdue_is_the_runtimes_task_overdue(db: str) -> None:
+    """A task of a paused or closed ticket is not overdue in the tasks list either (runtime.overdue.task_overdue)."""
+    scope = TenantScope((await ensure_tenant("zgierz")).id)
+    await seed_tenant(scope, zgierz(), demo_staff("zgierz"), count=40, seed=5, end=END)
+    views = {t.id: await ticket_view(scope, t) for t in await scope.tickets().all()}
+    late = END + timedelta(days=400)
+    # a running ticket with an active task past its deadline: paused, waiting for the resident
+    paused_id, paused_task = next((i, t) for i, v in views.items() if v.closed_at is None and v.sla_paused_at is None
+                                  for t in v.tasks if task_overdue(v, t, late))
+    await scope.tickets().filter(id=paused_id).update(sla_paused_at=END)
+    # a closed ticket whose task was left active
+    closed_id, closed_task = next((i, t) for i, v in views.items() if i != paused_id and v.closed_at is None
+                                  and v.sla_paused_at is None for t in v.tasks if task_overdue(v, t, late))
+    await scope.tickets().filter(id=closed_id).update(closed_at=END)
+    views = {t.id: await ticket_view(scope, t) for t in await scope.tickets().all()}
+    assert not task_overdue(views[paused_id], paused_task, late) and not task_overdue(views[closed_id], closed_task,
+                                                                                          late)
+    for now in (END - timedelta(days=30), END, END + timedelta(days=20), late):
+        expected = {(i, t.key) for i, v in views.items() for t in v.tasks if task_overdue(v, t, now)}
+        listed = await _tasks_listed(scope, now)
+        assert listed == expected, now
+    assert (paused_id, paused_task.key) not in listed and (closed_id, closed_task.key) not in listed
+    assert listed  # others are late then
