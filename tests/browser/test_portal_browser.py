@@ -6,6 +6,7 @@ tests/browser/screenshots/portal-figures.json)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from datetime import UTC, datetime
@@ -17,8 +18,9 @@ import pytest
 from browser_helpers import DESKTOP, HOSTILE, PHONE, SCREENSHOTS, Tab, World, axe_violations, open_tab
 from PIL import Image
 
-from komunikator.engine.service import accounts, tickets
+from komunikator.engine.service import accounts, addresses, tickets
 from komunikator.engine.service.row_views import user_view
+from komunikator.engine.settings import Settings
 from komunikator.engine.store.models import Attachment
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
@@ -133,6 +135,117 @@ async def test_a_report_started_offline_is_sent_once_when_the_network_returns(wo
     assert link is not None and again[0] == again[1] and again[0].endswith(link.split("/")[-1])
     assert len(await _tickets(world, description)) == 1
     assert await page.evaluate("KomunikatorDrafts.all().then(d => d.length)") == 0
+    # the service worker: installed with the shell, it answers a page without network with the offline page
+    # (bounded: `ready` never settles when the worker fails to install, as it did while /sw.js carried the
+    # non-HTML CSP, default-src 'none', which blocked its importScripts('/sw-push.js'))
+    assert await asyncio.wait_for(page.evaluate("navigator.serviceWorker.ready.then(r => !!r.active)"), 20)
+    await page.context.set_offline(True)
+    await page.goto(world.url("/zgloszenia"))
+    assert await page.title() == "Brak połączenia – Urząd Miasta Zgierza"
+    await _check(tab, "offline-page")
+    await page.context.set_offline(False)
+
+
+async def _until_changed(page: Any, selector: str, text: str, seconds: float = 10) -> None:
+    """Wait until the element's text is no longer `text` (polled: the CSP forbids wait_for_function's eval)."""
+    deadline = time.monotonic() + seconds
+    while await page.inner_text(selector) == text:
+        assert time.monotonic() < deadline, f"{selector} still says {text!r}"
+        await page.wait_for_timeout(100)
+
+
+async def _addresses(world: World) -> None:
+    """The city's address points (tenants/zgierz/adresy.csv), as the seeder imports them."""
+    assert world.scope is not None and world.registry is not None
+    text = (Settings.from_env().tenants_dir / "zgierz" / "adresy.csv").read_text(encoding="utf-8")
+    await addresses.import_addresses(world.scope, world.registry.tenants["zgierz"], text)
+
+
+async def test_an_address_chosen_by_keyboard_puts_the_pin_and_is_sent(world: World, browser: Any) -> None:
+    await _addresses(world)
+    plain = _get(world.base, "/zglos?category=pothole").text  # without JavaScript: a plain text field, sent as typed
+    assert 'name="address"' in plain and 'role="combobox"' not in plain
+    tab = await open_tab(browser, viewport=PHONE)
+    page = tab.page
+    await page.goto(world.url("/zglos?category=pothole"))
+    await page.wait_for_selector("#report-map:not([hidden])")
+    field = page.locator("#address")
+    assert await field.get_attribute("role") == "combobox"
+    await field.press_sequentially("dług 1", delay=40)  # part of a street and of a number
+    await page.wait_for_selector("#address-options [role=option]")
+    assert await field.get_attribute("aria-expanded") == "true"
+    options = await page.locator("#address-options [role=option]").all_inner_texts()
+    assert options and all(o.startswith("ul. Długa 1") for o in options), options
+    await field.press("ArrowDown")
+    await field.press("ArrowDown")
+    second = page.locator("#address-option-1")
+    assert await field.get_attribute("aria-activedescendant") == "address-option-1"
+    assert await second.get_attribute("aria-selected") == "true"
+    await page.locator("#address-status", has_text="Znaleziono").wait_for(state="attached")
+    await _check(tab, "address-search")
+    chosen = options[1]
+    await field.press("Enter")  # chooses; does not send the form
+    assert await page.input_value("#address") == chosen
+    assert await field.get_attribute("aria-expanded") == "false"
+    assert await page.locator("#address-options").is_hidden()
+    hits = _get(world.base, "/api/v1/addresses?q=" + chosen.split(",")[0]).json()["items"]
+    hit = next(h for h in hits if h["label"] == chosen)
+    assert float(await page.input_value("#lat")) == pytest.approx(hit["lat"], abs=1e-6)
+    assert float(await page.input_value("#lon")) == pytest.approx(hit["lon"], abs=1e-6)
+    street_number = f"{hit['street']} {hit['number']}"
+    assert await page.inner_text("#nearest-address") == f"Najbliższy adres: {street_number} (ok. 0 m)"
+    pin = await page.locator(".leaflet-marker-icon[alt='Miejsce problemu']").bounding_box()
+    box = await page.locator("#report-map").bounding_box()
+    assert box["x"] <= pin["x"] + 12 <= box["x"] + box["width"]  # the map shows the pin
+    assert box["y"] <= pin["y"] + 41 <= box["y"] + box["height"]
+    description = "Zapadnięta studzienka przed wybranym adresem."
+    await page.check("input[name='attr.size'][value='small']")
+    await page.fill("#description", description)
+    await page.click("#send")
+    await page.wait_for_url("**/zgloszenia/ZG-*?wyslane=1")
+    made = await _tickets(world, description)
+    assert len(made) == 1
+    assert made[0].address == chosen
+    assert made[0].lat == pytest.approx(hit["lat"], abs=1e-6) and made[0].lon == pytest.approx(hit["lon"], abs=1e-6)
+    assert tab.csp_violations() == []
+
+
+async def test_a_pin_shows_the_nearest_address_and_fills_an_empty_address_field(world: World, browser: Any) -> None:
+    await _addresses(world)
+    tab = await open_tab(browser, viewport=DESKTOP)
+    page = tab.page
+    await page.goto(world.url("/zglos?category=litter"))
+    await page.wait_for_selector("#report-map:not([hidden])")
+    assert await page.locator("#nearest-address").is_hidden()
+    await _drop_pin(page, 30, 20)
+    await page.wait_for_selector("#nearest-address:not([hidden])")
+    lat, lon = await page.input_value("#lat"), await page.input_value("#lon")
+    near = _get(world.base, f"/api/v1/addresses/nearest?lat={lat}&lon={lon}").json()["address"]
+    assert near is not None
+    expected = f"Najbliższy adres: {near['street']} {near['number']} (ok. {round(near['distance_m'])} m)"
+    assert await page.inner_text("#nearest-address") == expected
+    assert await page.input_value("#address") == near["label"]  # the field was empty: filled
+    await _check(tab, "nearest-address")
+    # moved: the label and the filled-in address follow the pin
+    await _drop_pin(page, -40, -25)
+    await _until_changed(page, "#nearest-address", expected)
+    lat, lon = await page.input_value("#lat"), await page.input_value("#lon")
+    moved = _get(world.base, f"/api/v1/addresses/nearest?lat={lat}&lon={lon}").json()["address"]
+    assert moved is not None and moved["label"] != near["label"]
+    assert await page.input_value("#address") == moved["label"]
+    # an address the resident typed stays as typed
+    await page.fill("#address", "za sklepem, przy ławce")
+    shown = await page.inner_text("#nearest-address")
+    await _drop_pin(page, 100, 60)
+    await _until_changed(page, "#nearest-address", shown)
+    assert await page.input_value("#address") == "za sklepem, przy ławce"
+    # in English
+    await page.goto(world.url("/zglos?category=litter&lang=en"))
+    await page.wait_for_selector("#report-map:not([hidden])")
+    await _drop_pin(page, 30, 20)
+    await page.wait_for_selector("#nearest-address:not([hidden])")
+    assert (await page.inner_text("#nearest-address")).startswith("Nearest address: ")
+    assert tab.csp_violations() == []
 
 
 async def test_following_a_nearby_report_instead_of_a_duplicate(world: World, browser: Any) -> None:

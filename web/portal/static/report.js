@@ -1,8 +1,10 @@
 /* The report pages' behaviour (CSP: no inline code): the category search, the map pin (Leaflet; tiles only when
  * the city names a tile server, else a plain background with the city's bounds), the device's location, nearby
- * open reports ("Is this yours?"), photos shrunk on this device (longest side 2048 px, JPEG quality 0.6) and the
- * send that keeps a draft on the device when there is no network (drafts.js). Without JavaScript the form works
- * as plain HTML: an address instead of the pin, photos as they are. */
+ * open reports ("Is this yours?"), the city's address search (an ARIA combobox over /api/v1/addresses: choosing
+ * an address puts the pin there) and the nearest address under a pin (/api/v1/addresses/nearest, also typed into
+ * an empty address field), photos shrunk on this device (longest side 2048 px, JPEG quality 0.6) and the send
+ * that keeps a draft on the device when there is no network (drafts.js). Without JavaScript the form works as
+ * plain HTML: an address instead of the pin, photos as they are. */
 (function () {
   "use strict";
   var MAX_SIDE = 2048, QUALITY = 0.6;
@@ -39,7 +41,7 @@
   }
 
   /* -- the map -- */
-  var map = null, pin = null, nearbyLayer = null;
+  var map = null, mapEl = null, pin = null, nearbyLayer = null;
 
   function pinIcon() {
     var base = "/static/vendor/leaflet@1.9.4/images/";
@@ -51,7 +53,7 @@
     return latlng.lat >= bounds[0][0] && latlng.lat <= bounds[1][0] && latlng.lng >= bounds[0][1] && latlng.lng <= bounds[1][1];
   }
 
-  function setPin(el, latlng, quiet) {
+  function setPin(el, latlng, quiet, known) {
     var status = document.getElementById("pin-status");
     var bounds = JSON.parse(el.dataset.bounds);
     if (!inside(bounds, latlng)) {
@@ -70,6 +72,140 @@
     }
     status.textContent = status.dataset.set.replace("LAT", lat.replace(".", ",")).replace("LON", lon.replace(".", ","));
     if (!quiet) loadNearby(lat, lon);
+    if (known) { nearestAsked += 1; showNearest(known); }
+    else nearestAddress(lat, lon);
+  }
+
+  /* -- the nearest address under the pin; typed into the address field while the resident has typed none -- */
+  var nearestAsked = 0;
+
+  function showNearest(hit) {
+    var label = document.getElementById("nearest-address"), input = document.getElementById("address");
+    if (!label || !input) return;
+    if (!hit) {
+      label.textContent = label.dataset.none;
+      label.hidden = false;
+      return;
+    }
+    var place = hit.street ? hit.street + " " + hit.number : hit.place + " " + hit.number;
+    label.textContent = label.dataset.template.replace("ADDRESS", place)
+      .replace("METRES", String(Math.round(hit.distance_m || 0)));
+    label.hidden = false;
+    if (!input.value.trim() || input.dataset.auto === "1") {
+      input.value = hit.label;
+      input.dataset.auto = "1";
+    }
+  }
+
+  function nearestAddress(lat, lon) {
+    var input = document.getElementById("address");
+    if (!input || !input.dataset.nearest || !navigator.onLine) return;
+    var asked = ++nearestAsked;
+    fetch(input.dataset.nearest + "?lat=" + encodeURIComponent(lat) + "&lon=" + encodeURIComponent(lon),
+      { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (body) { if (body && asked === nearestAsked) showNearest(body.address); })
+      .catch(function () { /* offline or too many lookups: no label */ });
+  }
+
+  /* -- the address search: an ARIA 1.2 combobox (list autocomplete) over the city's address points -- */
+  function addressSearch() {
+    var input = document.getElementById("address"), list = document.getElementById("address-options");
+    var status = document.getElementById("address-status");
+    if (!input || !list || !input.dataset.search || !window.fetch) return;
+    var hits = [], active = -1, timer = null, asked = 0;
+    var found = input.dataset.found.split("|");
+    input.setAttribute("role", "combobox");
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-expanded", "false");
+    input.setAttribute("aria-controls", list.id);
+    input.setAttribute("autocomplete", "off");
+    list.setAttribute("aria-label", input.dataset.optionsLabel);
+
+    function close() {
+      list.hidden = true;
+      input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant");
+      active = -1;
+    }
+    function mark(index) {
+      active = index;
+      Array.prototype.forEach.call(list.children, function (item, i) {
+        item.setAttribute("aria-selected", i === index ? "true" : "false");
+      });
+      if (index < 0) { input.removeAttribute("aria-activedescendant"); return; }
+      input.setAttribute("aria-activedescendant", list.children[index].id);
+      if (list.children[index].scrollIntoView) list.children[index].scrollIntoView({ block: "nearest" });
+    }
+    function choose(index) {
+      var hit = hits[index];
+      if (!hit) return;
+      input.value = hit.label;
+      delete input.dataset.auto;
+      close();
+      status.textContent = "";
+      if (map && mapEl) {
+        var here = L.latLng(hit.lat, hit.lon);
+        map.setView(here, 17);
+        setPin(mapEl, here, false, hit);
+      } else {
+        document.getElementById("lat").value = hit.lat.toFixed(6);
+        document.getElementById("lon").value = hit.lon.toFixed(6);
+      }
+    }
+    function show(items) {
+      hits = items;
+      list.textContent = "";
+      items.forEach(function (hit, i) {
+        var item = document.createElement("li");
+        item.id = "address-option-" + i;
+        item.setAttribute("role", "option");
+        item.setAttribute("aria-selected", "false");
+        item.textContent = hit.label;
+        item.addEventListener("mousedown", function (event) { event.preventDefault(); });  // keep the focus
+        item.addEventListener("click", function () { choose(i); });
+        list.appendChild(item);
+      });
+      active = -1;
+      list.hidden = items.length === 0;
+      input.setAttribute("aria-expanded", items.length ? "true" : "false");
+      input.removeAttribute("aria-activedescendant");
+      clearTimeout(status.timer);
+      status.timer = setTimeout(function () {  // after the typing settles, once
+        status.textContent = items.length ? found[Math.min(items.length, found.length) - 1] : input.dataset.nothing;
+      }, 500);
+    }
+    input.addEventListener("input", function () {
+      delete input.dataset.auto;  // typed by the resident: the nearest address no longer replaces it
+      clearTimeout(timer);
+      var q = input.value.trim();
+      if (q.length < 2 || !navigator.onLine) { hits = []; close(); return; }
+      timer = setTimeout(function () {
+        var mine = ++asked;
+        fetch(input.dataset.search + "?limit=" + found.length + "&q=" + encodeURIComponent(q),
+          { credentials: "same-origin", headers: { Accept: "application/json" } })
+          .then(function (response) { return response.ok ? response.json() : null; })
+          .then(function (body) { if (body && mine === asked) show(body.items || []); })
+          .catch(function () { /* offline or too many lookups: the field stays a plain text field */ });
+      }, 250);
+    });
+    input.addEventListener("keydown", function (event) {
+      var open = !list.hidden && hits.length > 0;
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        if (!hits.length) return;
+        event.preventDefault();
+        if (!open) { list.hidden = false; input.setAttribute("aria-expanded", "true"); }
+        var step = event.key === "ArrowDown" ? 1 : -1;
+        mark(active < 0 ? (step > 0 ? 0 : hits.length - 1) : (active + step + hits.length) % hits.length);
+      } else if (event.key === "Enter" && open && active >= 0) {
+        event.preventDefault();  // choosing, not sending the form
+        choose(active);
+      } else if (event.key === "Escape" && open) {
+        event.preventDefault();
+        close();
+      }
+    });
+    input.addEventListener("blur", close);
   }
 
   function loadNearby(lat, lon) {
@@ -98,6 +234,7 @@
     el.hidden = false;
     document.getElementById("map-tools").hidden = false;
     var bounds = JSON.parse(el.dataset.bounds);
+    mapEl = el;
     map = L.map(el, { scrollWheelZoom: false, maxBounds: L.latLngBounds(bounds).pad(0.2), keyboard: true })
       .setView(JSON.parse(el.dataset.center), parseInt(el.dataset.zoom, 10));
     if (el.dataset.tiles) {
@@ -241,6 +378,7 @@
     var form = document.getElementById("report-form");
     if (!form) return;
     reportMap();
+    addressSearch();
     photos(form);
     sending(form);
   });
