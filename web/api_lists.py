@@ -22,10 +22,11 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from komunikator.engine.compiled import CompiledTenant
-from komunikator.engine.lists import export, query
+from komunikator.engine.lists import export, jobs, query
 from komunikator.engine.lists.declared import LISTS
 from komunikator.engine.lists.filters import MAX_TEXT, description, text_in
 from komunikator.engine.lists.view import View, label, open_view
+from komunikator.engine.service.errors import ServiceError
 from komunikator.engine.store.scope import TenantScope
 from komunikator.web.actors import StaffActor
 from komunikator.web.deps import Now, PreferredLocale, Scope
@@ -112,6 +113,12 @@ def _export_route(name: str) -> Callable[..., Coroutine[Any, Any, StreamingRespo
         lang: LanguageParam = None,
     ) -> StreamingResponse:
         view = open_view(tenant, actor.view, name, filter_text=filter, sort=sort, columns=columns)
+        counted = await query.page(scope, tenant, actor.view, view.spec, view.filter, view.sort, view.columns,
+                                   after=None, limit=1, now=now)
+        if (counted.total or 0) > jobs.inline_max_rows():
+            raise ServiceError(409, "export_too_big", f"the view has {'about ' if counted.estimated else ''}"
+                               f"{counted.total} rows, more than {jobs.inline_max_rows()} exported at once: export it "
+                               f"in the background from the list's page (/staff/lists/{name})")
         return export_response(tenant, scope, actor, now, view, format, _language(tenant, lang, preferred))
 
     return route
@@ -149,7 +156,9 @@ for _name, _build in LISTS.items():
     router.add_api_route(f"/{_name}/export", _export_route(_name), methods=["GET"], response_class=StreamingResponse,
                          responses=_EXPORT_RESPONSES, summary=f"Export the list {_name}",
                          description=f"{_label} The current view (filter, sort, columns) as CSV or XLSX, streamed; "
-                         "every export is audited.", operation_id=f"export_{_name}")
+                         "every export is audited. A view of more rows than KOMUNIKATOR_EXPORT_INLINE_MAX_ROWS "
+                         "(10,000) is refused with 409 `export_too_big`: the staff page exports it in the "
+                         "background.", operation_id=f"export_{_name}")
 
 
 __all__ = ["ListPage", "export_response", "list_page", "router"]

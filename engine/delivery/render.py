@@ -2,7 +2,7 @@
 
 The variables are those of `definitions/README.md` ("Template variables"):
 `tenant`, `recipient`, `ticket`, `task`, `comment`, `message`, `digest`,
-`account` (a resident's one-time link), and
+`account` (a resident's one-time link), `export` (a big list export is ready), and
 `event` for a plugin's event (the data the plugin gave with it).
 Dates arrive formatted in the tenant's time zone and the recipient's locale.
 Variables are strict: a template that uses one the message does not carry
@@ -244,6 +244,10 @@ def build_context(
     if isinstance(account, Mapping):
         context["account"] = {"url": str(account.get("url") or ""), "email": str(account.get("email") or ""),
                               "valid_hours": int(account.get("valid_hours") or 0)}
+    written = about.payload.get("export")  # a big list export is ready (engine/lists/jobs.py)
+    if isinstance(written, Mapping):
+        context["export"] = {key: written.get(key) or "" for key in ("list_name", "format", "url", "expires_at")}
+        context["export"]["rows"] = int(written.get("rows") or 0)
     data = about.payload.get("data")  # a plugin's event: what it said about it (`service.events.emit`)
     if isinstance(data, Mapping):
         context["event"] = dict(data)

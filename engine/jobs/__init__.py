@@ -75,6 +75,12 @@ async def _open311_poll(ctx: JobContext) -> int:
     return await poll(ctx.tenants, ctx.now)
 
 
+async def _exports(ctx: JobContext) -> int:
+    from komunikator.engine.lists.jobs import run_exports
+
+    return await run_exports(ctx.tenants, now=ctx.now, worker=ctx.worker, budget=ctx.budget)
+
+
 #: The core's jobs, in the order a round runs them.
 CORE_JOBS: tuple[JobDef, ...] = (
     JobDef("deliver", "deliver pending notifications (e-mail, push) from the outbox", 10.0, _deliver),
@@ -82,6 +88,8 @@ CORE_JOBS: tuple[JobDef, ...] = (
     JobDef("digests", "write the staff's daily digests at each city's hour", 300.0, _digests),
     JobDef("open311_poll", "read back the status of tasks handed to units' own Open311 servers", 60.0,
            _open311_poll),
+    JobDef("exports", "write the big list exports staff asked for (e-mailing the link), delete expired ones", 5.0,
+           _exports),
     JobDef("media_gc", "delete photo files no attachment names (older than an hour)", 3600.0, _media_gc),
 )
 

@@ -26,7 +26,7 @@ import csv
 import io
 import os
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -44,6 +44,10 @@ from komunikator.engine.store.scope import TenantScope
 #: What a text cell may not start with in a CSV (OWASP's list: formulas, and tab / CR that hide them).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 64 * 1024
+#: A background export reports its rows every so many.
+PROGRESS_EVERY = 1000
+#: Told the rows written so far (a background export's progress).
+Progress = Callable[[int], Awaitable[None]]
 _SHEET_TITLE = {"pl": "Widok", "en": "View"}
 _ABOUT = {"pl": ("O eksporcie", "Lista", "Filtr", "Sortowanie", "Wyeksportowano", "Wierszy", "(bez filtra)"),
           "en": ("About", "List", "Filter", "Sort", "Exported", "Rows", "(no filter)")}
@@ -60,37 +64,65 @@ def _sort_words(view: View, language: str) -> str:
 
 
 async def _audit(scope: TenantScope, user: UserView, view: View, kind: str, rows: int, now: datetime,
-                 complete: bool) -> None:
-    await audit(scope, None, user, "list_export", {}, {
+                 complete: bool, background: int | None = None) -> None:
+    after: dict[str, Any] = {
         "list": view.spec.name, "format": kind, "filter": dict(view.filter.document),
         "sort": query.sort_text(view.sort), "columns": [c.key for c in view.columns], "rows": rows,
-        "complete": complete}, now)
+        "complete": complete}
+    if background is not None:
+        after["export_id"] = background  # written by the background job (engine/lists/jobs.py)
+    await audit(scope, None, user, "list_export", {}, after, now)
+
+
+async def audit_export(scope: TenantScope, user: UserView, view: View, kind: str, rows: int, now: datetime,
+                       complete: bool, export_id: int) -> None:
+    """The audit row of a background export, as an inline one's (who, list, filter, sort, columns, rows)."""
+    await _audit(scope, user, view, kind, rows, now, complete, export_id)
+
+
+async def _csv_chunks(scope: TenantScope, tenant: CompiledTenant, user: UserView, view: View, now: datetime,
+                      language: str, counted: list[int], progress: Progress | None = None) -> AsyncIterator[bytes]:
+    """The CSV's bytes, a batch of rows at a time; `counted[0]` is the rows so far."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([neutralised(label(c, language)) for c in view.columns])
+    yield ("\ufeff" + buffer.getvalue()).encode()
+    buffer.seek(0)
+    buffer.truncate()
+    async for row in query.rows(scope, tenant, user, view.spec, view.filter, view.sort, view.columns, now=now):
+        writer.writerow([_csv_cell(c, v, tenant, language) for c, v in zip(view.columns, row.values, strict=True)])
+        counted[0] += 1
+        if buffer.tell() >= CHUNK:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+        if progress is not None and counted[0] % PROGRESS_EVERY == 0:
+            await progress(counted[0])
+    if buffer.tell():
+        yield buffer.getvalue().encode()
 
 
 async def csv_stream(scope: TenantScope, tenant: CompiledTenant, user: UserView, view: View, now: datetime,
                      language: str) -> AsyncIterator[bytes]:
     """The view as CSV, a batch of rows at a time; audited when done (or cut off)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([neutralised(label(c, language)) for c in view.columns])
-    yield ("\ufeff" + buffer.getvalue()).encode()
-    count = 0
+    counted = [0]
     complete = False
     try:
-        buffer.seek(0)
-        buffer.truncate()
-        async for row in query.rows(scope, tenant, user, view.spec, view.filter, view.sort, view.columns, now=now):
-            writer.writerow([_csv_cell(c, v, tenant, language) for c, v in zip(view.columns, row.values, strict=True)])
-            count += 1
-            if buffer.tell() >= CHUNK:
-                yield buffer.getvalue().encode()
-                buffer.seek(0)
-                buffer.truncate()
-        if buffer.tell():
-            yield buffer.getvalue().encode()
+        async for chunk in _csv_chunks(scope, tenant, user, view, now, language, counted):
+            yield chunk
         complete = True
     finally:
-        await _audit(scope, user, view, "csv", count, now, complete)
+        await _audit(scope, user, view, "csv", counted[0], now, complete)
+
+
+async def write_csv(path: str, scope: TenantScope, tenant: CompiledTenant, user: UserView, view: View,
+                    now: datetime, language: str, progress: Progress | None = None) -> int:
+    """Write the view's CSV to `path` (a background export); how many rows it holds."""
+    counted = [0]
+    with open(path, "wb") as out:  # noqa: PTH123 - a local file, written a chunk at a time
+        async for chunk in _csv_chunks(scope, tenant, user, view, now, language, counted, progress):
+            out.write(chunk)
+    return counted[0]
 
 
 def _csv_cell(column: Any, value: Any, tenant: CompiledTenant, language: str) -> str:
@@ -120,7 +152,7 @@ async def xlsx_stream(scope: TenantScope, tenant: CompiledTenant, user: UserView
 
 
 async def write_xlsx(path: str, scope: TenantScope, tenant: CompiledTenant, user: UserView, view: View,
-                     now: datetime, language: str) -> int:
+                     now: datetime, language: str, progress: Progress | None = None) -> int:
     """Write the view's workbook to `path`; how many rows it holds."""
     book = xlsxwriter.Workbook(path, {"constant_memory": True, "strings_to_formulas": False,
                                       "strings_to_urls": False, "remove_timezone": True})
@@ -148,6 +180,8 @@ async def write_xlsx(path: str, scope: TenantScope, tenant: CompiledTenant, user
                 write_number(count, n, shown)
             else:
                 write_string(count, n, str(shown))
+        if progress is not None and count % PROGRESS_EVERY == 0:
+            await progress(count)
     words = _ABOUT[language]
     about = book.add_worksheet(words[0])
     about.set_column(0, 0, 18)
@@ -171,4 +205,5 @@ async def write_xlsx(path: str, scope: TenantScope, tenant: CompiledTenant, user
     return count
 
 
-__all__ = ["FORMULA_STARTS", "csv_stream", "neutralised", "write_xlsx", "xlsx_stream"]
+__all__ = ["FORMULA_STARTS", "PROGRESS_EVERY", "Progress", "audit_export", "csv_stream", "neutralised", "write_csv",
+           "write_xlsx", "xlsx_stream"]

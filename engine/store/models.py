@@ -801,12 +801,49 @@ class DefaultView(Model):
         unique_together = (("tenant", "user", "list_name"),)
 
 
+#: Where a background export is (engine/lists/jobs.py).
+EXPORT_STATUSES = ("pending", "running", "done", "failed")
+
+
+class ListExport(Model):
+    """A big export of a universal list's view, written by a background job for the user who asked for it."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = _tenant("list_exports")
+    requester: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        f"{APP}.User", related_name="list_exports", on_delete=fields.CASCADE
+    )
+    list_name = fields.CharField(max_length=32)  # engine/lists/declared.py LISTS
+    format = fields.CharField(max_length=8)  # csv, xlsx
+    filter_document: dict[str, Any] = fields.JSONField(default=dict)
+    sort = fields.CharField(max_length=300, default="")
+    columns = fields.TextField(default="")
+    language = fields.CharField(max_length=8, default="pl")
+    status = fields.CharField(max_length=16, default="pending")  # EXPORT_STATUSES
+    #: rows written so far, and the view's count when it was asked for (maybe the planner's estimate)
+    rows = fields.IntField(default=0)
+    total = fields.IntField(null=True)
+    #: the file's name in the exports folder (KOMUNIKATOR_EXPORT_DIR), once written
+    file_name = fields.CharField(max_length=200, null=True)
+    error = fields.TextField(null=True)
+    #: a worker writing it holds it until then (a lapsed lease lets another start again)
+    lease_until = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField()
+    finished_at = fields.DatetimeField(null=True)
+    #: the file is deleted, and the link answers 410, from then on
+    expires_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "list_exports"
+        indexes = (Index(fields=("tenant_id", "status")), Index(fields=("tenant_id", "requester_id")))
+
+
 #: Every model, in dependency order; `tenants` is the only table without `tenant_id`.
 ALL_MODELS: tuple[type[Model], ...] = (
     Tenant, User, Membership, ApiToken, LoginFailure, RateEvent, Session, DefinitionVersion, TicketCounter,
     ReporterContact, ReporterLink, AddressPoint, Ticket, TicketAttribute, Follower, Task, TaskAssignment, Comment,
     AuditEvent, OutboxMessage, Timer, IdempotencyKey, Attachment, TicketSearch,
     Open311Client, Open311Token, Open311Dispatch, PushSubscription, ResidentSettings, AccountToken,
-    SavedView, DefaultView,
+    SavedView, DefaultView, ListExport,
 )
 TENANT_OWNED: tuple[type[Model], ...] = ALL_MODELS[1:]

@@ -16,6 +16,7 @@ from komunikator.engine.config.compiler import compile_tenant
 from komunikator.engine.config.template_check import BY_NAME, DIGEST_TASK, VARIABLES, Use, render_problem, sample
 from komunikator.engine.delivery import digest
 from komunikator.engine.delivery.render import MessageSubject, build_context
+from komunikator.engine.lists import jobs as list_jobs
 from komunikator.engine.store.models import Task, Ticket
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,7 +39,9 @@ def test_samples_have_the_fields_delivery_fills() -> None:
                                                                     category.name, None, NOW, None)],
                                         1, date(2026, 3, 14), NOW, "https://x"),
                "data": {"id": 1}, "account": {"url": "https://x/konto/potwierdz/t", "email": "e@x.pl",
-                                              "valid_hours": 48}}
+                                              "valid_hours": 48},
+               "export": {"list_name": "Zgłoszenia", "rows": 12000, "format": "XLSX",
+                          "url": "https://x/staff/exports/1", "expires_at": "15.03.2026 09:30"}}
     context = build_context(tenant, "example.org", "pl", "Anna", MessageSubject(ticket, task, "Jan", payload))
     assert set(context) == {*VARIABLES, "event"}
     for name, fields in VARIABLES.items():
@@ -51,6 +54,7 @@ def test_samples_have_the_fields_delivery_fills() -> None:
 
 def test_templates_sent_by_name_match_delivery() -> None:
     assert digest.TEMPLATE in BY_NAME
+    assert list_jobs.TEMPLATE in BY_NAME  # a big list export is ready (engine/lists/jobs.py)
     assert {"message_to_reporter", "message_to_unit"} <= set(BY_NAME)
 
 

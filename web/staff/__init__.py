@@ -12,7 +12,15 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.middleware.gzip import GZipMiddleware
 
-from komunikator.web.staff import assets, auth_pages, inbox_page, security, ticket_page, ticket_photos
+from komunikator.web.staff import (
+    assets,
+    auth_pages,
+    exports_page,
+    inbox_page,
+    security,
+    ticket_page,
+    ticket_photos,
+)
 from komunikator.web.staff.admin_access import NotForYou, not_found
 from komunikator.web.staff.admin_access import router as admin_fallback_router
 from komunikator.web.staff.admin_config import router as admin_config_router
@@ -35,6 +43,7 @@ def install(app: FastAPI) -> None:
     app.include_router(admin_fallback_router)  # last: after every real page under /staff/admin/
     app.include_router(reports_router)
     app.include_router(lists_router)
+    app.include_router(exports_page.router)
     app.include_router(ticket_photos.router)
     # compressed on the way out (Leaflet and htmx are a third of their size gzipped)
     app.mount("/staff/static", GZipMiddleware(assets.static_files(), minimum_size=1024), name="staff-static")

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from komunikator.engine.lists import filters, query, saved
+from komunikator.engine.lists import filters, jobs, query, saved
 from komunikator.engine.lists.declared import LISTS, list_spec, manages_users, texts
 from komunikator.engine.lists.filters import text_in
 from komunikator.engine.lists.view import View, cell_text, label, open_view
@@ -178,7 +178,8 @@ async def draw(page: Page, view: View, result: query.Page | None, *, chosen: Any
         first_sort=view.sort[0] if view.sort else None,
         next_url=list_url(spec.name, {**params, "after": result.next_cursor}) if result and result.next_cursor
         else None, first_url=list_url(spec.name, params) if page.request.query_params.get("after") else None,
-        exports=exports, views=await saved.readable(page.scope, tenant, page.view, spec.name),
+        exports=exports, background_export=result is not None and (result.total or 0) > jobs.inline_max_rows(),
+        views=await saved.readable(page.scope, tenant, page.view, spec.name),
         chosen_view=chosen, default_view=await saved.default_of(page.scope, tenant, page.view, spec.name),
         may_share_office=_manages(page), own_units=[m.unit for m in page.view.memberships],
         unit_name=lambda code: text_in(texts(tenant.units[code].name), language) if code in tenant.units else code,

@@ -1,0 +1,234 @@
+"""Big exports as a background job: asked for on the list page, written by a worker, e-mailed, expiring.
+
+A view of more than `inline_max_rows()` rows (`KOMUNIKATOR_EXPORT_INLINE_MAX_ROWS`,
+default 10,000) is not streamed in the request: `request_export` stores what
+the user asked for (list, filter, sort, columns, format, language) as a
+`ListExport` row, `pending`. The job `exports` (`komunikator.engine.jobs`: the
+embedded runner in one-machine mode, Celery's beat and workers in production)
+claims it with a lease, reads the view **as its requester may see it now**
+(their roles at run time, the same engine and visibility as the page), writes
+the file into `export_dir()` (`KOMUNIKATOR_EXPORT_DIR`, default
+`var/exports`) a batch at a time, counting its rows in the row so the page can
+show progress, audits it as an inline export is audited (`list_export`, plus
+the export's id), and writes an e-mail to the requester into the outbox
+(template `list_export_ready`, with the download link). The file is deleted
+`KOMUNIKATOR_EXPORT_TTL_HOURS` (default 24) after it was written; the link then
+answers 410. Only the requester downloads it (anyone else, or another city:
+404, as if there were none).
+
+A worker that dies leaves its lease to lapse; the next run starts the file
+again. An export that fails (the requester lost their account, the view no
+longer parses) is `failed` with the reason, and is not retried.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from komunikator.engine.compiled import CompiledTenant
+from komunikator.engine.delivery.render import format_when, tenant_host
+from komunikator.engine.lists import export, query
+from komunikator.engine.lists.filters import text_in
+from komunikator.engine.lists.view import View, open_view
+from komunikator.engine.runtime.views import UserView
+from komunikator.engine.service import row_views
+from komunikator.engine.service.errors import ServiceError
+from komunikator.engine.settings import env_int
+from komunikator.engine.store.errors import Duplicate
+from komunikator.engine.store.models import ListExport, OutboxMessage, User
+from komunikator.engine.store.scope import TenantScope, tenant_by_slug
+from komunikator.engine.store.transactions import savepoint
+from komunikator.engine.tenants import TenantRegistry
+
+log = logging.getLogger(__name__)
+
+INLINE_ENV = "KOMUNIKATOR_EXPORT_INLINE_MAX_ROWS"
+TTL_ENV = "KOMUNIKATOR_EXPORT_TTL_HOURS"
+DIR_ENV = "KOMUNIKATOR_EXPORT_DIR"
+TEMPLATE = "list_export_ready"
+#: How long a worker holds an export it writes before another may start it again.
+LEASE = timedelta(minutes=15)
+FORMATS = ("xlsx", "csv")
+
+
+def inline_max_rows() -> int:
+    """Views of more rows than this are exported by the background job, not in the request."""
+    return env_int(INLINE_ENV, 10_000, minimum=1)
+
+
+def ttl() -> timedelta:
+    """How long a written export stays downloadable."""
+    return timedelta(hours=env_int(TTL_ENV, 24, minimum=1))
+
+
+def export_dir() -> Path:
+    """Where the background exports' files are written (`KOMUNIKATOR_EXPORT_DIR`, default `var/exports`)."""
+    return Path(os.environ.get(DIR_ENV) or "var/exports")
+
+
+async def request_export(scope: TenantScope, tenant: CompiledTenant, user: UserView, view: View, kind: str,
+                         language: str, now: datetime, total: int | None) -> ListExport:
+    """Store an export for the job to write; the caller rings the bell (`bell.ring()`) after the commit."""
+    if kind not in FORMATS:
+        raise ServiceError(422, "invalid_format", f"format must be one of {', '.join(FORMATS)}", field="format")
+    return await scope.create(
+        ListExport, requester_id=int(user.id), list_name=view.spec.name, format=kind,
+        filter_document=dict(view.filter.document), sort=query.sort_text(view.sort),
+        columns=",".join(c.key for c in view.columns), language=language, status="pending", rows=0, total=total,
+        created_at=now)
+
+
+async def readable_export(scope: TenantScope, user: UserView, export_id: int) -> ListExport:
+    """The requester's own export; 404 for anyone else's (or another city's), as for one that does not exist."""
+    found = await scope.find(ListExport, id=export_id, requester_id=int(user.id))
+    if found is None:
+        raise ServiceError(404, "not_found", "export not found")
+    return found
+
+
+def expired(row: ListExport, now: datetime) -> bool:
+    """Whether a written export's file is gone (its time is up)."""
+    return row.status == "done" and row.expires_at is not None and row.expires_at <= now
+
+
+def file_path(row: ListExport) -> Path | None:
+    """The written file, while it exists."""
+    if row.file_name is None:
+        return None
+    path = export_dir() / row.file_name
+    return path if path.is_file() else None
+
+
+# -- the job ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Round:
+    """What one run of the job did."""
+
+    written: int = 0
+    failed: int = 0
+    removed: int = 0
+
+
+async def run_exports(registry: TenantRegistry, *, now: datetime, worker: str = "embedded",
+                      budget: float = 60.0) -> int:
+    """Write the pending exports of every city (within `budget` seconds), remove expired files; exports written."""
+    started = time.monotonic()
+    done = Round()
+    for slug, tenant in sorted(registry.tenants.items()):
+        row = await tenant_by_slug(slug)
+        if row is None:
+            continue
+        scope = TenantScope(row.id)
+        try:
+            done.removed += await remove_expired(scope, now)
+            base_url = f"https://{tenant_host(tenant, registry.base_domain)}"
+            while time.monotonic() - started < budget:
+                claimed = await _claim(scope, now, worker)
+                if claimed is None:
+                    break
+                if await write_export(scope, tenant, claimed, now=now, base_url=base_url):
+                    done.written += 1
+                else:
+                    done.failed += 1
+        except Exception:  # one city's trouble must not hold the others' exports back
+            log.exception("exports of tenant %s failed; retried on the next run", slug)
+    return done.written
+
+
+async def _claim(scope: TenantScope, now: datetime, worker: str) -> ListExport | None:
+    """The oldest export waiting (or whose writer's lease lapsed), leased to this worker; None when none."""
+    for candidate in await scope.query(ListExport).filter(status__in=("pending", "running")).order_by("id").limit(20):
+        if candidate.status == "running" and candidate.lease_until is not None and candidate.lease_until > now:
+            continue
+        taken = await scope.query(ListExport).filter(
+            id=candidate.id, status=candidate.status, lease_until=candidate.lease_until,
+        ).update(status="running", lease_until=now + LEASE, rows=0)
+        if taken:
+            log.info("export %s claimed by %s", candidate.id, worker)
+            return await scope.get(ListExport, id=candidate.id)
+    return None
+
+
+async def write_export(scope: TenantScope, tenant: CompiledTenant, row: ListExport, *, now: datetime,
+                       base_url: str) -> bool:
+    """Write one claimed export, audit it and e-mail its requester; False when it failed (and is marked so)."""
+    user = await scope.find(User, id=row.requester_id)  # type: ignore[attr-defined]
+    if user is None or not user.active:
+        await _fail(scope, row, "the requester's account is no longer active")
+        return False
+    viewer = await row_views.user_view(scope, user)
+    try:
+        view = open_view(tenant, viewer, row.list_name,
+                         filter_text=json.dumps(row.filter_document) if row.filter_document else None,
+                         sort=row.sort or None, columns=row.columns or None)
+    except ServiceError as error:
+        await _fail(scope, row, error.message)
+        return False
+    folder = export_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{scope.tenant_id}-{row.id}-{os.urandom(8).hex()}.{row.format}"
+    path = folder / name
+
+    async def progress(rows: int) -> None:  # the lease runs on from the real moment: a big file takes minutes
+        held = max(now, datetime.now(UTC)) + LEASE
+        await scope.query(ListExport).filter(id=row.id).update(rows=rows, lease_until=held)
+
+    writer = export.write_xlsx if row.format == "xlsx" else export.write_csv
+    try:
+        count = await writer(str(path), scope, tenant, viewer, view, now, row.language, progress)
+    except Exception:
+        path.unlink(missing_ok=True)
+        await export.audit_export(scope, viewer, view, row.format, 0, now, False, row.id)
+        raise
+    expires = now + ttl()
+    await scope.query(ListExport).filter(id=row.id).update(
+        status="done", rows=count, file_name=name, finished_at=now, expires_at=expires, lease_until=None)
+    await export.audit_export(scope, viewer, view, row.format, count, now, True, row.id)
+    await _mail(scope, tenant, row, view, count, expires, base_url)
+    return True
+
+
+async def _fail(scope: TenantScope, row: ListExport, reason: str) -> None:
+    await scope.query(ListExport).filter(id=row.id).update(status="failed", error=reason[:500], lease_until=None)
+
+
+async def _mail(scope: TenantScope, tenant: CompiledTenant, row: ListExport, view: View, count: int,
+                expires: datetime, base_url: str) -> None:
+    language = row.language if row.language in ("pl", "en") else tenant.config.locale
+    about: dict[str, Any] = {
+        "list_name": text_in(view.spec.label, language), "rows": count, "format": row.format.upper(),
+        "url": f"{base_url}/staff/exports/{row.id}", "expires_at": format_when(expires, tenant, language),
+    }
+    requester = row.requester_id  # type: ignore[attr-defined]
+    payload = {"template": TEMPLATE, "event": "list_export", "recipients": [f"user:{requester}"],
+               "ticket": None, "task": None, "locale": language, "export": about}
+    try:
+        async with savepoint():
+            await scope.create(OutboxMessage, kind=TEMPLATE, channel="email", dedupe_key=f"export:{row.id}",
+                               payload=payload)
+    except Duplicate:  # written by an earlier run that died after it
+        pass
+
+
+async def remove_expired(scope: TenantScope, now: datetime) -> int:
+    """Delete the files of exports whose time is up (their link answers 410 from then on); how many."""
+    removed = 0
+    for row in await scope.query(ListExport).filter(status="done", expires_at__lte=now, file_name__isnull=False):
+        if row.file_name is not None:
+            (export_dir() / row.file_name).unlink(missing_ok=True)
+        await scope.query(ListExport).filter(id=row.id).update(file_name=None)
+        removed += 1
+    return removed
+
+
+__all__ = ["FORMATS", "INLINE_ENV", "TEMPLATE", "TTL_ENV", "expired", "export_dir", "file_path", "inline_max_rows",
+           "readable_export", "remove_expired", "request_export", "run_exports", "ttl", "write_export"]

@@ -1,0 +1,168 @@
+"""Big list exports as a background job, in-process on both databases (engine/lists/jobs.py, web/staff/exports_page.py).
+
+Above `KOMUNIKATOR_EXPORT_INLINE_MAX_ROWS` (set low here) the list page offers
+a background export instead of links (the API's inline export answers 409);
+asking for one opens its page, which htmx re-reads while the job has not run;
+the embedded runner's round writes it (the `exports` job of the registry,
+the one Celery rings in production); then the page links the file, which
+holds the view as the requester sees it, the export is audited like an inline
+one and the requester has an e-mail with the link in the outbox. Nobody else
+(a colleague, another city) gets the page or the file (404); after its time
+the file is deleted and its link answers 410. Mistakes are 4xx pages.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+
+import openpyxl
+import pytest
+from web_helpers import Api, registry, staff_member, staff_session
+
+from komunikator.cli.demo.seed import seed_tenant
+from komunikator.cli.seed_commands import demo_staff
+from komunikator.engine.delivery.embedded import EmbeddedRunner
+from komunikator.engine.jobs import all_jobs
+from komunikator.engine.lists import jobs, query
+from komunikator.engine.lists.view import open_view
+from komunikator.engine.service.row_views import user_view
+from komunikator.engine.store.models import ListExport
+from komunikator.engine.store.scope import TenantScope, ensure_tenant
+
+pytestmark = pytest.mark.anyio
+FILTER = {"match": "all", "conditions": [{"field": "public_status", "op": "eq", "value": "open"}]}
+SORT = "unit,-created_at"
+COLUMNS = "number,unit,state,created_at"
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv(jobs.INLINE_ENV, "5")
+    monkeypatch.setenv(jobs.TTL_ENV, "24")
+    monkeypatch.setenv(jobs.DIR_ENV, str(tmp_path / "exports"))
+    return tmp_path / "exports"
+
+
+async def _round(api: Api) -> None:
+    """One round of the embedded runner with the registry's `exports` job (what the web process runs)."""
+    runner = EmbeddedRunner(registry(), clock=api.clock, jobs={"exports": all_jobs()["exports"]})
+    await runner.run_once()
+
+
+async def _ask(api: Api, csrf: str, kind: str, **form: str) -> tuple[int, str]:
+    answer = await api.client("zgierz").post("/staff/lists/tickets/exports", data={
+        "csrf_token": csrf, "filter": json.dumps(FILTER), "sort": SORT, "columns": COLUMNS, "format": kind, **form},
+        headers={"Origin": "http://zgierz.localhost"})
+    return answer.status_code, answer.headers.get("location", "")
+
+
+async def test_a_big_export_runs_as_a_job_for_its_requester_only(api: Api, folder: Path) -> None:
+    tenant = registry().tenants["zgierz"]
+    scope = TenantScope((await ensure_tenant("zgierz")).id)
+    await seed_tenant(scope, tenant, demo_staff("zgierz"), count=30, seed=2, end=api.clock.now)
+    user = await staff_member("zgierz", "dyspozytor@zgierz.example.pl", "bom:dispatcher")
+    colleague = await staff_member("zgierz", "kolega@zgierz.example.pl", "bom:dispatcher")
+    viewer = await user_view(scope, user)
+    view = open_view(tenant, viewer, "tickets", filter_text=json.dumps(FILTER), sort=SORT, columns=COLUMNS)
+    expected = [r async for r in query.rows(scope, tenant, viewer, view.spec, view.filter, view.sort, view.columns,
+                                            now=api.clock.now)]
+    assert len(expected) > 5
+    client = api.client("zgierz")
+    csrf = await staff_session(client, "dyspozytor@zgierz.example.pl")
+
+    # the page offers the background export; the API's inline export refuses the big view
+    listing = await client.get("/staff/lists/tickets", params={"filter": json.dumps(FILTER), "sort": SORT,
+                                                                "columns": COLUMNS})
+    assert 'action="/staff/lists/tickets/exports"' in listing.text
+    assert "/api/v1/lists/tickets/export?" not in listing.text
+    inline = await client.get("/api/v1/lists/tickets/export", params={"filter": json.dumps(FILTER)})
+    assert inline.status_code == 409 and inline.json()["error"] == "export_too_big"
+
+    status, location = await _ask(api, csrf, "xlsx")
+    assert status == 303 and re.fullmatch(r"/staff/exports/\d+", location)
+    export_id = int(location.rsplit("/", 1)[1])
+    waiting = await client.get(location)
+    assert waiting.status_code == 200
+    assert f'hx-get="/staff/exports/{export_id}"' in waiting.text and 'hx-trigger="every 2s"' in waiting.text
+    assert "<progress" in waiting.text and "content-security-policy" in waiting.headers
+    assert (await client.get(f"{location}/file")).status_code == 404  # not written yet
+
+    await _round(api)
+    row = await scope.get(ListExport, id=export_id)
+    assert row.status == "done" and row.rows == len(expected) and row.file_name is not None
+    ready = await client.get(location)
+    assert "hx-get" not in ready.text and f'href="/staff/exports/{export_id}/file"' in ready.text
+    got = await client.get(f"{location}/file")
+    assert got.status_code == 200 and got.headers["content-type"].startswith("application/vnd.openxml")
+    assert got.headers["cache-control"] == "no-store"
+    sheet = openpyxl.load_workbook(io.BytesIO(got.content)).worksheets[0]
+    lines = list(sheet.iter_rows(values_only=True))
+    assert len(lines) == len(expected) + 1
+    assert [line[0] for line in lines[1:]] == [r.values[0] for r in expected]  # the view's order
+
+    # audited like an inline export, with the export's id
+    audited = await scope.audit_events().filter(action="list_export").order_by("-id").first()
+    assert audited is not None and audited.actor_user_id == user.id  # type: ignore[attr-defined]
+    assert audited.after["export_id"] == export_id and audited.after["rows"] == len(expected)
+    assert audited.after["filter"] == FILTER and audited.after["complete"] is True
+    # the requester's e-mail, through the outbox
+    mail = await scope.outbox().get(dedupe_key=f"export:{export_id}")
+    assert mail.kind == jobs.TEMPLATE and mail.channel == "email"
+    assert mail.payload["recipients"] == [f"user:{user.id}"]
+    assert mail.payload["export"]["url"].endswith(f"/staff/exports/{export_id}")
+    assert mail.payload["export"]["rows"] == len(expected)
+
+    # a colleague of the same unit, and another city, get nothing (404), not even the page
+    other = api.client("nieporet")
+    await staff_member("nieporet", "ktos@nieporet.example.pl", "urzad:management")
+    await staff_session(other, "ktos@nieporet.example.pl")
+    await client.get("/staff/logout")
+    client.cookies.clear()
+    await staff_session(client, "kolega@zgierz.example.pl")
+    for stranger in (client, other):
+        assert (await stranger.get(location)).status_code == 404
+        assert (await stranger.get(f"{location}/file")).status_code == 404
+    assert colleague.id != user.id
+
+    # after its time: the file is deleted and the link answers 410
+    api.clock.advance(hours=25)
+    await _round(api)
+    client.cookies.clear()
+    await staff_session(client, "dyspozytor@zgierz.example.pl")  # a new session: the last one ran out too
+    assert not any(folder.iterdir())
+    gone = await client.get(f"{location}/file")
+    assert gone.status_code == 410 and "<h1>" in gone.text
+    assert "hx-get" not in (await client.get(location)).text
+
+
+async def test_a_csv_export_in_the_background_and_bad_requests(api: Api, folder: Path) -> None:
+    tenant = registry().tenants["zgierz"]
+    scope = TenantScope((await ensure_tenant("zgierz")).id)
+    await seed_tenant(scope, tenant, demo_staff("zgierz"), count=12, seed=4, end=api.clock.now)
+    await staff_member("zgierz", "dyspozytor@zgierz.example.pl", "bom:dispatcher")
+    client = api.client("zgierz")
+    csrf = await staff_session(client, "dyspozytor@zgierz.example.pl")
+    status, location = await _ask(api, csrf, "csv")
+    assert status == 303
+    await _round(api)
+    got = await client.get(f"{location}/file")
+    assert got.status_code == 200 and got.content.startswith("\ufeff".encode())
+    lines = list(csv.reader(io.StringIO(got.content.decode("utf-8-sig"))))
+    row = await scope.get(ListExport, id=int(location.rsplit("/", 1)[1]))
+    assert len(lines) == row.rows + 1 and lines[0][0] == "Numer"
+    # mistakes: 4xx, never a job
+    before = await scope.query(ListExport).count()
+    assert (await _ask(api, csrf, "pdf"))[0] == 422
+    assert (await _ask(api, csrf, "xlsx", filter='{"conditions": [{"field": "nope"}]}'))[0] == 422
+    assert (await _ask(api, csrf, "xlsx", sort="-nope"))[0] == 422
+    assert (await _ask(api, "not-the-token", "xlsx"))[0] == 403
+    missing = await client.post("/staff/lists/nope/exports", data={"csrf_token": csrf, "format": "xlsx"},
+                                headers={"Origin": "http://zgierz.localhost"})
+    assert missing.status_code == 404
+    assert (await client.get("/staff/exports/999999")).status_code == 404
+    assert (await client.get("/staff/exports/abc")).status_code in (404, 422)
+    assert await scope.query(ListExport).count() == before
