@@ -183,7 +183,7 @@ async def test_staff_cannot_sign_in_as_residents(api: Api) -> None:
 
 async def test_another_city_s_links_and_devices_are_unknown_here(api: Api, mailbox: Mailbox,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every account page with a path parameter, given city A's value on city B's host: the same 404 as a missing one."""
+    """Account pages with a path parameter, given city A's value on city B's host: the 404 of a missing one."""
     from komunikator.engine.service import push_subscriptions
 
     monkeypatch.setenv("KOMUNIKATOR_PUSH_ALLOW_LOCAL", "1")
