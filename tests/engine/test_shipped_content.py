@@ -44,6 +44,7 @@ TEMPLATE_ROOTS = {
     "digest",
     "confirm",  # the address confirmation's link (email_confirmation)
     "account",  # a resident's one-time link (definitions/templates/accounts.yaml)
+    "export",  # a big list export is ready (definitions/templates/exports.yaml)
     "event",  # a plugin's event (docs/plugins.md)
 }
 
