@@ -484,3 +484,37 @@ async def test_a_person_replaces_the_temporary_password_and_stays_signed_in(api:
     finally:
         await person.aclose()
         await elsewhere.aclose()
+
+
+async def test_wrong_current_passwords_count_like_refused_logins(api: Api) -> None:
+    """Guessing through `/staff/password` from an open session meets the login throttling: 429 with the wait."""
+    scope = await _scope()
+    await _person("zgierz", "drogi@zgierz.localhost", "drogi:worker")
+    person = _new_client(api)
+    try:
+        csrf = await _sign_in(person, "drogi@zgierz.localhost")
+        guess = {"csrf_token": csrf, "new_password": "nowe-haslo-123", "new_password_again": "nowe-haslo-123"}
+        for attempt in range(accounts.LoginLimits().per_pair):
+            wrong = await person.post("/staff/password", data={**guess, "current_password": f"zgaduje-{attempt}"},
+                                      headers=ZG_ORIGIN)
+            assert wrong.status_code == 422 and 'id="current_password-error"' in wrong.text
+        assert await scope.login_failures().filter(email="drogi@zgierz.localhost").count() == 5
+        # past the limit even the right password is refused, with the sign-in page's message
+        refused = await person.post("/staff/password", data={**guess, "current_password": PASSWORD},
+                                    headers=ZG_ORIGIN)
+        assert refused.status_code == 429 and 'id="throttled"' in refused.text
+        assert 0 < int(refused.headers["retry-after"]) <= 15 * 60
+        assert ("Too many failed sign-in attempts" in refused.text
+                or "Zbyt wiele nieudanych" in refused.text), refused.text
+        # the same counter: signing in afresh from this address is refused too, the password is unchanged
+        person.cookies.clear()
+        form = await person.get("/staff/login")
+        login_token = _TOKEN.search(form.text)
+        assert login_token is not None
+        signin = await person.post("/staff/login", data={
+            "csrf_token": login_token.group(1), "email": "drogi@zgierz.localhost", "password": PASSWORD,
+            "next": "/staff/"}, headers=ZG_ORIGIN)
+        assert signin.status_code == 429 and 'id="throttled"' in signin.text
+        assert [e for e in await scope.audit_events() if e.action == "password_change"] == []
+    finally:
+        await person.aclose()

@@ -4,6 +4,8 @@ adds only the typing check (the new password twice) and keeps them signed in wit
 
 from __future__ import annotations
 
+import math
+
 from babel.support import Translations
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -33,11 +35,12 @@ def _fields(t: Translations) -> list[dict[str, str]]:
 
 
 async def _draw(page: Page, status_code: int = 200, errors: dict[str, str] | None = None,
-                done: bool = False) -> HTMLResponse:
+                done: bool = False, throttled: int | None = None) -> HTMLResponse:
     t = translations(page.language)
     title = t.gettext("Change your password")
     return await render(page, "password.html", status_code, title=(t.gettext("Error") + ": " + title) if errors
-                        else title, current=None, fields=_fields(t), errors=errors or {}, done=done)
+                        else title, current=None, fields=_fields(t), errors=errors or {}, done=done,
+                        throttled=throttled)
 
 
 @router.get("/staff/password", response_class=HTMLResponse)
@@ -57,7 +60,7 @@ def _message(error: ServiceError, t: Translations) -> tuple[str, str]:
 
 @router.post("/staff/password", response_class=HTMLResponse)
 async def change_password(page: CheckedStaffPage) -> Response:
-    """Change it; every other session ends, this browser gets a new one."""
+    """Change it; every other session ends, this browser gets a new one (429 past the login throttling)."""
     assert page.user is not None  # noqa: S101  (CheckedStaffPage guarantees it)
     t = translations(page.language)
     form = await page.request.form()
@@ -73,6 +76,11 @@ async def change_password(page: CheckedStaffPage) -> Response:
             raw = await change_own_password(page.scope, page.user, values["current_password"],
                                             values["new_password"], page.now, address=address)
         except ServiceError as error:
+            if error.status == 429:  # wrong current passwords count like refused logins: the sign-in's message
+                throttled = max(1, math.ceil(int(error.details["retry_after"]) / 60))
+                response = await _draw(page, 429, throttled=throttled)
+                response.headers["Retry-After"] = str(throttled * 60)
+                return response
             if error.status != 422:
                 raise
             field, message = _message(error, t)
