@@ -18,11 +18,22 @@ answers 410. Only the requester downloads it (anyone else, or another city:
 
 A worker that dies leaves its lease to lapse; the next run starts the file
 again. An export that fails (the requester lost their account, the view no
-longer parses) is `failed` with the reason, and is not retried.
+longer parses) is `failed` with the reason, and is not retried. One that
+fails with an unexpected error (a full disk, an unwritable folder, the
+database gone for a moment) is tried again, `RETRY_DELAY` times its attempts
+later, up to `max_attempts()` (`KOMUNIKATOR_EXPORT_MAX_ATTEMPTS`, default 3)
+attempts in all; then it is `failed` too, audited (`list_export_failed`), and
+its page says so (the requester, who was promised an e-mail, finds it there).
+
+Files never outlive their export: `sweep_files` (every run of the job)
+deletes the files in `export_dir()` that no export names any more (the row
+went with its requester's account, `ON DELETE CASCADE`) and those of exports
+whose requester's account is no longer active.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -39,6 +50,7 @@ from komunikator.engine.lists.filters import text_in
 from komunikator.engine.lists.view import View, open_view
 from komunikator.engine.runtime.views import UserView
 from komunikator.engine.service import row_views
+from komunikator.engine.service.apply import audit
 from komunikator.engine.service.errors import ServiceError
 from komunikator.engine.settings import env_int
 from komunikator.engine.store.errors import Duplicate
@@ -56,6 +68,9 @@ TEMPLATE = "list_export_ready"
 #: How long a worker holds an export it writes before another may start it again.
 LEASE = timedelta(minutes=15)
 FORMATS = ("xlsx", "csv")
+ATTEMPTS_ENV = "KOMUNIKATOR_EXPORT_MAX_ATTEMPTS"
+#: An export that failed unexpectedly is tried again this long times the attempts made so far.
+RETRY_DELAY = timedelta(minutes=1)
 
 
 def inline_max_rows() -> int:
@@ -66,6 +81,11 @@ def inline_max_rows() -> int:
 def ttl() -> timedelta:
     """How long a written export stays downloadable."""
     return timedelta(hours=env_int(TTL_ENV, 24, minimum=1))
+
+
+def max_attempts() -> int:
+    """How many times an export failing with an unexpected error is tried before it is marked failed."""
+    return env_int(ATTEMPTS_ENV, 3, minimum=1)
 
 
 def export_dir() -> Path:
@@ -130,6 +150,7 @@ async def run_exports(registry: TenantRegistry, *, now: datetime, worker: str = 
         scope = TenantScope(row.id)
         try:
             done.removed += await remove_expired(scope, now)
+            done.removed += await sweep_files(scope)
             base_url = f"https://{tenant_host(tenant, registry.base_domain)}"
             while time.monotonic() - started < budget:
                 claimed = await _claim(scope, now, worker)
@@ -151,7 +172,7 @@ async def _claim(scope: TenantScope, now: datetime, worker: str) -> ListExport |
             continue
         taken = await scope.query(ListExport).filter(
             id=candidate.id, status=candidate.status, lease_until=candidate.lease_until,
-        ).update(status="running", lease_until=now + LEASE, rows=0)
+        ).update(status="running", lease_until=now + LEASE, rows=0, attempts=candidate.attempts + 1)
         if taken:
             log.info("export %s claimed by %s", candidate.id, worker)
             return await scope.get(ListExport, id=candidate.id)
@@ -173,10 +194,8 @@ async def write_export(scope: TenantScope, tenant: CompiledTenant, row: ListExpo
     except ServiceError as error:
         await _fail(scope, row, error.message)
         return False
-    folder = export_dir()
-    folder.mkdir(parents=True, exist_ok=True)
     name = f"{scope.tenant_id}-{row.id}-{os.urandom(8).hex()}.{row.format}"
-    path = folder / name
+    path = export_dir() / name
 
     async def progress(rows: int) -> None:  # the lease runs on from the real moment: a big file takes minutes
         held = max(now, datetime.now(UTC)) + LEASE
@@ -184,17 +203,35 @@ async def write_export(scope: TenantScope, tenant: CompiledTenant, row: ListExpo
 
     writer = export.write_xlsx if row.format == "xlsx" else export.write_csv
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         count = await writer(str(path), scope, tenant, viewer, view, now, row.language, progress)
-    except Exception:
-        path.unlink(missing_ok=True)
+    except Exception as error:  # any fault of the writing is retried, up to a bound
+        log.exception("export %s failed (attempt %s of %s)", row.id, row.attempts, max_attempts())
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
         await export.audit_export(scope, viewer, view, row.format, 0, now, False, row.id)
-        raise
+        await _retry_or_fail(scope, row, viewer, error, now)
+        return False
     expires = now + ttl()
     await scope.query(ListExport).filter(id=row.id).update(
         status="done", rows=count, file_name=name, finished_at=now, expires_at=expires, lease_until=None)
     await export.audit_export(scope, viewer, view, row.format, count, now, True, row.id)
     await _mail(scope, tenant, row, view, count, expires, base_url)
     return True
+
+
+async def _retry_or_fail(scope: TenantScope, row: ListExport, viewer: UserView, error: Exception,
+                         now: datetime) -> None:
+    """Try it again later, or, its attempts spent, mark it failed and audit that."""
+    reason = f"{type(error).__name__}: {error}"[:500]
+    if row.attempts < max_attempts():
+        await scope.query(ListExport).filter(id=row.id).update(
+            status="running", rows=0, error=reason, lease_until=now + RETRY_DELAY * max(row.attempts, 1))
+        return
+    await _fail(scope, row, reason)
+    await audit(scope, None, viewer, "list_export_failed", {"status": "running"},
+                {"export_id": row.id, "list": row.list_name, "status": "failed", "attempts": row.attempts,
+                 "error": reason}, now)
 
 
 async def _fail(scope: TenantScope, row: ListExport, reason: str) -> None:
@@ -230,5 +267,35 @@ async def remove_expired(scope: TenantScope, now: datetime) -> int:
     return removed
 
 
-__all__ = ["FORMATS", "INLINE_ENV", "TEMPLATE", "TTL_ENV", "expired", "export_dir", "file_path", "inline_max_rows",
-           "readable_export", "remove_expired", "request_export", "run_exports", "ttl", "write_export"]
+async def sweep_files(scope: TenantScope) -> int:
+    """Delete this city's files that no export names any more, and those of inactive requesters; how many.
+
+    An export's row goes with its requester's account (`ON DELETE CASCADE`), so
+    a file whose row is gone is nobody's; a deactivated requester no longer
+    downloads theirs.
+    """
+    folder = export_dir()
+    if not folder.is_dir():
+        return 0
+    kept: set[str] = set()
+    removed = 0
+    for row in await scope.query(ListExport).filter(file_name__isnull=False).prefetch_related("requester"):
+        if row.file_name is None:
+            continue
+        if row.requester.active:
+            kept.add(row.file_name)
+            continue
+        (folder / row.file_name).unlink(missing_ok=True)
+        await scope.query(ListExport).filter(id=row.id).update(file_name=None)
+        removed += 1
+    prefix = f"{scope.tenant_id}-"
+    for path in folder.iterdir():
+        if path.is_file() and path.name.startswith(prefix) and path.name not in kept:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+__all__ = ["ATTEMPTS_ENV", "FORMATS", "INLINE_ENV", "TEMPLATE", "TTL_ENV", "expired", "export_dir", "file_path",
+           "inline_max_rows", "max_attempts", "readable_export", "remove_expired", "request_export", "run_exports",
+           "sweep_files", "ttl", "write_export"]

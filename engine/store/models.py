@@ -826,6 +826,8 @@ class ListExport(Model):
     #: the file's name in the exports folder (KOMUNIKATOR_EXPORT_DIR), once written
     file_name = fields.CharField(max_length=200, null=True)
     error = fields.TextField(null=True)
+    #: how many times a worker started writing it (an unexpected failure is retried up to a bound)
+    attempts = fields.IntField(default=0)
     #: a worker writing it holds it until then (a lapsed lease lets another start again)
     lease_until = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()

@@ -29,9 +29,11 @@ from komunikator.engine.delivery.embedded import EmbeddedRunner
 from komunikator.engine.jobs import all_jobs
 from komunikator.engine.lists import jobs, query
 from komunikator.engine.lists.view import open_view
+from komunikator.engine.service import accounts
 from komunikator.engine.service.row_views import user_view
 from komunikator.engine.store.models import ListExport
 from komunikator.engine.store.scope import TenantScope, ensure_tenant
+from komunikator.web.staff.i18n import translations
 
 pytestmark = pytest.mark.anyio
 FILTER = {"match": "all", "conditions": [{"field": "public_status", "op": "eq", "value": "open"}]}
@@ -166,3 +168,88 @@ async def test_a_csv_export_in_the_background_and_bad_requests(api: Api, folder:
     assert (await client.get("/staff/exports/999999")).status_code == 404
     assert (await client.get("/staff/exports/abc")).status_code in (404, 422)
     assert await scope.query(ListExport).count() == before
+
+
+async def test_an_export_that_keeps_failing_is_retried_then_marked_failed(api: Api, folder: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real fault (the exports folder cannot be made: a file stands in its way) is retried, then given up."""
+    blocker = folder.parent / "blocker"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv(jobs.DIR_ENV, str(blocker / "exports"))
+    monkeypatch.setenv(jobs.ATTEMPTS_ENV, "3")
+    tenant = registry().tenants["zgierz"]
+    scope = TenantScope((await ensure_tenant("zgierz")).id)
+    await seed_tenant(scope, tenant, demo_staff("zgierz"), count=12, seed=5, end=api.clock.now)
+    user = await staff_member("zgierz", "dyspozytor@zgierz.example.pl", "bom:dispatcher")
+    client = api.client("zgierz")
+    csrf = await staff_session(client, "dyspozytor@zgierz.example.pl")
+    status, location = await _ask(api, csrf, "csv")
+    assert status == 303
+    export_id = int(location.rsplit("/", 1)[1])
+
+    await _round(api)
+    row = await scope.get(ListExport, id=export_id)
+    assert row.status == "running" and row.attempts == 1 and row.error and "NotADirectoryError" in row.error
+    retrying = await client.get(location)
+    assert "próba 1 z 3" in retrying.text and 'hx-trigger="every 2s"' in retrying.text
+    await _round(api)  # not before its delay
+    assert (await scope.get(ListExport, id=export_id)).attempts == 1
+    for attempt in (2, 3):
+        api.clock.advance(minutes=5)
+        await _round(api)
+        assert (await scope.get(ListExport, id=export_id)).attempts == attempt
+    row = await scope.get(ListExport, id=export_id)
+    assert row.status == "failed" and row.lease_until is None and row.file_name is None
+    failed = await client.get(location)
+    assert "hx-get" not in failed.text and 'role="alert"' in failed.text
+    assert "Eksport nie powiódł się po 3 próbach" in failed.text and "NotADirectoryError" not in failed.text
+    english = translations("en").ngettext("The export failed after %(num)d attempt. Ask for it again, or for a smaller "
+                                          "view; if it fails again, tell your administrator.",
+                                          "The export failed after %(num)d attempts. Ask for it again, or for a "
+                                          "smaller view; if it fails again, tell your administrator.", 3)
+    assert english.startswith("The export failed after %(num)d attempts.")
+    audited = await scope.audit_events().filter(action="list_export_failed").order_by("-id").first()
+    assert audited is not None and audited.actor_user_id == user.id  # type: ignore[attr-defined]
+    assert audited.after["export_id"] == export_id and audited.after["attempts"] == 3
+    assert await scope.audit_events().filter(action="list_export").count() == 3  # each attempt, incomplete
+    assert not await scope.outbox().filter(dedupe_key=f"export:{export_id}").exists()
+
+    # the folder mended, a failed export stays failed (asked for again, it is written)
+    monkeypatch.setenv(jobs.DIR_ENV, str(folder))
+    api.clock.advance(minutes=30)
+    await _round(api)
+    assert (await scope.get(ListExport, id=export_id)).status == "failed"
+
+
+async def test_files_go_with_their_requester_and_their_row(api: Api, folder: Path) -> None:
+    """A deactivated requester's file, and a file whose export row is gone, are deleted by the job's sweep."""
+    tenant = registry().tenants["zgierz"]
+    scope = TenantScope((await ensure_tenant("zgierz")).id)
+    await seed_tenant(scope, tenant, demo_staff("zgierz"), count=12, seed=6, end=api.clock.now)
+    leaving = await staff_member("zgierz", "odchodzi@zgierz.example.pl", "bom:dispatcher")
+    staying = await staff_member("zgierz", "zostaje@zgierz.example.pl", "bom:dispatcher")
+    client = api.client("zgierz")
+    ids: dict[str, int] = {}
+    for who in ("odchodzi", "zostaje"):
+        client.cookies.clear()
+        csrf = await staff_session(client, f"{who}@zgierz.example.pl")
+        status, location = await _ask(api, csrf, "csv")
+        assert status == 303
+        ids[who] = int(location.rsplit("/", 1)[1])
+    await _round(api)
+    rows = {who: await scope.get(ListExport, id=number) for who, number in ids.items()}
+    assert all(r.status == "done" and r.file_name for r in rows.values())
+    assert len(list(folder.iterdir())) == 2
+
+    await accounts.deactivate(scope, leaving, api.clock.now)
+    await _round(api)
+    assert (await scope.get(ListExport, id=ids["odchodzi"])).file_name is None
+    assert sorted(p.name for p in folder.iterdir()) == [rows["zostaje"].file_name]
+
+    # a row gone (as with its requester's account, ON DELETE CASCADE) leaves no file behind
+    await scope.query(ListExport).filter(id=ids["zostaje"]).delete()
+    other_city = folder / f"{scope.tenant_id + 1000}-1-abcd.csv"
+    other_city.write_text("another city's, not this sweep's")
+    await _round(api)
+    assert [p.name for p in folder.iterdir()] == [other_city.name]
+    assert staying.active

@@ -82,7 +82,8 @@ async def status(page: StaffPage, export_id: int) -> Response:
         page, "export.html", title=t.gettext("Export of the list %(name)s") % {"name": list_name}, current="lists",
         row=row, list_name=list_name, back=back, waiting=row.status in ("pending", "running"),
         expired=jobs.expired(row, page.now), expires_at=format_when(row.expires_at, page.tenant, page.language),
-        total=max(row.total or 0, row.rows, 1))
+        total=max(row.total or 0, row.rows, 1), max_attempts=jobs.max_attempts(),
+        gave_up=row.status == "failed" and row.attempts >= jobs.max_attempts())
 
 
 def _filter_text(row: ListExport) -> str:
