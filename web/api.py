@@ -22,7 +22,7 @@ from komunikator.engine.service.read_models import (
     TicketHistory,
     TicketPage,
 )
-from komunikator.engine.service.row_views import ticket_view
+from komunikator.engine.service.row_views import load_ticket
 from komunikator.engine.store.models import Ticket
 from komunikator.engine.store.scope import TenantScope
 from komunikator.web.actors import OptionalActor, Principal, StaffActor
@@ -162,20 +162,19 @@ async def list_tickets(
 async def get_ticket(number: str, tenant: Tenant, scope: Scope, actor: StaffActor, now: Now,
                      response: Response) -> TicketDetail:
     """A ticket with its tasks and the actions this user may take now."""
-    ticket, view = await tickets.load_visible(scope, tenant, number, actor.view)
-    _etag(response, ticket)
-    return await reading.ticket_detail(scope, tenant, ticket, view, actor.view, now)
+    loaded = await tickets.load_readable(scope, tenant, number, actor.view)
+    _etag(response, loaded.ticket)
+    return await reading.ticket_detail(scope, tenant, loaded, actor.view, now)
 
 
 async def _fresh(scope: TenantScope, tenant: CompiledTenant, ticket: Ticket, actor: Principal, now: datetime,
                  response: Response) -> TicketDetail | HiddenTicket:
-    ticket = await tickets.load(scope, ticket.number)
-    view = await ticket_view(scope, ticket)
-    _etag(response, ticket)
-    if not sees_ticket(tenant, actor.view, view):
+    loaded = await load_ticket(scope, await tickets.load(scope, ticket.number))
+    _etag(response, loaded.ticket)
+    if not sees_ticket(tenant, actor.view, loaded.view):
         # e.g. a worker delegated the task away: the change is done, the ticket is no longer theirs to read
-        return HiddenTicket(number=ticket.number, version=ticket.version)
-    return await reading.ticket_detail(scope, tenant, ticket, view, actor.view, now)
+        return HiddenTicket(number=loaded.ticket.number, version=loaded.ticket.version)
+    return await reading.ticket_detail(scope, tenant, loaded, actor.view, now)
 
 
 @router.patch("/tickets/{number}", tags=["tickets"])
@@ -260,6 +259,7 @@ async def comment(number: str, body: CommentIn, tenant: Tenant, scope: Scope, ac
 async def ticket_history(number: str, tenant: Tenant, scope: Scope, actor: StaffActor,
                          now: Now) -> TicketHistory:
     """Every change, transition, assignment, delegation, withdrawal and comment the user's role reads."""
-    ticket, view = await tickets.load_visible(scope, tenant, number, actor.view)
-    caps = capabilities(tenant, view, actor.view, now)
-    return TicketHistory(number=ticket.number, events=await reading.history_items(scope, ticket, caps, actor.view))
+    loaded = await tickets.load_readable(scope, tenant, number, actor.view)
+    caps = capabilities(tenant, loaded.view, actor.view, now)
+    return TicketHistory(number=loaded.ticket.number,
+                         events=await reading.history_items(scope, loaded, caps, actor.view))

@@ -7,6 +7,7 @@ module only writes, so the store layer (`service/apply.py`) can call it.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from komunikator.engine.compiled import CompiledTenant
@@ -67,12 +68,16 @@ def describe(dispatch: Open311Dispatch, locale: str) -> str:
     return text + (_WORDS["poll_error"][lang].format(error=error) if error else "")
 
 
-async def task_deliveries(scope: TenantScope, ticket_id: int, locale: str) -> dict[str, TaskRemote]:
-    """The latest hand-over of each of a ticket's tasks that went to an Open311 unit, by task key."""
-    rows = await scope.query(Open311Dispatch).filter(task__ticket_id=ticket_id).order_by("id").prefetch_related(
-        "task")
+async def task_deliveries(scope: TenantScope, tasks: Sequence[Task], locale: str) -> dict[str, TaskRemote]:
+    """The latest hand-over of each of a ticket's `tasks` (its rows, as the request loaded them) that went to an
+    Open311 unit, by task key; one query, none for a ticket without tasks."""
+    keys = {t.id: t.key for t in tasks}
+    if not keys:
+        return {}
+    rows = await scope.query(Open311Dispatch).filter(task_id__in=sorted(keys)).order_by("id")
     return {
-        row.task.key: TaskRemote(system="open311", status=row.status, remote_id=row.remote_id,
-                                 attempts=row.attempts, last_error=row.last_error, text=describe(row, locale))
+        keys[row.task_id]: TaskRemote(  # type: ignore[attr-defined]
+            system="open311", status=row.status, remote_id=row.remote_id, attempts=row.attempts,
+            last_error=row.last_error, text=describe(row, locale))
         for row in rows  # the latest wins (a task delegated to another such unit)
     }

@@ -33,11 +33,12 @@ from komunikator.engine.media.pool import run_in_pool
 from komunikator.engine.media.settings import MediaLimits
 from komunikator.engine.media.storage import BlobMissing, Storage, new_key, thumb_key
 from komunikator.engine.runtime.capabilities import Capabilities, capabilities
-from komunikator.engine.runtime.views import TicketView, UserView
+from komunikator.engine.runtime.views import UserView
 from komunikator.engine.service import intake
 from komunikator.engine.service.apply import audit
 from komunikator.engine.service.errors import ServiceError, database_gone, invalid, unavailable
-from komunikator.engine.service.tickets import load, load_visible, require
+from komunikator.engine.service.row_views import LoadedTicket
+from komunikator.engine.service.tickets import load, load_readable, load_visible, require
 from komunikator.engine.store.models import Attachment, Comment, Task, Ticket
 from komunikator.engine.store.scope import TenantScope
 from komunikator.engine.store.transactions import transaction
@@ -347,16 +348,17 @@ async def unhide(
 
 
 async def _readable(
-    scope: TenantScope, tenant: CompiledTenant, ticket: Ticket, view: TicketView, user: UserView,
-    rows: Sequence[Attachment],
+    scope: TenantScope, tenant: CompiledTenant, loaded: LoadedTicket, user: UserView,
+    rows: Sequence[Attachment], caps: Capabilities | None = None,
 ) -> tuple[list[Attachment], dict[int, str]]:
     """The rows the user's role reads (`capabilities`: a photo is read like a comment), and task ids → keys.
 
     A photo on a task the user may not read, or on a comment they may not read, is not theirs to see; an
     internal one only for roles reading internal comments, its uploader, or on their units' tasks.
     """
-    caps = capabilities(tenant, view, user, datetime.now(UTC))  # what a role reads does not depend on the time
-    tasks = {t.id: (t.key, t.unit) for t in await scope.tasks().filter(ticket_id=ticket.id)}
+    if caps is None:  # what a role reads does not depend on the time
+        caps = capabilities(tenant, loaded.view, user, datetime.now(UTC))
+    tasks = loaded.task_units()
     comment_ids = {row.comment_id for row in rows if row.comment_id is not None}  # type: ignore[attr-defined]
     comments = {c.id: c for c in await scope.comments().filter(id__in=sorted(comment_ids))} if comment_ids else {}
     out = []
@@ -381,16 +383,18 @@ async def list_for_staff(
     scope: TenantScope, tenant: CompiledTenant, number: str, user: UserView,
 ) -> tuple[Ticket, list[dict[str, Any]]]:
     """Every attachment of a ticket the user may see and their role reads (hidden ones too), oldest first, as JSON."""
-    ticket, view = await load_visible(scope, tenant, number, user)
-    return ticket, await described_for_staff(scope, tenant, ticket, view, user)
+    loaded = await load_readable(scope, tenant, number, user)
+    return loaded.ticket, await described_for_staff(scope, tenant, loaded, user)
 
 
 async def described_for_staff(
-    scope: TenantScope, tenant: CompiledTenant, ticket: Ticket, view: TicketView, user: UserView,
+    scope: TenantScope, tenant: CompiledTenant, loaded: LoadedTicket, user: UserView,
+    caps: Capabilities | None = None,
 ) -> list[dict[str, Any]]:
-    """`list_for_staff` of a ticket already loaded as visible to the user (the ticket page has it)."""
-    rows = await scope.query(Attachment).filter(ticket_id=ticket.id).order_by("created_at", "id")
-    readable, keys = await _readable(scope, tenant, ticket, view, user, rows)
+    """`list_for_staff` of a ticket already loaded as visible to the user (the ticket page has it, and maybe
+    the user's `caps` on it)."""
+    rows = await scope.query(Attachment).filter(ticket_id=loaded.ticket.id).order_by("created_at", "id")
+    readable, keys = await _readable(scope, tenant, loaded, user, rows, caps)
     return [describe(row, keys) for row in readable]
 
 
@@ -434,9 +438,9 @@ async def read_for_staff(
     storage: Storage, *, thumb: bool = False,
 ) -> Blob:
     """A photo (or its thumbnail) of a ticket the user may see and their role reads, hidden or not."""
-    ticket, view = await load_visible(scope, tenant, number, user)
-    row = await _attachment(scope, ticket, attachment_id)
-    if not (await _readable(scope, tenant, ticket, view, user, [row]))[0]:
+    loaded = await load_readable(scope, tenant, number, user)
+    row = await _attachment(scope, loaded.ticket, attachment_id)
+    if not (await _readable(scope, tenant, loaded, user, [row]))[0]:
         raise ServiceError(404, "not_found", "attachment not found")
     return await _blob(storage, row, thumb)
 

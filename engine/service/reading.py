@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -9,7 +10,7 @@ from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.open311 import handover as open311_handover
 from komunikator.engine.runtime.capabilities import Capabilities, capabilities
 from komunikator.engine.runtime.overdue import task_overdue, ticket_overdue
-from komunikator.engine.runtime.views import TicketView, UserView
+from komunikator.engine.runtime.views import UserView
 from komunikator.engine.schema.base import text_for
 from komunikator.engine.service import attachments, known, search, ticket_list, tickets
 from komunikator.engine.service.errors import not_found
@@ -25,9 +26,10 @@ from komunikator.engine.service.read_models import (
     TicketPage,
     TicketRow,
 )
+from komunikator.engine.service.row_views import LoadedTicket
 from komunikator.engine.service.ticket_list import ListFilters as ListFilters  # the list's filters, here too
 from komunikator.engine.service.visibility import capabilities_json, history_entry
-from komunikator.engine.store.models import Ticket
+from komunikator.engine.store.models import Ticket, User
 from komunikator.engine.store.scope import TenantScope
 
 
@@ -36,22 +38,23 @@ def _iso(value: datetime | None) -> str | None:
 
 
 async def ticket_detail(
-    scope: TenantScope, tenant: CompiledTenant, ticket: Ticket, view: TicketView, user: UserView, now: datetime,
-    locale: str = "pl",
+    scope: TenantScope, tenant: CompiledTenant, loaded: LoadedTicket, user: UserView, now: datetime,
+    locale: str = "pl", caps: Capabilities | None = None,
 ) -> TicketDetail:
     """The staff view of a ticket: fields, the tasks the user reads, and what this user may do now.
 
     What the user reads (the reporter's contact, other units' tasks) and may do is
-    `capabilities`' answer, carried under `capabilities` for the UI's buttons.
+    `capabilities`' answer (`caps`, when the caller asked it already for the same user and moment),
+    carried under `capabilities` for the UI's buttons. The ticket's rows come as the request loaded them.
     """
-    caps = capabilities(tenant, view, user, now)
+    ticket, view = loaded.ticket, loaded.view
+    caps = caps if caps is not None else capabilities(tenant, view, user, now)
     contact = None
-    if caps.reporter_contact and ticket.reporter_contact_id is not None:  # type: ignore[attr-defined]
-        row = await scope.reporter_contacts().get_or_none(id=ticket.reporter_contact_id)  # type: ignore[attr-defined]
-        if row is not None and row.erased_at is None:
-            contact = Contact(name=row.name, email=row.email, phone=row.phone)
-    titles = {t.key: t.title for t in await scope.tasks().filter(ticket_id=ticket.id)}
-    remotes = await open311_handover.task_deliveries(scope, ticket.id, locale)
+    row = loaded.contact
+    if caps.reporter_contact and row is not None and row.erased_at is None:
+        contact = Contact(name=row.name, email=row.email, phone=row.phone)
+    titles = {t.key: t.title for t in loaded.tasks}
+    remotes = await open311_handover.task_deliveries(scope, loaded.tasks, locale)
     return TicketDetail(
         number=ticket.number,
         version=ticket.version,
@@ -101,26 +104,33 @@ async def ticket_detail(
 
 
 async def ticket_json(
-    scope: TenantScope, tenant: CompiledTenant, ticket: Ticket, view: TicketView, user: UserView, now: datetime,
-    locale: str = "pl",
+    scope: TenantScope, tenant: CompiledTenant, loaded: LoadedTicket, user: UserView, now: datetime,
+    locale: str = "pl", caps: Capabilities | None = None,
 ) -> dict[str, Any]:
     """`ticket_detail` as plain JSON data (what the staff pages' templates read)."""
-    detail = await ticket_detail(scope, tenant, ticket, view, user, now, locale)
+    detail = await ticket_detail(scope, tenant, loaded, user, now, locale, caps)
     return detail.model_dump(mode="json")
 
 
-async def history_items(scope: TenantScope, ticket: Ticket, caps: Capabilities, user: UserView) -> list[HistoryItem]:
+async def history_items(scope: TenantScope, loaded: LoadedTicket, caps: Capabilities,
+                        user: UserView) -> list[HistoryItem]:
     """The changes, transitions, assignments and comments of a ticket `user` may read (`caps`), oldest first."""
-    return [HistoryItem.model_validate(entry) for entry in await history(scope, ticket, caps, user)]
+    return [HistoryItem.model_validate(entry) for entry in await history(scope, loaded, caps, user)]
 
 
-async def history(scope: TenantScope, ticket: Ticket, caps: Capabilities, user: UserView) -> list[dict[str, Any]]:
-    """`history_items` as plain data (the staff pages' timeline reads it)."""
+async def history(scope: TenantScope, loaded: LoadedTicket, caps: Capabilities, user: UserView, *,
+                  accounts: Mapping[int, User] | None = None) -> list[dict[str, Any]]:
+    """`history_items` as plain data (the staff pages' timeline reads it); `accounts`: users the caller has
+    read already by id (the page's staff), so only the other actors are read."""
+    ticket = loaded.ticket
     events = await scope.audit_events().filter(ticket_id=ticket.id).order_by("at", "id")
     comments = {c.id: c for c in await scope.comments().filter(ticket_id=ticket.id)}
-    task_units = {t.id: (t.key, t.unit) for t in await scope.tasks().filter(ticket_id=ticket.id)}
-    users = {u.id: u for u in await scope.users().filter(
-        id__in=[e.actor_user_id for e in events if e.actor_user_id is not None])}  # type: ignore[attr-defined]
+    task_units = loaded.task_units()
+    users = dict(accounts or {})
+    missing = sorted({e.actor_user_id for e in events  # type: ignore[attr-defined]
+                      if e.actor_user_id is not None and e.actor_user_id not in users})  # type: ignore[attr-defined]
+    if missing:
+        users.update({u.id: u for u in await scope.users().filter(id__in=missing)})
     out = []
     for event in events:
         actor_id = event.actor_user_id  # type: ignore[attr-defined]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
 from komunikator.engine.runtime.views import Membership, TaskView, TicketView, UserView, contact_actor_id
-from komunikator.engine.store.models import Task, Ticket, User
+from komunikator.engine.store.models import ReporterContact, Task, Ticket, User
 from komunikator.engine.store.scope import TenantScope
 
 
@@ -51,13 +52,43 @@ def task_view(task: Task) -> TaskView:
     )
 
 
+@dataclass(frozen=True)
+class LoadedTicket:
+    """A ticket's rows as one request read them — the ticket, its tasks, its reporter's contact — and the
+    engine's view of them.
+
+    The read models of a page (detail, history, photos, open311 hand-overs) take this instead of reading
+    the same rows again. It lives as long as the request that loaded it and is never kept beyond it, so
+    the next request reads the rows afresh.
+    """
+
+    ticket: Ticket
+    view: TicketView
+    tasks: tuple[Task, ...]
+    contact: ReporterContact | None
+
+    def task_units(self) -> dict[int, tuple[str, str]]:
+        """Task id → (key, unit)."""
+        return {t.id: (t.key, t.unit) for t in self.tasks}
+
+
 async def ticket_view(scope: TenantScope, ticket: Ticket) -> TicketView:
     """A ticket with its tasks and attributes."""
-    return (await ticket_views(scope, [ticket]))[ticket.id]
+    return (await loaded_tickets(scope, [ticket]))[ticket.id].view
+
+
+async def load_ticket(scope: TenantScope, ticket: Ticket) -> LoadedTicket:
+    """`ticket` with its tasks, attributes and reporter contact (three queries), for one request."""
+    return (await loaded_tickets(scope, [ticket]))[ticket.id]
 
 
 async def ticket_views(scope: TenantScope, tickets: Sequence[Ticket]) -> dict[int, TicketView]:
     """`ticket_view` of many tickets in three queries whatever their number (lists, the inbox), by ticket id."""
+    return {ticket_id: loaded.view for ticket_id, loaded in (await loaded_tickets(scope, tickets)).items()}
+
+
+async def loaded_tickets(scope: TenantScope, tickets: Sequence[Ticket]) -> dict[int, LoadedTicket]:
+    """`load_ticket` of many tickets in three queries whatever their number, by ticket id."""
     ids = sorted({t.id for t in tickets})
     if not ids:
         return {}
@@ -70,8 +101,11 @@ async def ticket_views(scope: TenantScope, tickets: Sequence[Ticket]) -> dict[in
     contact_ids = sorted({t.reporter_contact_id for t in tickets  # type: ignore[attr-defined]
                           if t.reporter_contact_id is not None})  # type: ignore[attr-defined]
     contacts = {c.id: c for c in await scope.reporter_contacts().filter(id__in=contact_ids)} if contact_ids else {}
-    return {t.id: _ticket_view(t, tasks.get(t.id, []), attributes.get(t.id, []),
-                               contacts.get(t.reporter_contact_id)) for t in tickets}  # type: ignore[attr-defined]
+    out = {}
+    for t in tickets:
+        own, contact = tuple(tasks.get(t.id, ())), contacts.get(t.reporter_contact_id)  # type: ignore[attr-defined]
+        out[t.id] = LoadedTicket(t, _ticket_view(t, own, attributes.get(t.id, []), contact), own, contact)
+    return out
 
 
 def _ticket_view(ticket: Ticket, tasks: Sequence[Task], attributes: Sequence[Any], contact: Any) -> TicketView:

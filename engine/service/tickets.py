@@ -25,6 +25,7 @@ from komunikator.engine.service import row_views as views
 from komunikator.engine.service.apply import apply_outcome, audit
 from komunikator.engine.service.errors import ServiceError, invalid, not_found, refused
 from komunikator.engine.service.report_checks import check_attributes, check_location, district_of
+from komunikator.engine.service.row_views import LoadedTicket
 from komunikator.engine.service.search import index_ticket
 from komunikator.engine.store.errors import NotFound, StaleVersion
 from komunikator.engine.store.models import Comment, OutboxMessage, Task, Ticket, TicketAttribute
@@ -61,11 +62,16 @@ async def load_visible(
     scope: TenantScope, tenant: CompiledTenant, number: str, user: UserView
 ) -> tuple[Ticket, TicketView]:
     """A ticket the user may see, with its view; 404 (not 403) otherwise."""
-    ticket = await load(scope, number)
-    view = await views.ticket_view(scope, ticket)
-    if not sees_ticket(tenant, user, view):
+    loaded = await load_readable(scope, tenant, number, user)
+    return loaded.ticket, loaded.view
+
+
+async def load_readable(scope: TenantScope, tenant: CompiledTenant, number: str, user: UserView) -> LoadedTicket:
+    """`load_visible` with the rows it read (tasks, reporter contact), for the read models of one request."""
+    loaded = await views.load_ticket(scope, await load(scope, number))
+    if not sees_ticket(tenant, user, loaded.view):
         raise not_found()
-    return ticket, view
+    return loaded
 
 
 def _check_version(ticket: Ticket, expected: int | None) -> int:

@@ -28,7 +28,7 @@ from komunikator.engine.delivery.jobs import deliver_pending
 from komunikator.engine.open311 import keys, remote
 from komunikator.engine.runtime.views import UserView
 from komunikator.engine.service import accounts, intake, reading, tickets
-from komunikator.engine.service.row_views import ticket_view, user_view
+from komunikator.engine.service.row_views import load_ticket, user_view
 from komunikator.engine.settings import Settings
 from komunikator.engine.store.models import Comment, Open311Dispatch, Ticket
 from komunikator.engine.store.scope import TenantScope, ensure_tenant
@@ -233,7 +233,7 @@ async def _staff_page(c: Cities, number: str) -> str:
 async def _task_remote(c: Cities, number: str, locale: str = "pl") -> dict[str, object]:
     """The task's `remote` in the ticket as the dispatcher reads it (the API's and the staff page's model)."""
     ticket = await c.zg.tickets().get(number=number)
-    detail = await reading.ticket_detail(c.zg, c.zgierz, ticket, await ticket_view(c.zg, ticket), c.zg_dispatcher,
+    detail = await reading.ticket_detail(c.zg, c.zgierz, await load_ticket(c.zg, ticket), c.zg_dispatcher,
                                          datetime.now(UTC), locale)
     [task] = detail.tasks
     assert task.remote is not None

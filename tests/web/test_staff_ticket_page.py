@@ -338,6 +338,47 @@ async def test_the_ticket_page_runs_as_many_statements_however_long_its_history(
     print(f"ticket page: {counts[big]} SQL statements")  # noqa: T201  (the figure for the report)
 
 
+#: The SQL statements of the dispatcher's page of a verified fallen tree (below): the session (3), the ticket
+#: and its rows read once (4: ticket, tasks, attributes, reporter contact), the tasks' Open311 hand-overs, the
+#: staff's names, the history (events, comments), the photos, the people a task may go to, followers and
+#: duplicates, the navigation's inbox (2). Each table the page needs is read once: a change that reads one
+#: again (or adds a read) fails here, with the statements listed.
+TICKET_PAGE_STATEMENTS = 17
+
+
+async def test_the_ticket_page_reads_each_piece_once(desk: Desk) -> None:
+    """The page's statements are pinned, and the ticket's tasks, contact and staff names are read once."""
+    number = await _report(desk, "fallen_tree", attributes={"blocking": "road"})
+    await desk.api_post("dispatcher", f"/api/v1/tickets/{number}/actions/verify", {})
+    await desk.api_post("dispatcher", f"/api/v1/tickets/{number}/comments",
+                        {"body": "Notatka", "visibility": "internal"})
+    await desk.get("dispatcher", number)  # warm: the first request of a session loads its settings
+    with count_statements() as statements:
+        await desk.get("dispatcher", number)
+    listing = "\n".join(statements.seen)
+    assert statements.count == TICKET_PAGE_STATEMENTS, listing
+    ticket_tasks = [s for s in statements.seen if 'FROM "tasks" WHERE "tenant_id"=? AND "ticket_id"' in s
+                    or 'FROM "tasks" WHERE "tenant_id"=$1 AND "ticket_id"' in s]
+    assert len(ticket_tasks) == 1, listing
+    assert sum('FROM "reporter_contacts"' in s for s in statements.seen) == 1, listing
+    assert sum('FROM "users"' in s for s in statements.seen) == 2, listing  # the session's user, the staff
+
+
+async def test_the_next_request_reads_what_changed_meanwhile(desk: Desk) -> None:
+    """Nothing of a ticket is kept between requests: a change made through the API shows on the next page."""
+    number = await _report(desk, "fallen_tree", attributes={"blocking": "road"})
+    await desk.api_post("dispatcher", f"/api/v1/tickets/{number}/actions/verify", {})
+    before = await desk.get("dispatcher", number)
+    assert "Zmiana po drodze" not in before
+    await desk.api_post("greenery", f"/api/v1/tickets/{number}/tasks/T1/take", {})
+    await desk.api_post("dispatcher", f"/api/v1/tickets/{number}/comments",
+                        {"body": "Zmiana po drodze", "visibility": "internal"})
+    after = await desk.get("dispatcher", number)
+    assert "Zmiana po drodze" in _text(after)
+    assert "zielen" in _text(after.split('id="task-T1"', 1)[-1])[:2000] or "zielen" in _text(after)
+    assert f'name="version" value="{(await desk.scope.get_ticket(number)).version}"' in after
+
+
 async def test_the_inbox_runs_as_many_statements_however_many_reports_wait(desk: Desk) -> None:
     """No N+1 in the inbox (and so in every page's navigation counts): more waiting work, same statements."""
     counts = []

@@ -7,6 +7,7 @@ action with exactly the inputs it requires; nothing here decides who may do what
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,7 +17,8 @@ from komunikator.engine.runtime import Capabilities, capabilities
 from komunikator.engine.runtime.outcome import Action, TaskAction
 from komunikator.engine.runtime.views import TicketView, UserView
 from komunikator.engine.service import reading
-from komunikator.engine.store.models import Ticket
+from komunikator.engine.service.row_views import LoadedTicket
+from komunikator.engine.store.models import User
 from komunikator.engine.store.scope import TenantScope
 
 
@@ -44,7 +46,8 @@ def offered(tenant: CompiledTenant, ticket: TicketView, user: UserView, now: dat
                  tuple(caps.comment_kinds), caps.reporter_contact, caps)
 
 
-async def history(scope: TenantScope, ticket: Ticket, offer: Offer, user: UserView) -> list[dict[str, Any]]:
-    """The ticket's history as this user may read it (`reading.history`)."""
+async def history(scope: TenantScope, loaded: LoadedTicket, offer: Offer, user: UserView,
+                  accounts: Mapping[int, User] | None = None) -> list[dict[str, Any]]:
+    """The ticket's history as this user may read it (`reading.history`; `accounts`: users already read)."""
     assert offer.source is not None  # noqa: S101  (every Offer comes from `offered`)
-    return await reading.history(scope, ticket, offer.source, user)
+    return await reading.history(scope, loaded, offer.source, user, accounts=accounts)

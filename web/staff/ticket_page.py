@@ -8,6 +8,7 @@ ticket meanwhile) redraws the current ticket and asks to repeat the action.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ from pydantic import ValidationError
 from komunikator.engine.delivery import bell
 from komunikator.engine.service import attachments, reading, ticket_relations, tickets
 from komunikator.engine.service.errors import ServiceError
+from komunikator.engine.store.models import User
 from komunikator.web.staff import forms, offers, timeline, words
 from komunikator.web.staff.i18n import localized, translations
 from komunikator.web.staff.offers import offered
@@ -27,6 +29,10 @@ from komunikator.web.staff.session import CheckedStaffPage, Page, StaffPage
 router = APIRouter(include_in_schema=False)  # HTML pages, not the JSON API
 
 
+
+
+async def _nobody() -> list[ticket_relations.Candidate]:
+    return []
 
 
 def _needs_people(offer: offers.Offer) -> bool:
@@ -49,21 +55,31 @@ async def draw(page: Page, number: str, status_code: int = 200, *, failed: str |
     stale write) the newest moment of history the user's page had shown: what came after is listed."""
     assert page.view is not None  # noqa: S101  (StaffPage guarantees it)
     t = translations(page.language)
-    try:
-        ticket, view = await tickets.load_visible(page.scope, page.tenant, number, page.view)
+    try:  # the ticket's rows are read once here and handed to every part of the page (none is kept after it)
+        loaded = await tickets.load_readable(page.scope, page.tenant, number, page.view)
     except ServiceError:
         return await render(page, "error.html", 404, title=t.gettext("Not found"), current=None,
                             heading=t.gettext("Not found"),
                             message=t.gettext("There is no report with this number, or it is not for you."))
-    data = await reading.ticket_json(page.scope, page.tenant, ticket, view, page.view, page.now, page.language)
-    offer = offered(page.tenant, view, page.view, page.now)
-    history = await offers.history(page.scope, ticket, offer, page.view)
-    photos = await attachments.described_for_staff(page.scope, page.tenant, ticket, view, page.view)
-    users = await page.scope.users().filter(kind="staff")  # colleagues' names (residents are never listed)
+    ticket, view, user = loaded.ticket, loaded.view, page.view
+    offer = offered(page.tenant, view, user, page.now)  # the engine's one answer, asked once per page
+
+    async def staff_and_history() -> tuple[list[User], list[dict[str, Any]], list[ticket_relations.Candidate]]:
+        users = list(await page.scope.users().filter(kind="staff"))  # colleagues' names (residents never listed)
+        history, people = await asyncio.gather(
+            offers.history(page.scope, loaded, offer, user, {u.id: u for u in users}),
+            ticket_relations.delegation_candidates(page.scope, page.tenant, users) if _needs_people(offer)
+            else _nobody())
+        return users, history, people
+
+    # the parts read side by side (independent reads, none inside a transaction): one request's latency
+    # is then about its longest chain of statements rather than the sum of all of them
+    data, (users, history, people), photos, related = await asyncio.gather(
+        reading.ticket_json(page.scope, page.tenant, loaded, page.view, page.now, page.language, offer.source),
+        staff_and_history(),
+        attachments.described_for_staff(page.scope, page.tenant, loaded, page.view, offer.source),
+        ticket_relations.relations(page.scope, page.tenant, ticket, page.view))
     names = {str(u.id): u.display_name or u.email for u in users}
-    people = await ticket_relations.delegation_candidates(page.scope, page.tenant, users) if _needs_people(offer) \
-        else []
-    related = await ticket_relations.relations(page.scope, page.tenant, ticket, page.view)
     ticket_forms, task_forms = forms.build(ticket.number, offer, page.tenant, t, page.language, people,
                                            ticket.category)
     photo_forms = forms.photo_forms(ticket.number, photos, t) if offer.source and offer.source.hide_photos else {}
@@ -253,9 +269,9 @@ async def edit(number: str, page: CheckedStaffPage) -> Response:
 
     async def run(values: dict[str, str]) -> None:
         assert page.view is not None  # noqa: S101
-        ticket, view = await tickets.load_visible(page.scope, page.tenant, number, page.view)
-        current = await reading.ticket_json(page.scope, page.tenant, ticket, view, page.view, page.now)
-        category = page.tenant.categories.get(ticket.category)
+        loaded = await tickets.load_readable(page.scope, page.tenant, number, page.view)
+        current = await reading.ticket_json(page.scope, page.tenant, loaded, page.view, page.now)
+        category = page.tenant.categories.get(loaded.ticket.category)
         changes = _changes(values, current, category.spec.attributes if category is not None else {})
         if not changes:
             return  # nothing changed: nothing to record
