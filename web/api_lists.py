@@ -70,7 +70,8 @@ class ListPage(BaseModel):
     total_estimated: bool
 
 
-def _language(tenant: CompiledTenant, lang: str | None, preferred: str | None) -> str:
+def language_for(tenant: CompiledTenant, lang: str | None, preferred: str | None) -> str:
+    """The labels' language: asked for, else the request's Accept-Language, else the city's; pl or en."""
     wanted = lang or preferred or tenant.config.locale
     return wanted if wanted in ("pl", "en") else "pl"
 
@@ -99,7 +100,7 @@ def _page_route(name: str) -> Callable[..., Coroutine[Any, Any, ListPage]]:
         limit: Annotated[int, Query(ge=1, le=500)] = 50, lang: LanguageParam = None,
     ) -> ListPage:
         view = open_view(tenant, actor.view, name, filter_text=filter, sort=sort, columns=columns)
-        return await list_page(tenant, scope, actor, now, name, view, _language(tenant, lang, preferred), after,
+        return await list_page(tenant, scope, actor, now, name, view, language_for(tenant, lang, preferred), after,
                                limit)
 
     return route
@@ -118,8 +119,8 @@ def _export_route(name: str) -> Callable[..., Coroutine[Any, Any, StreamingRespo
         if (counted.total or 0) > jobs.inline_max_rows():
             raise ServiceError(409, "export_too_big", f"the view has {'about ' if counted.estimated else ''}"
                                f"{counted.total} rows, more than {jobs.inline_max_rows()} exported at once: export it "
-                               f"in the background from the list's page (/staff/lists/{name})")
-        return export_response(tenant, scope, actor, now, view, format, _language(tenant, lang, preferred))
+                               f"in the background (POST /api/v1/lists/{name}/exports)")
+        return export_response(tenant, scope, actor, now, view, format, language_for(tenant, lang, preferred))
 
     return route
 
@@ -157,8 +158,8 @@ for _name, _build in LISTS.items():
                          responses=_EXPORT_RESPONSES, summary=f"Export the list {_name}",
                          description=f"{_label} The current view (filter, sort, columns) as CSV or XLSX, streamed; "
                          "every export is audited. A view of more rows than KOMUNIKATOR_EXPORT_INLINE_MAX_ROWS "
-                         "(10,000) is refused with 409 `export_too_big`: the staff page exports it in the "
-                         "background.", operation_id=f"export_{_name}")
+                         "(10,000) is refused with 409 `export_too_big`: export it in the background "
+                         "(`POST /api/v1/lists/{name}/exports`).", operation_id=f"export_{_name}")
 
 
-__all__ = ["ListPage", "export_response", "list_page", "router"]
+__all__ = ["ListPage", "export_response", "language_for", "list_page", "router"]

@@ -18,6 +18,7 @@ from komunikator.web import api_docs, errors, open311, plugins
 from komunikator.web.api import router
 from komunikator.web.api_addresses import router as addresses_router
 from komunikator.web.api_attachments import router as attachments_router
+from komunikator.web.api_exports import router as exports_router
 from komunikator.web.api_lists import router as lists_router
 from komunikator.web.api_privacy import router as privacy_router
 from komunikator.web.api_reporter_links import router as reporter_links_router
@@ -86,6 +87,7 @@ def create_app(
     app.include_router(router)
     app.include_router(attachments_router)
     app.include_router(lists_router)
+    app.include_router(exports_router)
     app.include_router(privacy_router)
     app.include_router(reporter_links_router)
     app.include_router(addresses_router)

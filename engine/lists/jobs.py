@@ -1,9 +1,10 @@
 """Big exports as a background job: asked for on the list page, written by a worker, e-mailed, expiring.
 
 A view of more than `inline_max_rows()` rows (`KOMUNIKATOR_EXPORT_INLINE_MAX_ROWS`,
-default 10,000) is not streamed in the request: `request_export` stores what
+default 10,000) is not streamed in the request (the staff page, or the API's
+`POST /api/v1/lists/<list>/exports`, web/api_exports.py): `request_export` stores what
 the user asked for (list, filter, sort, columns, format, language) as a
-`ListExport` row, `pending`. The job `exports` (`komunikator.engine.jobs`: the
+`ListExport` row, `pending`, audited `list_export_requested`. The job `exports` (`komunikator.engine.jobs`: the
 embedded runner in one-machine mode, Celery's beat and workers in production)
 claims it with a lease, reads the view **as its requester may see it now**
 (their roles at run time, the same engine and visibility as the page), writes
@@ -98,11 +99,15 @@ async def request_export(scope: TenantScope, tenant: CompiledTenant, user: UserV
     """Store an export for the job to write; the caller rings the bell (`bell.ring()`) after the commit."""
     if kind not in FORMATS:
         raise ServiceError(422, "invalid_format", f"format must be one of {', '.join(FORMATS)}", field="format")
-    return await scope.create(
+    row = await scope.create(
         ListExport, requester_id=int(user.id), list_name=view.spec.name, format=kind,
         filter_document=dict(view.filter.document), sort=query.sort_text(view.sort),
         columns=",".join(c.key for c in view.columns), language=language, status="pending", rows=0, total=total,
         created_at=now)
+    await audit(scope, None, user, "list_export_requested", {}, {
+        "export_id": row.id, "list": view.spec.name, "format": kind, "filter": dict(view.filter.document),
+        "sort": row.sort, "columns": [c.key for c in view.columns]}, now)
+    return row
 
 
 async def readable_export(scope: TenantScope, user: UserView, export_id: int) -> ListExport:

@@ -19,6 +19,7 @@ from PIL import Image
 from route_table import app_routes
 from web_helpers import Api, registry, report
 
+from komunikator.engine.lists.declared import LISTS
 from komunikator.engine.media.storage import LocalStorage
 from komunikator.engine.open311 import keys as open311_keys
 from komunikator.engine.service import accounts, reporter_links
@@ -160,6 +161,13 @@ async def _open311_post(c: Ctx, suffix: str) -> httpx.Response:
         "attribute[size]": "small"})
 
 
+def _background_export(name: str) -> Callable[[Ctx], Awaitable[httpx.Response]]:
+    async def call(c: Ctx) -> httpx.Response:
+        return await c.client.post(f"/api/v1/lists/{name}/exports", params={"format": "csv"}, headers=c.dispatcher)
+
+    return call
+
+
 Call = Callable[[Ctx], Awaitable[httpx.Response]]
 
 #: How to call each mutating route once, validly; in order (later calls use what earlier ones made).
@@ -183,6 +191,8 @@ CALLS: dict[tuple[str, str], tuple[Call, str | None]] = {
     ("POST", "/api/v1/reporter-links/{link}/actions/{action}"): (_reporter_answers, None),
     ("POST", "/api/v1/admin/gdpr/export"): (_gdpr_export, "dispatcher"),  # the dispatcher is an admin too
     ("POST", "/api/v1/admin/gdpr/erase"): (_gdpr_erase, "dispatcher"),
+    # a background export asked for (web/api_exports.py): list_export_requested; the dispatcher is an admin too
+    **{("POST", f"/api/v1/lists/{name}/exports"): (_background_export(name), "dispatcher") for name in LISTS},
     # Open311 (web/open311/): anonymous reports through an application's api key, as the intake audits them
     ("POST", "/open311/v2/requests"): (lambda c: _open311_post(c, ""), None),
     ("POST", "/open311/v2/requests.json"): (lambda c: _open311_post(c, ".json"), None),

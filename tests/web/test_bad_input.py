@@ -471,7 +471,7 @@ async def test_garbage_path_parameters_never_crash(api: Api, zg: dict[str, Any])
     assert {m for m, _ in routes} >= {"GET", "POST", "PATCH", "DELETE"}
     valid = {"number": zg["verified"], "key": zg["task"], "action": "take", "token_id": "1", "attachment_id": "1",
              "item_id": "1", "token": "x" * 43, "service_code": "pothole", "service_request_id": zg["verified"],
-             "link": "x" * 43}
+             "link": "x" * 43, "export_id": "1"}
     before = await snapshot()
     tried = 0
     for method, template in routes:

@@ -37,6 +37,7 @@ from komunikator.web.app import create_app
 
 ZG, NP = "zgierz", "nieporet"
 NOWHERE = {"number": "ZG-2026-999999", "attachment_id": "999999", "token_id": "999999", "item_id": "999999",
+           "export_id": "999999",
            "key": "T1", "token": "x" * 43, "service_code": "no_such_service", "service_request_id": "ZG-2026-999999",
            "link": "x" * 43}
 #: Open311 (web/open311/) answers errors in the spec's shape: `[{code, description}]`, in JSON when asked.
@@ -89,6 +90,8 @@ ROUTES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/open311/v2/services/{service_code}"): OPEN311_JSON,
     ("GET", "/open311/v2/requests/{service_request_id}"): OPEN311_JSON,
     ("GET", "/open311/v2/tokens/{token}"): OPEN311_JSON,
+    ("GET", "/api/v1/exports/{export_id}"): {},
+    ("GET", "/api/v1/exports/{export_id}/file"): {},
 }
 
 
@@ -125,6 +128,7 @@ class World:
     np_confirm_token: str
     np_link: str
     app: Any
+    np_export: str = ""
 
 
 async def _snapshot(slug: str) -> dict[str, Any]:
@@ -187,8 +191,10 @@ async def world(api: Api, tmp_path: Path, tmp_path_factory: pytest.TempPathFacto
         np_ticket = await np_scope.get_ticket(np_numbers[0])  # a reporter's link there (made as delivery makes it)
         np_link = await reporter_links.mint(np_scope, app.state.tenants.tenants[NP], np_ticket, Clock().now)
         assert np_link is not None
+        r = await np.post("/api/v1/lists/tickets/exports", params={"format": "csv"}, headers=np_dispatcher)
+        assert r.status_code == 202, r.text  # a background export of Nieporęt's (web/api_exports.py)
         yield World(zg, np, anywhere, zg_dispatcher, np_dispatcher, zg_numbers, np_numbers, np_numbers[-1], zg_photo,
-                    np_photo, str(np_token.id), np_contact.confirm_token, np_link, app)
+                    np_photo, str(np_token.id), np_contact.confirm_token, np_link, app, str(r.json()["id"]))
     finally:
         for client in (*clients, anywhere):
             await client.aclose()
@@ -214,7 +220,7 @@ async def test_another_citys_ids_are_unknown_on_every_route(world: World) -> Non
     before = {ZG: await _snapshot(ZG), NP: await _snapshot(NP)}
     foreign = {"number": world.np_only, "attachment_id": world.np_photo, "token_id": world.np_token_id, "key": "T1",
                "token": world.np_confirm_token, "service_code": "lakeshore_litter",  # Nieporęt's own category
-               "service_request_id": world.np_only, "link": world.np_link}
+               "service_request_id": world.np_only, "link": world.np_link, "export_id": world.np_export}
     for method, template in routes:
         theirs = await _call(world.zg, method, template, foreign, world.zg_dispatcher)
         nowhere = await _call(world.zg, method, template, NOWHERE, world.zg_dispatcher)
@@ -278,7 +284,7 @@ async def test_another_citys_token_is_unknown(world: World) -> None:
 async def test_unknown_hosts_get_the_same_404_on_every_route(world: World) -> None:
     values = {"number": world.zg_numbers[0], "attachment_id": world.zg_photo, "token_id": "1", "key": "T1",
               "token": "x" * 43, "item_id": "1", "service_code": "pothole", "service_request_id": world.zg_numbers[0],
-              "link": "x" * 43}
+              "link": "x" * 43, "export_id": "1"}
     before = await _snapshot(ZG)
     for host in ("unknown.localhost", "zgierz.localhost.example.com", "localhost", "[::1]", "zgierz", "",
                  "127.0.0.1:8000"):
