@@ -31,7 +31,7 @@ from komunikator.engine.runtime.views import UserView
 from komunikator.engine.service.apply import audit
 from komunikator.engine.service.errors import ServiceError, invalid
 from komunikator.engine.service.reporter_links import revoke_for_contacts
-from komunikator.engine.store.models import ReporterContact, Ticket
+from komunikator.engine.store.models import ReporterContact, ReporterLink, Ticket
 from komunikator.engine.store.scope import TenantScope
 from komunikator.engine.store.transactions import transaction
 
@@ -96,6 +96,30 @@ async def export(
             "follows": list(followed)}
 
 
+@dataclass(frozen=True)
+class ErasurePreview:
+    """What `erase` would do to the person now, counted before asking for a confirmation (nothing changes)."""
+
+    contacts: int
+    already_erased: int
+    reports: tuple[str, ...]
+    pending_messages: int
+    active_links: int
+
+
+async def preview(scope: TenantScope, *, email: str | None = None, ticket: str | None = None) -> ErasurePreview:
+    """What `erase` would erase for the same lookup (404 and 422 as `find`); reads only."""
+    person = await find(scope, email=email, ticket=ticket)
+    fresh = [c.id for c in person.contacts if c.erased_at is None]
+    theirs = [t for t in person.reports if t.reporter_contact_id in fresh]  # type: ignore[attr-defined]
+    pending = 0
+    for report in theirs:
+        pending += len(await _pending_for_reporter(scope, report))
+    links = await scope.query(ReporterLink).filter(contact_id__in=fresh, revoked_at=None).count() if fresh else 0
+    return ErasurePreview(len(fresh), len(person.contacts) - len(fresh), tuple(t.number for t in person.reports),
+                          pending, links)
+
+
 async def erase(
     scope: TenantScope, actor: UserView, legal_basis: str, now: datetime, *, email: str | None = None,
     ticket: str | None = None,
@@ -129,9 +153,14 @@ async def erase(
 
 async def _drop_pending(scope: TenantScope, ticket: Ticket) -> int:
     """Delete the report's pending outbox rows addressed to its reporter alone; how many."""
-    rows = await scope.outbox().filter(ticket_id=ticket.id, status="pending")
-    doomed = [row.id for row in rows if set(map(str, row.payload.get("recipients", []))) <= {"reporter"}
-              and row.payload.get("recipients")]
+    doomed = await _pending_for_reporter(scope, ticket)
     if doomed:
         await scope.outbox().filter(id__in=doomed).delete()
     return len(doomed)
+
+
+async def _pending_for_reporter(scope: TenantScope, ticket: Ticket) -> list[int]:
+    """The report's pending outbox rows addressed to its reporter alone."""
+    rows = await scope.outbox().filter(ticket_id=ticket.id, status="pending")
+    return [row.id for row in rows if set(map(str, row.payload.get("recipients", []))) <= {"reporter"}
+            and row.payload.get("recipients")]

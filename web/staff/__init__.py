@@ -24,6 +24,7 @@ from komunikator.web.staff import (
 from komunikator.web.staff.admin_access import NotForYou, not_found
 from komunikator.web.staff.admin_access import router as admin_fallback_router
 from komunikator.web.staff.admin_config import router as admin_config_router
+from komunikator.web.staff.admin_privacy import router as admin_privacy_router
 from komunikator.web.staff.admin_users import router as admin_users_router
 from komunikator.web.staff.lists_page import router as lists_router
 from komunikator.web.staff.password_page import router as password_router
@@ -39,6 +40,7 @@ def install(app: FastAPI) -> None:
     app.include_router(ticket_page.router)
     app.include_router(admin_users_router)
     app.include_router(admin_config_router)
+    app.include_router(admin_privacy_router)
     app.include_router(password_router)
     app.include_router(admin_fallback_router)  # last: after every real page under /staff/admin/
     app.include_router(reports_router)
