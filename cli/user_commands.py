@@ -205,9 +205,13 @@ def revoke(tenant_slug: TenantArg, email: EmailArg, unit: MembershipArg, role: O
 
 
 @user_app.command("reset-password")
-def reset_password(tenant_slug: TenantArg, email: EmailArg, password: PasswordOption = None,
-                   url: UrlOption = None) -> None:
-    """Set a new password; the user's sessions end."""
+def reset_password(
+    tenant_slug: TenantArg, email: EmailArg, password: PasswordOption = None,
+    permanent: Annotated[bool, typer.Option("--permanent", help="they keep it (default: a temporary password, "
+                                            "the staff pages ask them to choose their own first)")] = False,
+    url: UrlOption = None,
+) -> None:
+    """Set a new temporary password (they choose their own at the next sign-in); the user's sessions end."""
     tenant = _tenant(tenant_slug)
 
     async def work(scope: TenantScope) -> str:
@@ -218,8 +222,9 @@ def reset_password(tenant_slug: TenantArg, email: EmailArg, password: PasswordOp
 
     async def change(scope: TenantScope) -> str:
         user = await accounts.get_user(scope, found)
-        await accounts.set_password(scope, user, secret)
-        return f"password set for {user.email}; their sessions were ended"
+        await accounts.set_password(scope, user, secret, temporary=not permanent)
+        then = "" if permanent else "; they must choose their own at the next sign-in"
+        return f"password set for {user.email}; their sessions were ended{then}"
 
     typer.echo(_run(url, tenant, change))
 

@@ -62,6 +62,8 @@ class User(Model):
     locale = fields.CharField(max_length=16, null=True)  # language of messages to them (null: the tenant's)
     #: when a resident opened the link that verified their e-mail (null: not yet, or a staff account)
     email_verified_at = fields.DatetimeField(null=True)
+    #: an administrator gave them a temporary password: the staff pages wait until they choose their own
+    must_change_password = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -1,6 +1,6 @@
 """The administration pages in Chromium: an administrator creates an account, the person signs in with the
-temporary password, is deactivated and thrown out; every admin page type is accessible (axe) and keeps to
-its policy; the configuration view draws a process with Mermaid (screenshots, desktop and phone)."""
+temporary password, must replace it first, is deactivated and thrown out; every admin page type is accessible
+(axe) and keeps to its policy; the configuration view draws a process with Mermaid (screenshots, desktop and phone)."""
 
 from __future__ import annotations
 
@@ -65,10 +65,12 @@ async def test_an_administrator_manages_an_account_in_the_browser(world: World, 
     await other.page.fill("#password", secret)
     await other.page.press("#password", "Enter")
     await other.page.wait_for_load_state("load")
-    assert other.page.url == world.url("/staff/")
+    # a temporary password: the staff pages wait until the person chooses their own
+    assert other.page.url == world.url("/staff/password")
+    assert "ustawił administrator" in await other.page.locator("#must-change").inner_text()
     assert await other.page.get_by_role("link", name="Administracja").count() == 0
+    await _check(other, "staff-password-must-change")
     # and replaces the temporary password with their own, staying signed in
-    await other.page.get_by_role("link", name="Hasło").click()
     await other.page.get_by_label("Obecne hasło").fill(secret)
     await other.page.get_by_label("Nowe hasło", exact=True).fill("moje-nowe-haslo-1")
     await other.page.get_by_label("Powtórz nowe hasło").fill("moje-nowe-haslo-2")
@@ -82,6 +84,8 @@ async def test_an_administrator_manages_an_account_in_the_browser(world: World, 
     await other.page.get_by_role("button", name="Zmień hasło").click()
     assert "Hasło zostało zmienione" in await other.page.locator("#password-changed").inner_text()
     await _check(other, "staff-password-changed")
+    await other.page.goto(world.url("/staff/"))
+    assert other.page.url == world.url("/staff/")  # the inbox now opens
 
     # the administrator deactivates the account: the person's next page is the sign-in form
     await page.get_by_role("button", name="Dezaktywuj konto").click()

@@ -68,6 +68,13 @@ def can_log_in(url: str, email: str, password: str) -> bool:
     return in_tenant(url, "zgierz", work)
 
 
+def must_change(url: str, email: str) -> bool:
+    async def work(scope: TenantScope) -> bool:
+        return bool((await accounts.get_user(scope, email)).must_change_password)
+
+    return in_tenant(url, "zgierz", work)
+
+
 def roles_of(url: str, email: str) -> list[tuple[str, str]]:
     async def work(scope: TenantScope) -> list[tuple[str, str]]:
         user = await accounts.get_user(scope, email)
@@ -145,6 +152,9 @@ def test_reset_password(url: str) -> None:
     ok(cli("reset-password", "zgierz", "anna@zgierz.pl", input="a new secret\na new secret\n"))
     assert not can_log_in(url, "anna@zgierz.pl", PASSWORD)
     assert can_log_in(url, "anna@zgierz.pl", "a new secret")
+    assert must_change(url, "anna@zgierz.pl")  # a temporary password: the staff pages ask for their own first
+    out = ok(cli("reset-password", "zgierz", "anna@zgierz.pl", "--password", "kept for good", "--permanent"))
+    assert "must choose" not in out and not must_change(url, "anna@zgierz.pl")
     refused(cli("reset-password", "zgierz", "nobody@zgierz.pl", "--password", PASSWORD), 1,
             "no user 'nobody@zgierz.pl'")
 

@@ -25,6 +25,7 @@ from komunikator.engine.config import explain
 from komunikator.engine.config.machines import mermaid
 from komunikator.engine.service import accounts
 from komunikator.engine.service.accounts import administration
+from komunikator.engine.service.row_views import user_view
 from komunikator.engine.store.models import AuditEvent
 from komunikator.engine.store.scope import TenantScope, ensure_tenant
 from komunikator.engine.tenants import TenantRegistry
@@ -103,7 +104,11 @@ async def test_an_admin_creates_an_account_that_signs_in_and_sees_its_units_work
     # the new person signs in with it and sees the roads unit's task to take
     newcomer = _new_client(api)
     try:
-        await _sign_in(newcomer, "nowy.drogowiec@zgierz.localhost", password.group(1))
+        csrf = await _sign_in(newcomer, "nowy.drogowiec@zgierz.localhost", password.group(1))
+        assert (await newcomer.get("/staff/")).headers["location"] == "/staff/password"  # their own one first
+        assert (await newcomer.post("/staff/password", data={
+            "csrf_token": csrf, "current_password": password.group(1), "new_password": "nowe-haslo-123",
+            "new_password_again": "nowe-haslo-123"}, headers=ZG_ORIGIN)).status_code == 303
         box = await newcomer.get("/staff/")
         assert number in box.text
         assert 'href="/staff/admin/users"' not in box.text  # no administration for a worker
@@ -453,10 +458,11 @@ async def test_a_person_replaces_the_temporary_password_and_stays_signed_in(api:
     try:
         csrf = await _sign_in(person, "drogi@zgierz.localhost", temporary)
         await _sign_in(elsewhere, "drogi@zgierz.localhost", temporary)
-        form = await person.get("/staff/")
-        assert 'href="/staff/password"' in form.text  # reachable from every page
+        moved = await person.get("/staff/")  # a temporary password: every page asks to change it first
+        assert moved.status_code == 303 and moved.headers["location"] == "/staff/password"
         page = await person.get("/staff/password")
         assert page.status_code == 200 and 'autocomplete="current-password"' in page.text
+        assert 'id="must-change"' in page.text and 'href="/staff/password"' in page.text
         wrong = await person.post("/staff/password", data={
             "csrf_token": csrf, "current_password": "nie-to-haslo", "new_password": "nowe-haslo-123",
             "new_password_again": "nowe-haslo-123"}, headers=ZG_ORIGIN)
@@ -477,6 +483,7 @@ async def test_a_person_replaces_the_temporary_password_and_stays_signed_in(api:
             "new_password_again": "nowe-haslo-123"}, headers=ZG_ORIGIN)
         assert done.status_code == 303 and done.headers["location"] == "/staff/password?done=1"
         assert (await person.get("/staff/")).status_code == 200  # still signed in, with the new session
+        assert 'id="must-change"' not in (await person.get("/staff/password")).text
         assert (await elsewhere.get("/staff/")).status_code == 303  # the other browser is signed out
         await _sign_in(elsewhere, "drogi@zgierz.localhost", "nowe-haslo-123")
         events = [e for e in await scope.audit_events().order_by("id") if e.action == "password_change"]
@@ -518,3 +525,71 @@ async def test_wrong_current_passwords_count_like_refused_logins(api: Api) -> No
         assert [e for e in await scope.audit_events() if e.action == "password_change"] == []
     finally:
         await person.aclose()
+
+
+async def test_a_temporary_password_must_be_changed_before_any_other_staff_page(api: Api) -> None:
+    """After an administrator's reset every staff page but the password form, sign-out and the language choice
+    answers 303 to `/staff/password` (htmx: HX-Redirect); the API with a token is unaffected; their own clears it."""
+    scope = await _scope()
+    await _person("zgierz", "admin@zgierz.localhost", "bom:admin")
+    worker_id = await _person("zgierz", "drogi@zgierz.localhost", "drogi:worker")
+    client = api.client("zgierz")
+    token = await _sign_in(client, "admin@zgierz.localhost")
+    reset = await client.post(f"/staff/admin/users/{worker_id}/password", data={"csrf_token": token},
+                              headers=ZG_ORIGIN)
+    found = re.search(r'<code class="secret">([^<]+)</code>', reset.text)
+    assert found is not None
+    temporary = found.group(1)
+    worker = await scope.users().get(id=worker_id)
+    assert worker.must_change_password
+    raw, _row = await accounts.create_token(scope, worker, "integration")
+    person = _new_client(api)
+    try:
+        csrf = await _sign_in(person, "drogi@zgierz.localhost", temporary)
+        for path in ("/staff/", "/staff/lists/tickets", "/staff/admin/users", "/staff/reports"):
+            moved = await person.get(path)
+            assert moved.status_code == 303 and moved.headers["location"] == "/staff/password", path
+        htmx = await person.get("/staff/", headers={"HX-Request": "true"})
+        assert htmx.status_code == 204 and htmx.headers["hx-redirect"] == "/staff/password"
+        page = await person.get("/staff/password")
+        assert page.status_code == 200 and 'id="must-change"' in page.text
+        language = await person.post("/staff/language", data={"csrf_token": csrf, "language": "en",
+                                                              "back": "/staff/password"}, headers=ZG_ORIGIN)
+        assert language.status_code == 303 and language.headers["location"] == "/staff/password"
+        english = await person.get("/staff/password")
+        assert "Your password was set by an administrator" in english.text
+        # the API with a bearer token is not held back
+        api_me = await person.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {raw}"})
+        assert api_me.status_code == 200, api_me.text
+        # signing out works; after signing in again the form still waits
+        out = await person.post("/staff/logout", data={"csrf_token": csrf}, headers=ZG_ORIGIN)
+        assert out.status_code == 303 and out.headers["location"] == "/staff/login"
+        csrf = await _sign_in(person, "drogi@zgierz.localhost", temporary)
+        same = await person.post("/staff/password", data={
+            "csrf_token": csrf, "current_password": temporary, "new_password": temporary,
+            "new_password_again": temporary}, headers=ZG_ORIGIN)
+        assert same.status_code == 422 and 'id="new_password-error"' in same.text  # not the temporary one again
+        done = await person.post("/staff/password", data={
+            "csrf_token": csrf, "current_password": temporary, "new_password": "moje-haslo-123",
+            "new_password_again": "moje-haslo-123"}, headers=ZG_ORIGIN)
+        assert done.status_code == 303
+        assert (await person.get("/staff/")).status_code == 200
+        assert not (await scope.users().get(id=worker_id)).must_change_password
+    finally:
+        await person.aclose()
+
+
+async def test_only_an_administrators_passwords_are_temporary(api: Api) -> None:
+    """`create_staff` and `reset_password` mark the account; a password set directly (CLI --permanent) does not."""
+    scope = await _scope()
+    tenant = registry().tenants["zgierz"]
+    admin = await staff_member("zgierz", "admin@zgierz.localhost", "bom:admin")
+    view = await user_view(scope, admin)
+    user, _password = await administration.create_staff(scope, tenant, view, "nowy@zgierz.localhost", "Nowy",
+                                                        [("drogi", "worker")], api.clock())
+    assert user.must_change_password
+    await accounts.set_password(scope, user, "wybrane-haslo-1")
+    assert not (await scope.users().get(id=user.id)).must_change_password
+    await administration.reset_password(scope, tenant, view, user, api.clock())
+    assert (await scope.users().get(id=user.id)).must_change_password
+    assert not admin.must_change_password

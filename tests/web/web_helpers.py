@@ -91,7 +91,7 @@ async def staff_session(client: httpx.AsyncClient, email: str, password: str = S
                                                       "password": password, "next": "/staff/"},
                                headers={"Origin": f"http://{client.headers['host']}"})
     assert signed.status_code == 303, signed.text
-    inbox = await client.get("/staff/")
+    inbox = await client.get("/staff/", follow_redirects=True)  # a temporary password: the page to change it
     found = re.search(r'name="csrf_token" value="([^"]+)"', inbox.text)
     assert found is not None
     return found.group(1)

@@ -29,7 +29,7 @@ from komunikator.web.staff.admin_users import router as admin_users_router
 from komunikator.web.staff.lists_page import router as lists_router
 from komunikator.web.staff.password_page import router as password_router
 from komunikator.web.staff.reports_pages import router as reports_router
-from komunikator.web.staff.session import CsrfRefused, LoginRequired, login_url
+from komunikator.web.staff.session import CsrfRefused, LoginRequired, PasswordChangeRequired, login_url
 
 
 def install(app: FastAPI) -> None:
@@ -55,6 +55,12 @@ def install(app: FastAPI) -> None:
         if request.headers.get("hx-request") == "true":  # htmx: reload the whole page at the sign-in form
             return Response(status_code=204, headers={"HX-Redirect": login_url(exc.next_path)})
         return security.protect(RedirectResponse(login_url(exc.next_path), status_code=303), request)
+
+    @app.exception_handler(PasswordChangeRequired)
+    async def _password_change_required(request: Request, exc: PasswordChangeRequired) -> Response:
+        if request.headers.get("hx-request") == "true":  # htmx: reload the whole page at the password form
+            return Response(status_code=204, headers={"HX-Redirect": "/staff/password"})
+        return security.protect(RedirectResponse("/staff/password", status_code=303), request)
 
     @app.exception_handler(NotForYou)
     async def _not_for_you(request: Request, exc: NotForYou) -> Response:

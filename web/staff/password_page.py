@@ -40,7 +40,7 @@ async def _draw(page: Page, status_code: int = 200, errors: dict[str, str] | Non
     title = t.gettext("Change your password")
     return await render(page, "password.html", status_code, title=(t.gettext("Error") + ": " + title) if errors
                         else title, current=None, fields=_fields(t), errors=errors or {}, done=done,
-                        throttled=throttled)
+                        throttled=throttled, must_change=page.user is not None and page.user.must_change_password)
 
 
 @router.get("/staff/password", response_class=HTMLResponse)

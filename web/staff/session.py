@@ -4,6 +4,10 @@
     async def inbox(page: StaffPage) -> HTMLResponse:   # signed-in staff, else a redirect to sign-in
         page.user, page.view, page.scope, page.language, page.csrf
 
+A person whose account holds a temporary password (`User.must_change_password`, set by an
+administrator's create or reset) is sent to `/staff/password` (303) from every staff page but
+that one, signing out and the language choice, until they choose their own.
+
 `CheckedStaffPage` also requires the CSRF token (form field `csrf_token` or the
 `X-CSRF-Token` header htmx sends) and a same-origin request; without them: 403.
 """
@@ -54,6 +58,14 @@ class LoginRequired(Exception):
         self.next_path = next_path
 
 
+class PasswordChangeRequired(Exception):
+    """The signed-in person still has a temporary password: the page answers with a redirect to change it."""
+
+
+#: The pages a person with a temporary password may still use.
+PASSWORD_CHANGE_PATHS = frozenset({"/staff/password", "/staff/logout", "/staff/language"})
+
+
 class CsrfRefused(Exception):
     """A write without this session's CSRF token, or from another site's page."""
 
@@ -81,7 +93,7 @@ async def page_context(request: Request, tenant: Tenant, scope: Scope, now: Now)
 
 
 async def staff_page(page: Annotated[Page, Depends(page_context)]) -> Page:
-    """A signed-in staff member's page; others are sent to the sign-in form."""
+    """A signed-in staff member's page; others are sent to the sign-in form, a temporary password to change it."""
     if page.user is None:
         target = page.request.url.path
         if page.request.method != "GET":
@@ -89,6 +101,8 @@ async def staff_page(page: Annotated[Page, Depends(page_context)]) -> Page:
         elif page.request.url.query:
             target += "?" + page.request.url.query
         raise LoginRequired(target)
+    if page.user.must_change_password and page.request.url.path not in PASSWORD_CHANGE_PATHS:
+        raise PasswordChangeRequired()
     return page
 
 

@@ -7,6 +7,8 @@ here, not in the pages:
 - a new account gets its memberships in the same transaction (all of them or none), and a
   generated temporary password that is returned once and stored only as a hash;
 - resetting a password replaces it with a new temporary one and ends the person's sessions;
+- a temporary password marks the account `must_change_password`: the staff pages send the person
+  to `/staff/password` until they choose their own (the API, with its tokens, is unaffected);
   deactivating ends their sessions and revokes their API tokens; reactivating lets them in again;
 - an administrator cannot lock themselves out: not deactivate their own account, nor revoke
   the last membership that makes them an administrator.
@@ -124,7 +126,7 @@ async def create_staff(
     check_locale(tenant, locale)
     password = temporary_password()
     async with transaction():
-        user = await create_user(scope, email, display_name, password, "staff", locale)
+        user = await create_user(scope, email, display_name, password, "staff", locale, temporary=True)
         granted = []
         for unit, role in dict.fromkeys(memberships):
             await grant(scope, tenant, user, unit, role)
@@ -140,7 +142,7 @@ async def reset_password(scope: TenantScope, tenant: CompiledTenant, actor: User
     require_admin(tenant, actor)
     password = temporary_password()
     async with transaction():
-        await set_password(scope, user, password)
+        await set_password(scope, user, password, temporary=True)
         await audit(scope, None, actor, "user_password_reset", {"user": user.id}, {"user": user.id}, now)
     return password
 

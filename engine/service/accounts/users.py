@@ -43,9 +43,12 @@ async def list_users(scope: TenantScope) -> list[User]:
 
 async def create_user(
     scope: TenantScope, email: str, display_name: str, password: str | None = None, kind: str = "staff",
-    locale: str | None = None,
+    locale: str | None = None, *, temporary: bool = False,
 ) -> User:
     """A new account; without a password it cannot log in until one is set.
+
+    `temporary`: the password was made for them to hand over (`must_change_password`): the staff
+    pages ask them to choose their own before anything else.
 
     `locale`: the language of messages to them, checked by the caller against
     the tenant's (`check_locale`); None: the tenant's own. 409 if the e-mail
@@ -67,19 +70,25 @@ async def create_user(
     try:
         async with transaction():
             return await scope.create(User, email=address, display_name=name, kind=kind,
-                                      password_hash=password_hash, locale=locale)
+                                      password_hash=password_hash, locale=locale,
+                                      must_change_password=temporary and password is not None)
     except Duplicate:  # created meanwhile
         raise _taken(address) from None
 
 def _taken(address: str) -> ServiceError:
     return ServiceError(409, "conflict", f"a user with e-mail {address!r} already exists", field="email")
 
-async def set_password(scope: TenantScope, user: User, password: str | None) -> None:
-    """Set (or, with None, remove) the user's password and end all their sessions."""
+async def set_password(scope: TenantScope, user: User, password: str | None, *, temporary: bool = False) -> None:
+    """Set (or, with None, remove) the user's password and end all their sessions.
+
+    `temporary`: someone else chose it (an administrator's reset): they must change it
+    (`must_change_password`); their own new password clears that.
+    """
     if password is not None:
         check_password(password)
     user.password_hash = await hash_password(password) if password is not None else None
-    await user.save(update_fields=["password_hash", "updated_at"])
+    user.must_change_password = temporary and password is not None
+    await user.save(update_fields=["password_hash", "must_change_password", "updated_at"])
     await scope.sessions().filter(user_id=user.id).delete()
 
 async def deactivate(scope: TenantScope, user: User, now: datetime) -> None:
