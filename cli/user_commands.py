@@ -2,7 +2,9 @@
 
 TENANT is a tenant's slug (its folder under the tenants folder); it must
 compile, and its database row is created if missing. Every command runs in
-one transaction. Exit codes: 0 done, 1 refused or failed (the message says
+one transaction. Every change is audited like the administration pages' (`user_create`,
+`membership_grant`, `membership_revoke`, `user_password_reset`, `token_create`), naming the
+system (`OPERATOR`, as `komunikator gdpr` does) as who did it. Exit codes: 0 done, 1 refused or failed (the message says
 why), 2 the command line is wrong (unknown tenant, malformed option).
 """
 
@@ -17,7 +19,9 @@ import typer
 from komunikator.cli.db_commands import UrlOption
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.config.compiler import check_tenant
+from komunikator.engine.runtime.views import UserView
 from komunikator.engine.service import accounts
+from komunikator.engine.service.apply import audit
 from komunikator.engine.service.errors import ServiceError
 from komunikator.engine.settings import Settings
 from komunikator.engine.store.errors import DatabaseError, DatabaseUnavailable
@@ -26,6 +30,8 @@ from komunikator.engine.store.scope import TenantScope, ensure_tenant
 from komunikator.engine.store.transactions import transaction
 
 T = TypeVar("T")
+#: Who the audit trail names for an account change made from the command line (as `gdpr_commands.OPERATOR`).
+OPERATOR = UserView("operator", (), "system", "komunikator user")
 
 user_app = typer.Typer(
     name="user", help="Staff accounts: create, list, roles, passwords, API tokens.", no_args_is_help=True
@@ -134,9 +140,13 @@ def create(
     async def work(scope: TenantScope) -> list[str]:
         user = await accounts.create_user(scope, email, name, secret, kind, locale)
         lines = [f"created {user.email} ({user.kind}) in {tenant.slug}"]
-        for unit, role in pairs:
+        granted = []
+        for unit, role in dict.fromkeys(pairs):
             await accounts.grant(scope, tenant, user, unit, role)
+            granted.append(f"{unit}:{role}")
             lines.append(f"granted {role} in {unit}")
+        await audit(scope, None, OPERATOR, "user_create", {"user": None},
+                    {"user": user.id, "kind": user.kind, "memberships": granted}, datetime.now(UTC))
         return lines
 
     for line in _run(url, tenant, work):
@@ -183,7 +193,11 @@ def grant(tenant_slug: TenantArg, email: EmailArg, unit: MembershipArg, role: Op
 
     async def work(scope: TenantScope) -> str:
         user = await accounts.get_user(scope, email)
+        held = await scope.memberships().filter(user_id=user.id, unit=unit, role=role).exists()
         await accounts.grant(scope, tenant, user, unit, role)
+        if not held:
+            await audit(scope, None, OPERATOR, "membership_grant", {"user": user.id, "membership": None},
+                        {"user": user.id, "membership": f"{unit}:{role}"}, datetime.now(UTC))
         return f"{user.email}: {role} in {unit}"
 
     typer.echo(_run(url, tenant, work))
@@ -199,6 +213,8 @@ def revoke(tenant_slug: TenantArg, email: EmailArg, unit: MembershipArg, role: O
     async def work(scope: TenantScope) -> str:
         user = await accounts.get_user(scope, email)
         await accounts.revoke(scope, user, unit, role)
+        await audit(scope, None, OPERATOR, "membership_revoke", {"user": user.id, "membership": f"{unit}:{role}"},
+                    {"user": user.id, "membership": None}, datetime.now(UTC))
         return f"{user.email}: no longer {role} in {unit}"
 
     typer.echo(_run(url, tenant, work))
@@ -223,6 +239,8 @@ def reset_password(
     async def change(scope: TenantScope) -> str:
         user = await accounts.get_user(scope, found)
         await accounts.set_password(scope, user, secret, temporary=not permanent)
+        await audit(scope, None, OPERATOR, "user_password_reset", {"user": user.id}, {"user": user.id},
+                    datetime.now(UTC))
         then = "" if permanent else "; they must choose their own at the next sign-in"
         return f"password set for {user.email}; their sessions were ended{then}"
 
@@ -243,7 +261,7 @@ def token(
         user = await accounts.get_user(scope, email)
         if not user.active:
             raise ServiceError(409, "conflict", f"{user.email} is deactivated")
-        raw, row = await accounts.create_token(scope, user, name)
+        raw, row = await accounts.create_token(scope, user, name, datetime.now(UTC), actor=OPERATOR)
         return raw, row.id
 
     raw, token_id = _run(url, tenant, work)

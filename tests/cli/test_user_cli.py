@@ -213,3 +213,33 @@ def test_create_with_a_language_of_the_city(url: str) -> None:
     assert result.exit_code == 2
     assert "--locale 'en' is not one of nieporet's: pl" in result.stderr
     assert ok(cli("list", "nieporet")) == "no users in nieporet\n"
+
+
+def test_every_change_is_audited_as_the_operator(url: str) -> None:
+    """create, grant, revoke, reset-password and token write the administration pages' audit rows, by the system."""
+    ok(cli("create", "zgierz", "anna@zgierz.pl", "--name", "Anna", "--password", PASSWORD, "--grant", "drogi:worker"))
+    ok(cli("grant", "zgierz", "anna@zgierz.pl", "drogi:unit_head"))
+    ok(cli("grant", "zgierz", "anna@zgierz.pl", "drogi:unit_head"))  # held already: nothing changes, no row
+    ok(cli("revoke", "zgierz", "anna@zgierz.pl", "drogi", "worker"))
+    ok(cli("reset-password", "zgierz", "anna@zgierz.pl", "--password", "a new secret"))
+    ok(cli("token", "zgierz", "anna@zgierz.pl", "--name", "nightly export"))
+    refused(cli("revoke", "zgierz", "anna@zgierz.pl", "drogi:worker"), 1, "holds no role")  # refused: no row
+
+    async def history(scope: TenantScope) -> tuple[int, list[tuple[str, str, int | None, Any, Any]]]:
+        user = await accounts.get_user(scope, "anna@zgierz.pl")
+        rows = [(e.action, e.actor_kind, e.actor_user_id, e.before, e.after)  # type: ignore[attr-defined]
+                for e in await scope.audit_events().order_by("id")]
+        return int(user.id), rows
+
+    user_id, rows = in_tenant(url, "zgierz", history)
+    token_id = rows[-1][4]["token"]
+    assert rows == [
+        ("user_create", "system", None, {"user": None},
+         {"user": user_id, "kind": "staff", "memberships": ["drogi:worker"]}),
+        ("membership_grant", "system", None, {"user": user_id, "membership": None},
+         {"user": user_id, "membership": "drogi:unit_head"}),
+        ("membership_revoke", "system", None, {"user": user_id, "membership": "drogi:worker"},
+         {"user": user_id, "membership": None}),
+        ("user_password_reset", "system", None, {"user": user_id}, {"user": user_id}),
+        ("token_create", "system", None, {"token": None}, {"token": token_id, "name": "nightly export"}),
+    ]

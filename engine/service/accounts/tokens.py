@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from komunikator.engine.runtime.views import UserView
 from komunikator.engine.service.accounts.passwords import new_secret, secret_hash
 from komunikator.engine.service.accounts.users import audit_actor
 from komunikator.engine.service.apply import audit
@@ -17,9 +18,12 @@ LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 async def create_token(
-    scope: TenantScope, user: User, name: str, now: datetime | None = None
+    scope: TenantScope, user: User, name: str, now: datetime | None = None, actor: UserView | None = None
 ) -> tuple[str, ApiToken]:
-    """A new API token for `user`: the raw token (shown once) and its row."""
+    """A new API token for `user`: the raw token (shown once) and its row.
+
+    Audited `token_create` as done by `actor` (default: `user` themselves; the CLI names its operator).
+    """
     label = name.strip()
     if not label:
         raise invalid("the token name is empty", "name")
@@ -28,8 +32,8 @@ async def create_token(
     raw, digest = new_secret()
     async with transaction():
         token = await scope.create(ApiToken, user_id=user.id, token_hash=digest, name=label)
-        await audit(scope, None, audit_actor(user), "token_create", {"token": None}, {"token": token.id, "name": label},
-                    now or datetime.now(UTC))
+        await audit(scope, None, actor or audit_actor(user), "token_create", {"token": None},
+                    {"token": token.id, "name": label}, now or datetime.now(UTC))
     return raw, token
 
 async def tokens_of(scope: TenantScope, user: User) -> list[ApiToken]:
