@@ -66,6 +66,11 @@ def number_key(number: str) -> str:
     return fold(number).replace(" ", "")
 
 
+def address_label(place: str, street: str | None, number: str) -> str:
+    """How an address is written: `ul. Długa 5, Zgierz`, or `Rynia 12` in a village without streets."""
+    return f"{street} {number}, {place}" if street else f"{place} {number}"
+
+
 @dataclass(frozen=True)
 class AddressRow:
     """One address point read from the file."""
@@ -80,8 +85,8 @@ class AddressRow:
 
     @property
     def label(self) -> str:
-        """How the address is written: `ul. Długa 5, Zgierz`, or `Rynia 12` in a village without streets."""
-        return f"{self.street} {self.number}, {self.place}" if self.street else f"{self.place} {self.number}"
+        """How the address is written (`address_label`)."""
+        return address_label(self.place, self.street, self.number)
 
 
 @dataclass(frozen=True)

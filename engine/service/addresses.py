@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pydantic import Field
 
 from komunikator.engine.compiled import CompiledTenant
-from komunikator.engine.geo.address_csv import BadRow, fold, number_key, read_addresses, street_key
+from komunikator.engine.geo.address_csv import BadRow, address_label, fold, number_key, read_addresses, street_key
 from komunikator.engine.geo.distance import degrees_around, metres
 from komunikator.engine.schema.tenant import Point
 from komunikator.engine.service.read_models import ReadModel
@@ -96,8 +96,8 @@ class AddressHit(ReadModel):
 
 
 def _hit(row: AddressPoint, distance: float | None = None) -> AddressHit:
-    label = f"{row.street} {row.number}, {row.place}" if row.street else f"{row.place} {row.number}"
-    return AddressHit(label=label, place=row.place, street=row.street, number=row.number, postcode=row.postcode,
+    return AddressHit(label=address_label(row.place, row.street, row.number), place=row.place, street=row.street,
+                      number=row.number, postcode=row.postcode,
                       lat=row.lat, lon=row.lon, district=row.district,
                       distance_m=round(distance, 1) if distance is not None else None)
 

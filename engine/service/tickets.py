@@ -226,8 +226,10 @@ async def edit(
                    given.get("address", ticket.address))
     attributes = given.pop("attributes", None)
     check_attributes(tenant, ticket.category, attributes or {}, staff=True, complete=False)
-    if "lat" in given and district_of(tenant, given["lat"], given["lon"]) != ticket.district:
-        given["district"] = district_of(tenant, given["lat"], given["lon"])  # the pin moved to another district
+    if "lat" in given:
+        district = district_of(tenant, given["lat"], given["lon"])
+        if district != ticket.district:  # the pin moved to another district
+            given["district"] = district
     before = {k: getattr(ticket, k) for k in given}
     after = dict(given)
     try:
