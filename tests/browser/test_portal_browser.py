@@ -1,5 +1,6 @@
 """The resident portal in Chromium, on a phone-sized and a desktop viewport: a report with a photo and a pin
-sent anonymously; a report started offline sent once when the network returns; following a nearby report
+sent anonymously; a report started offline sent once when the network returns; a service worker whose
+install failed installed when the network returns; following a nearby report
 instead of sending a duplicate; axe on every resident page type; hostile text shown as text; the report
 page's bytes on first load and its time to a usable form under emulated "Slow 4G" (printed, and kept in
 tests/browser/screenshots/portal-figures.json)."""
@@ -144,6 +145,35 @@ async def test_a_report_started_offline_is_sent_once_when_the_network_returns(wo
     assert await page.title() == "Brak połączenia – Urząd Miasta Zgierza"
     await _check(tab, "offline-page")
     await page.context.set_offline(False)
+
+
+async def test_a_service_worker_whose_install_failed_is_installed_when_the_network_returns(world: World,
+                                                                                         browser: Any) -> None:
+    # register() succeeds, then the install's precache fails (the network went away meanwhile: here the offline
+    # page cannot be fetched); no worker is left, and portal.js must register again when the network returns
+    tab = await open_tab(browser, viewport=PHONE)
+    page = tab.page
+    refused: list[str] = []
+
+    async def no_offline_page(route: Any) -> None:
+        refused.append(route.request.url)
+        await route.abort("internetdisconnected")
+
+    await page.context.route("**/offline", no_offline_page)
+    await page.goto(world.url("/"))
+    await page.wait_for_load_state("load")
+    deadline = time.monotonic() + 10
+    while not refused:  # the worker's install asked for the offline page, and was refused
+        assert time.monotonic() < deadline, "the service worker's install never asked for /offline"
+        await page.wait_for_timeout(100)
+    await page.wait_for_timeout(500)
+    registrations = "navigator.serviceWorker.getRegistrations().then(rs => rs.filter(r => r.active).length)"
+    assert await page.evaluate(registrations) == 0
+    await page.context.unroute("**/offline")
+    await page.context.set_offline(True)
+    await page.context.set_offline(False)  # the network returns: the `online` event
+    assert await asyncio.wait_for(page.evaluate("navigator.serviceWorker.ready.then(r => !!r.active)"), 20)
+    await page.context.close()
 
 
 async def _until_changed(page: Any, selector: str, text: str, seconds: float = 10) -> None:

@@ -133,8 +133,9 @@ async def test_a_due_timer_fires_once_on_the_next_working_day_even_with_two_runs
     assert await fire_due_timers(registry(), now=monday_2pm - timedelta(seconds=1)) == 0
     fired = await asyncio.gather(fire_due_timers(registry(), now=monday_2pm),
                                  fire_due_timers(registry(), now=monday_2pm))
-    # the reminder, and the escalation of the report nobody verified within its verify SLA (the same moment)
-    assert sorted(fired) == [0, 2]
+    # the reminder, and the escalation of the report nobody verified within its verify SLA (the same moment):
+    # each fires once, whichever run claims it (one run may take both, or each run one)
+    assert sum(fired) == 2
     assert (await scope.timers().get(id=timer.id)).status == "fired"
     waiting = await scope.outbox().filter(kind="ticket_waiting")
     assert [r.payload["recipients"] for r in waiting] == [["role:dispatcher"]]

@@ -8,12 +8,23 @@
   document.documentElement.classList.add("js-enabled");
 
   if ("serviceWorker" in navigator && window.isSecureContext) {
+    var retryWhenOnline = function () {
+      // the site works without the worker meanwhile; registering again starts a fresh install
+      window.addEventListener("online", register, { once: true });
+    };
     var register = function () {
-      navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {
-        // no network when the page finished loading (or a failed install): try again when it returns;
-        // the site works without the worker meanwhile
-        window.addEventListener("online", register, { once: true });
-      });
+      navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(function (registration) {
+        // register() resolves before the install: an install that fails (the network went away while the
+        // shell was being cached) leaves no worker at all, so try again when the network returns
+        var worker = registration.installing;
+        if (worker) {
+          worker.addEventListener("statechange", function () {
+            if (worker.state === "redundant" && !registration.active && !registration.waiting) retryWhenOnline();
+          });
+        } else if (!registration.active && !registration.waiting) {
+          retryWhenOnline();
+        }
+      }).catch(retryWhenOnline);  // no network when the page finished loading
     };
     window.addEventListener("load", register);
   }
