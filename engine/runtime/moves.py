@@ -8,7 +8,8 @@ an action is allowed; `actions.py` and `tasks.py` do that first.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime, time
+from functools import lru_cache
 from typing import Any
 
 from komunikator.engine.compiled import PREVIOUS, BoundCall, CompiledProcess, CompiledTenant, CompiledTransition
@@ -35,10 +36,14 @@ def destination(process: CompiledProcess, ticket: TicketView, transition: Compil
 def calendar_for(tenant: CompiledTenant) -> WorkCalendar:
     """The tenant's working-day calendar (Polish holidays plus its own days off, its office hours)."""
     hours = tenant.config.office_hours
-    return WorkCalendar.for_tenant(
-        tenant.config.time_zone, [d.date for d in tenant.config.days_off],
-        office_hours=(hours.opening, hours.closing),
-    )
+    return _calendar(tenant.config.time_zone, frozenset(d.date for d in tenant.config.days_off),
+                     hours.opening, hours.closing)
+
+
+@lru_cache(maxsize=256)
+def _calendar(time_zone: str, days_off: frozenset[date], opens: time, closes: time) -> WorkCalendar:
+    # built once per distinct configuration (a calendar is immutable): every capabilities() call asks for it
+    return WorkCalendar.for_tenant(time_zone, days_off, office_hours=(opens, closes))
 
 
 @dataclass

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.runtime.access import handles, sees_ticket
 from komunikator.engine.runtime.views import Membership, UserView
-from komunikator.engine.service.row_views import ticket_view
+from komunikator.engine.service.row_views import ticket_view, ticket_views
 from komunikator.engine.store.models import Ticket, User
 from komunikator.engine.store.scope import TenantScope
 
@@ -36,19 +36,18 @@ class Relations:
 
 async def relations(scope: TenantScope, tenant: CompiledTenant, ticket: Ticket, user: UserView) -> Relations:
     """The ticket's followers count, its original and its duplicates, as `user` may see them."""
-    followers = await scope.followers().filter(ticket_id=ticket.id).count()
+    followers, total = await scope.follower_and_duplicate_counts(ticket.id)
     original = None
     master_id = ticket.duplicate_of_id  # type: ignore[attr-defined]
     if master_id is not None:
         master = await scope.tickets().get_or_none(id=master_id)
         if master is not None and sees_ticket(tenant, user, await ticket_view(scope, master)):
             original = master.number
-    total = await scope.tickets().filter(duplicate_of_id=ticket.id).count()
     shown: list[str] = []
     if total:
-        for row in await scope.tickets().filter(duplicate_of_id=ticket.id).order_by("id").limit(MAX_DUPLICATES):
-            if sees_ticket(tenant, user, await ticket_view(scope, row)):
-                shown.append(row.number)
+        rows = list(await scope.tickets().filter(duplicate_of_id=ticket.id).order_by("id").limit(MAX_DUPLICATES))
+        views = await ticket_views(scope, rows)  # a fixed number of statements, however many are listed
+        shown = [row.number for row in rows if sees_ticket(tenant, user, views[row.id])]
     return Relations(followers, original, tuple(shown), total - len(shown))
 
 

@@ -326,6 +326,16 @@ class TenantScope:
         ticket.version = expected_version + 1
         return ticket
 
+    async def follower_and_duplicate_counts(self, ticket_id: int) -> tuple[int, int]:
+        """How many people follow the ticket and how many tickets are marked its duplicates (one statement:
+        the staff page asks it on every view)."""
+        rows = await self.tickets().filter(id=ticket_id).annotate(
+            followers_n=RawSQL('(SELECT COUNT(*) FROM "followers" WHERE "followers"."ticket_id"="tickets"."id")'),
+            duplicates_n=RawSQL('(SELECT COUNT(*) FROM "tickets" "copies" '
+                                'WHERE "copies"."duplicate_of_id"="tickets"."id")'),
+        ).values("followers_n", "duplicates_n")
+        return (int(rows[0]["followers_n"]), int(rows[0]["duplicates_n"])) if rows else (0, 0)
+
     # definition versions
 
     async def ensure_definition_version(self, version: str, summary: dict[str, Any]) -> DefinitionVersion:

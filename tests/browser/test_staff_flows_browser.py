@@ -101,6 +101,9 @@ async def test_verify_take_withdraw_with_a_reason(world: World, browser: Any) ->
     dispatcher = await open_tab(browser)
     await sign_in(dispatcher, world, "dispatcher", f"/staff/tickets/{world.tickets['pothole']}")
     page = dispatcher.page
+    # the navigation's count arrives after the page (GET /staff/nav/counts, an out-of-band swap into its place)
+    await page.wait_for_selector("#nav-count-inbox:not([hidden])")
+    assert "czeka" in await page.locator("#nav-count-inbox").inner_text()
     await page.click("#actions button:has-text('Zweryfikuj i przekaż')")
     await page.wait_for_load_state("load")
     assert (await _ticket(world, "pothole")).state == "in_progress"

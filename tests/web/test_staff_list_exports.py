@@ -97,7 +97,7 @@ async def test_a_big_export_runs_as_a_job_for_its_requester_only(api: Api, folde
     row = await scope.get(ListExport, id=export_id)
     assert row.status == "done" and row.rows == len(expected) and row.file_name is not None
     ready = await client.get(location)
-    assert "hx-get" not in ready.text and f'href="/staff/exports/{export_id}/file"' in ready.text
+    assert 'hx-trigger="every' not in ready.text and f'href="/staff/exports/{export_id}/file"' in ready.text
     got = await client.get(f"{location}/file")
     assert got.status_code == 200 and got.headers["content-type"].startswith("application/vnd.openxml")
     assert got.headers["cache-control"] == "no-store"
@@ -138,7 +138,7 @@ async def test_a_big_export_runs_as_a_job_for_its_requester_only(api: Api, folde
     assert not any(folder.iterdir())
     gone = await client.get(f"{location}/file")
     assert gone.status_code == 410 and "<h1>" in gone.text
-    assert "hx-get" not in (await client.get(location)).text
+    assert 'hx-trigger="every' not in (await client.get(location)).text
 
 
 async def test_a_csv_export_in_the_background_and_bad_requests(api: Api, folder: Path) -> None:
@@ -201,7 +201,7 @@ async def test_an_export_that_keeps_failing_is_retried_then_marked_failed(api: A
     row = await scope.get(ListExport, id=export_id)
     assert row.status == "failed" and row.lease_until is None and row.file_name is None
     failed = await client.get(location)
-    assert "hx-get" not in failed.text and 'role="alert"' in failed.text
+    assert 'hx-trigger="every' not in failed.text and 'role="alert"' in failed.text
     assert "Eksport nie powiódł się po 3 próbach" in failed.text and "NotADirectoryError" not in failed.text
     english = translations("en").ngettext("The export failed after %(num)d attempt. Ask for it again, or for a smaller "
                                           "view; if it fails again, tell your administrator.",

@@ -17,6 +17,7 @@ from komunikator.web.staff import (
     auth_pages,
     exports_page,
     inbox_page,
+    nav_counts,
     security,
     ticket_page,
     ticket_photos,
@@ -37,6 +38,7 @@ def install(app: FastAPI) -> None:
     app.include_router(assets.router)
     app.include_router(auth_pages.router)
     app.include_router(inbox_page.router)
+    app.include_router(nav_counts.router)
     app.include_router(ticket_page.router)
     app.include_router(admin_users_router)
     app.include_router(admin_config_router)

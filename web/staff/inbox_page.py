@@ -27,7 +27,12 @@ async def inbox_of(page: Page) -> inbox_data.Inbox:
 
 
 async def inbox_entries(page: Page) -> list[nav.NavEntry]:
-    """"Skrzynka" with the number of things waiting, and how many are overdue."""
+    """"Skrzynka" (its count comes from `inbox_count`)."""
+    return [nav.NavEntry("inbox", translations(page.language).gettext("Inbox"), "/staff/", order=10)]
+
+
+async def inbox_count(page: Page) -> nav.NavCount:
+    """How many things wait for the user, and how many of them are overdue."""
     t = translations(page.language)
     box = await inbox_of(page)
     waiting = len(box.mine) + len(box.unit) + len(box.verify)
@@ -35,10 +40,11 @@ async def inbox_entries(page: Page) -> list[nav.NavEntry]:
     label = t.ngettext("%(num)d waiting", "%(num)d waiting", waiting) % {"num": waiting}
     if late:
         label += ", " + t.ngettext("%(num)d overdue", "%(num)d overdue", late) % {"num": late}
-    return [nav.NavEntry("inbox", t.gettext("Inbox"), "/staff/", waiting, label, order=10)]
+    return nav.NavCount(waiting, label)
 
 
 nav.add_provider(inbox_entries)
+nav.add_counter("inbox", inbox_count)
 
 
 @router.get("/staff/", response_class=HTMLResponse)
@@ -66,4 +72,5 @@ async def inbox(page: StaffPage) -> Response:
         return localized(tenant.units[name].name, page.language) if name in tenant.units else name
 
     return await render(page, "inbox.html", title=t.gettext("Inbox"), current="inbox", sections=sections,
+                        nav_counts=True,
                         tenant_state=tenant_state, category_name=category_name, unit_name=unit_name)

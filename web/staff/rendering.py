@@ -66,10 +66,14 @@ def tile_source(page: Page) -> tuple[str | None, str | None]:
     return (tiles.url, tiles.attribution) if tiles is not None else (None, None)
 
 
-async def render(page: Page, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """Draw `template` for the page's user, with the shell's context and the page headers."""
+async def render(page: Page, template: str, status_code: int = 200, *, nav_counts: bool = False,
+                 **context: Any) -> HTMLResponse:
+    """Draw `template` for the page's user, with the shell's context and the page headers; the navigation's
+    counts come after the page (`nav_counts`: drawn in it, for a page that has them at hand)."""
     env = environment(page.language)
     config = page.tenant.config
+    entries = await nav.navigation(page, counts=nav_counts)
+    counted = nav.counted_keys()
     base: dict[str, Any] = {
         "page": page,
         "language": page.language,
@@ -81,7 +85,9 @@ async def render(page: Page, template: str, status_code: int = 200, **context: A
         "csrf": page.csrf,
         "csrf_header": json.dumps({security.CSRF_HEADER: page.csrf}),
         "htmx_config": HTMX_CONFIG,
-        "nav": await nav.navigation(page),
+        "nav": entries,
+        "nav_counted": counted,
+        "nav_deferred": any(e.count is None and e.key in counted for e in entries),
         "user": page.user,
         "when": lambda moment, fmt="d.MM.yyyy, HH:mm": when(moment, page.language, config.time_zone, fmt),
         "htmx": page.request.headers.get("hx-request") == "true",

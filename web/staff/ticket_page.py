@@ -65,7 +65,9 @@ async def draw(page: Page, number: str, status_code: int = 200, *, failed: str |
     offer = offered(page.tenant, view, user, page.now)  # the engine's one answer, asked once per page
 
     async def staff_and_history() -> tuple[list[User], list[dict[str, Any]], list[ticket_relations.Candidate]]:
-        users = list(await page.scope.users().filter(kind="staff"))  # colleagues' names (residents never listed)
+        # colleagues' names (residents never listed): the columns the page uses, not their password hashes
+        users = list(await page.scope.users().filter(kind="staff").only("id", "display_name", "email", "kind",
+                                                                         "active"))
         history, people = await asyncio.gather(
             offers.history(page.scope, loaded, offer, user, {u.id: u for u in users}),
             ticket_relations.delegation_candidates(page.scope, page.tenant, users) if _needs_people(offer)

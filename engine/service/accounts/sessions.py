@@ -81,8 +81,6 @@ async def logout(scope: TenantScope, raw: str, now: datetime | None = None) -> b
     return True
 
 async def user_for_session(scope: TenantScope, raw: str, now: datetime) -> User | None:
-    """The active user a live session token belongs to, or None."""
-    session = await scope.sessions().get_or_none(token_hash=secret_hash(raw), expires_at__gt=now)
-    if session is None:
-        return None
-    return await scope.users().get_or_none(id=session.user_id, active=True)  # type: ignore[attr-defined]
+    """The active user a live session token belongs to, or None (one statement: every staff page asks it)."""
+    return await scope.users().filter(active=True, sessions__tenant_id=scope.tenant_id,
+                                      sessions__token_hash=secret_hash(raw), sessions__expires_at__gt=now).first()
