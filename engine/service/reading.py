@@ -29,7 +29,7 @@ from komunikator.engine.service.read_models import (
 from komunikator.engine.service.row_views import LoadedTicket
 from komunikator.engine.service.ticket_list import ListFilters as ListFilters  # the list's filters, here too
 from komunikator.engine.service.visibility import capabilities_json, history_entry
-from komunikator.engine.store.models import Ticket, User
+from komunikator.engine.store.models import Ticket
 from komunikator.engine.store.scope import TenantScope
 
 
@@ -119,18 +119,18 @@ async def history_items(scope: TenantScope, loaded: LoadedTicket, caps: Capabili
 
 
 async def history(scope: TenantScope, loaded: LoadedTicket, caps: Capabilities, user: UserView, *,
-                  accounts: Mapping[int, User] | None = None) -> list[dict[str, Any]]:
-    """`history_items` as plain data (the staff pages' timeline reads it); `accounts`: users the caller has
-    read already by id (the page's staff), so only the other actors are read."""
+                  display_names: Mapping[int, str | None] | None = None) -> list[dict[str, Any]]:
+    """`history_items` as plain data (the staff pages' timeline reads it); `display_names`: accounts' names the
+    caller has read already by id (the page's staff), so only the other actors are read."""
     ticket = loaded.ticket
     events = await scope.audit_events().filter(ticket_id=ticket.id).order_by("at", "id")
     comments = {c.id: c for c in await scope.comments().filter(ticket_id=ticket.id)}
     task_units = loaded.task_units()
-    users = dict(accounts or {})
+    names = dict(display_names or {})
     missing = sorted({e.actor_user_id for e in events  # type: ignore[attr-defined]
-                      if e.actor_user_id is not None and e.actor_user_id not in users})  # type: ignore[attr-defined]
+                      if e.actor_user_id is not None and e.actor_user_id not in names})  # type: ignore[attr-defined]
     if missing:
-        users.update({u.id: u for u in await scope.users().filter(id__in=missing)})
+        names.update({u.id: u.display_name for u in await scope.users().filter(id__in=missing)})
     out = []
     for event in events:
         actor_id = event.actor_user_id  # type: ignore[attr-defined]
@@ -138,7 +138,7 @@ async def history(scope: TenantScope, loaded: LoadedTicket, caps: Capabilities, 
             "at": _iso(event.at),
             "action": event.action,
             "actor": {"kind": event.actor_kind, "id": actor_id,
-                      "name": users[actor_id].display_name if actor_id in users else None},
+                      "name": names.get(actor_id) if actor_id is not None else None},
             "before": event.before,
             "after": event.after,
             "reason": event.reason,

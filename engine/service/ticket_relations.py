@@ -2,21 +2,20 @@
 
 `relations` answers how many follow the ticket, which report it duplicates and which were
 marked as its duplicates — numbers only of tickets the user may see (`sees_ticket`), so a
-number of another unit's report is never shown. `delegation_candidates` lists the active
-staff with the units whose tasks each handles (`access.handles`, the rule `delegate` checks),
+number of another unit's report is never shown. `staff_directory` names the staff and lists the
+active ones with the units whose tasks each handles (`access.handles`, the rule `delegate` checks),
 so a page can offer a unit's people for a task handed to that unit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.runtime.access import handles, sees_ticket
 from komunikator.engine.runtime.views import Membership, UserView
 from komunikator.engine.service.row_views import ticket_view, ticket_views
-from komunikator.engine.store.models import Ticket, User
+from komunikator.engine.store.models import Ticket
 from komunikator.engine.store.scope import TenantScope
 
 #: at most this many duplicates are listed (the rest are counted)
@@ -60,23 +59,46 @@ class Candidate:
     units: tuple[str, ...]
 
 
-async def delegation_candidates(scope: TenantScope, tenant: CompiledTenant,
-                                users: Sequence[User] | None = None) -> list[Candidate]:
-    """Active staff who handle some unit's tasks, by name (two queries, whatever the office's size);
-    `users`: the tenant's accounts when the caller has them already."""
-    if users is None:
-        users = await scope.users().filter(kind="staff", active=True)
-    users = [u for u in users if u.kind == "staff" and u.active]
+@dataclass(frozen=True)
+class StaffDirectory:
+    """The office's staff accounts (their names) and those a task may be handed to."""
+
+    #: display names by account id, as the API's history gives them (None where an account has none)
+    display_names: dict[int, str | None]
+    #: the words a page shows for an account: its display name, else its e-mail address
+    names: dict[int, str]
+    #: active staff who handle some unit's tasks, by name
+    candidates: list[Candidate]
+
+
+async def staff_directory(scope: TenantScope, tenant: CompiledTenant) -> StaffDirectory:
+    """Every staff account's name and the delegation candidates, in one statement whatever the office's size
+    (the accounts left-joined with their memberships): the ticket page asks it on every view."""
+    display_names: dict[int, str | None] = {}
+    names: dict[int, str] = {}
     held: dict[int, list[Membership]] = {}
-    for row in await scope.memberships().filter(user_id__in=[u.id for u in users]).order_by("id"):
-        held.setdefault(row.user_id, []).append(Membership(row.unit, row.role))  # type: ignore[attr-defined]
+    active: list[int] = []
+    for row in await scope.users().filter(kind="staff").order_by("id").values(
+            "id", "display_name", "email", "active", "memberships__unit", "memberships__role"):
+        user_id = row["id"]
+        if user_id not in names:
+            display_names[user_id] = row["display_name"]
+            names[user_id] = row["display_name"] or row["email"]
+            if row["active"]:
+                active.append(user_id)
+        if row["memberships__unit"] is not None:
+            held.setdefault(user_id, []).append(Membership(row["memberships__unit"], row["memberships__role"]))
+    return StaffDirectory(display_names, names, _candidates(tenant, [(i, names[i], held.get(i, [])) for i in active]))
+
+
+def _candidates(tenant: CompiledTenant, staff: list[tuple[int, str, list[Membership]]]) -> list[Candidate]:
     out = []
-    for user in users:
-        view = UserView(str(user.id), tuple(held.get(user.id, ())), "staff", user.display_name or user.email)
+    for user_id, name, memberships in staff:
+        view = UserView(str(user_id), tuple(memberships), "staff", name)
         units = tuple(u for u in tenant.units if handles(tenant, view, u))
         if units:
             out.append(Candidate(view.id, view.name, units))
     return sorted(out, key=lambda c: (c.name.casefold(), c.id))
 
 
-__all__ = ["MAX_DUPLICATES", "Candidate", "Relations", "delegation_candidates", "relations"]
+__all__ = ["MAX_DUPLICATES", "Candidate", "Relations", "StaffDirectory", "relations", "staff_directory"]

@@ -18,7 +18,6 @@ from komunikator.engine.runtime.outcome import Action, TaskAction
 from komunikator.engine.runtime.views import TicketView, UserView
 from komunikator.engine.service import reading
 from komunikator.engine.service.row_views import LoadedTicket
-from komunikator.engine.store.models import User
 from komunikator.engine.store.scope import TenantScope
 
 
@@ -47,7 +46,8 @@ def offered(tenant: CompiledTenant, ticket: TicketView, user: UserView, now: dat
 
 
 async def history(scope: TenantScope, loaded: LoadedTicket, offer: Offer, user: UserView,
-                  accounts: Mapping[int, User] | None = None) -> list[dict[str, Any]]:
-    """The ticket's history as this user may read it (`reading.history`; `accounts`: users already read)."""
+                  display_names: Mapping[int, str | None] | None = None) -> list[dict[str, Any]]:
+    """The ticket's history as this user may read it (`reading.history`; `display_names`: accounts already
+    read)."""
     assert offer.source is not None  # noqa: S101  (every Offer comes from `offered`)
-    return await reading.history(scope, loaded, offer.source, user, accounts=accounts)
+    return await reading.history(scope, loaded, offer.source, user, display_names=display_names)

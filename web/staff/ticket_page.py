@@ -19,7 +19,6 @@ from pydantic import ValidationError
 from komunikator.engine.delivery import bell
 from komunikator.engine.service import attachments, reading, ticket_relations, tickets
 from komunikator.engine.service.errors import ServiceError
-from komunikator.engine.store.models import User
 from komunikator.web.staff import forms, offers, timeline, words
 from komunikator.web.staff.i18n import localized, translations
 from komunikator.web.staff.offers import offered
@@ -27,12 +26,6 @@ from komunikator.web.staff.rendering import render, tile_source
 from komunikator.web.staff.session import CheckedStaffPage, Page, StaffPage
 
 router = APIRouter(include_in_schema=False)  # HTML pages, not the JSON API
-
-
-
-
-async def _nobody() -> list[ticket_relations.Candidate]:
-    return []
 
 
 def _needs_people(offer: offers.Offer) -> bool:
@@ -64,24 +57,20 @@ async def draw(page: Page, number: str, status_code: int = 200, *, failed: str |
     ticket, view, user = loaded.ticket, loaded.view, page.view
     offer = offered(page.tenant, view, user, page.now)  # the engine's one answer, asked once per page
 
-    async def staff_and_history() -> tuple[list[User], list[dict[str, Any]], list[ticket_relations.Candidate]]:
-        # colleagues' names (residents never listed): the columns the page uses, not their password hashes
-        users = list(await page.scope.users().filter(kind="staff").only("id", "display_name", "email", "kind",
-                                                                         "active"))
-        history, people = await asyncio.gather(
-            offers.history(page.scope, loaded, offer, user, {u.id: u for u in users}),
-            ticket_relations.delegation_candidates(page.scope, page.tenant, users) if _needs_people(offer)
-            else _nobody())
-        return users, history, people
+    async def staff_and_history() -> tuple[ticket_relations.StaffDirectory, list[dict[str, Any]]]:
+        # colleagues' names (residents never listed) and who a task may go to, then the history named with them
+        staff = await ticket_relations.staff_directory(page.scope, page.tenant)
+        return staff, await offers.history(page.scope, loaded, offer, user, staff.display_names)
 
     # the parts read side by side (independent reads, none inside a transaction): one request's latency
     # is then about its longest chain of statements rather than the sum of all of them
-    data, (users, history, people), photos, related = await asyncio.gather(
+    data, (staff, history), photos, related = await asyncio.gather(
         reading.ticket_json(page.scope, page.tenant, loaded, page.view, page.now, page.language, offer.source),
         staff_and_history(),
         attachments.described_for_staff(page.scope, page.tenant, loaded, page.view, offer.source),
         ticket_relations.relations(page.scope, page.tenant, ticket, page.view))
-    names = {str(u.id): u.display_name or u.email for u in users}
+    names = {str(user_id): name for user_id, name in staff.names.items()}
+    people = staff.candidates if _needs_people(offer) else []
     ticket_forms, task_forms = forms.build(ticket.number, offer, page.tenant, t, page.language, people,
                                            ticket.category)
     photo_forms = forms.photo_forms(ticket.number, photos, t) if offer.source and offer.source.hide_photos else {}
