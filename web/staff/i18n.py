@@ -64,10 +64,18 @@ def localized(texts: Mapping[Any, str] | None, language: str) -> str:
     return texts.get(language) or texts.get("pl") or texts.get("*") or next(iter(texts.values()), "")
 
 
-def when(moment: datetime | str | None, language: str, zone: str, fmt: str = "d.MM.yyyy, HH:mm") -> str:
-    """A moment in the city's time zone, written the way `language` writes it (Babel)."""
+#: the staff pages' usual way of writing a moment: digits only, the same in every language
+NUMERIC = "d.MM.yyyy, HH:mm"
+
+
+def when(moment: datetime | str | None, language: str, zone: str, fmt: str = NUMERIC) -> str:
+    """A moment in the city's time zone, written the way `language` writes it (Babel; the all-digit
+    `NUMERIC` pattern is written directly, as Babel writes it: a page shows a dozen of them)."""
     if moment is None:
         return ""
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)
-    return format_datetime(moment.astimezone(ZoneInfo(zone)), fmt, locale=language)
+    local = moment.astimezone(ZoneInfo(zone))
+    if fmt == NUMERIC:
+        return f"{local.day}.{local.month:02d}.{local.year:04d}, {local.hour:02d}:{local.minute:02d}"
+    return format_datetime(local, fmt, locale=language)
