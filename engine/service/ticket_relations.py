@@ -35,7 +35,10 @@ class Relations:
 
 async def relations(scope: TenantScope, tenant: CompiledTenant, ticket: Ticket, user: UserView) -> Relations:
     """The ticket's followers count, its original and its duplicates, as `user` may see them."""
-    followers, total = await scope.follower_and_duplicate_counts(ticket.id)
+    if hasattr(ticket, "followers_count"):  # counted with the ticket, loaded `counted` (the staff page)
+        followers, total = int(ticket.followers_count), int(ticket.duplicates_count)  # type: ignore[attr-defined]
+    else:
+        followers, total = await scope.follower_and_duplicate_counts(ticket.id)
     original = None
     master_id = ticket.duplicate_of_id  # type: ignore[attr-defined]
     if master_id is not None:

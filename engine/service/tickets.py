@@ -47,13 +47,14 @@ def public_number(text: str) -> str | None:
     return number if fits and number.isascii() and TICKET_NUMBER.match(number) else None
 
 
-async def load(scope: TenantScope, number: str) -> Ticket:
-    """A ticket by number; the one 404 for missing, foreign and malformed numbers."""
+async def load(scope: TenantScope, number: str, *, counted: bool = False) -> Ticket:
+    """A ticket by number; the one 404 for missing, foreign and malformed numbers (`counted`: with its
+    followers and duplicates counted, `TenantScope.get_ticket`)."""
     cleaned = public_number(number)
     if cleaned is None:
         raise not_found()
     try:
-        return await scope.get_ticket(cleaned)
+        return await scope.get_ticket(cleaned, counted=counted)
     except NotFound:
         raise not_found() from None
 
@@ -66,9 +67,10 @@ async def load_visible(
     return loaded.ticket, loaded.view
 
 
-async def load_readable(scope: TenantScope, tenant: CompiledTenant, number: str, user: UserView) -> LoadedTicket:
+async def load_readable(scope: TenantScope, tenant: CompiledTenant, number: str, user: UserView, *,
+                        counted: bool = False) -> LoadedTicket:
     """`load_visible` with the rows it read (tasks, reporter contact), for the read models of one request."""
-    loaded = await views.load_ticket(scope, await load(scope, number))
+    loaded = await views.load_ticket(scope, await load(scope, number, counted=counted))
     if not sees_ticket(tenant, user, loaded.view):
         raise not_found()
     return loaded

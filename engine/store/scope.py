@@ -294,14 +294,28 @@ class TenantScope:
 
     # tickets
 
-    async def get_ticket(self, number_or_id: str | int) -> Ticket:
-        """A ticket by public number (`ZG-2026-000123`) or database id; `NotFound` otherwise."""
+    async def get_ticket(self, number_or_id: str | int, *, counted: bool = False) -> Ticket:
+        """A ticket by public number (`ZG-2026-000123`) or database id; `NotFound` otherwise. `counted`: with
+        `followers_count` and `duplicates_count` read in the same statement (the staff page shows them)."""
         if isinstance(number_or_id, int) or number_or_id.isdigit():
-            return await self.get(Ticket, id=int(number_or_id))
-        number = number_or_id.strip().upper()
-        if not TICKET_NUMBER.match(number):
-            raise NotFound(f"no Ticket {number_or_id!r}")
-        return await self.get(Ticket, number=number)
+            filters: dict[str, Any] = {"id": int(number_or_id)}
+        else:
+            number = number_or_id.strip().upper()
+            if not TICKET_NUMBER.match(number):
+                raise NotFound(f"no Ticket {number_or_id!r}")
+            filters = {"number": number}
+        if not counted:
+            return await self.get(Ticket, **filters)
+        found = await self.tickets().filter(**filters).annotate(**_relation_counts()).first()
+        if found is None:
+            raise NotFound(f"no Ticket {_describe(filters)}")
+        return found
+
+    async def follower_and_duplicate_counts(self, ticket_id: int) -> tuple[int, int]:
+        """How many people follow the ticket and how many tickets are marked its duplicates (one statement)."""
+        rows = await self.tickets().filter(id=ticket_id).annotate(**_relation_counts()).values(
+            "followers_count", "duplicates_count")
+        return (int(rows[0]["followers_count"]), int(rows[0]["duplicates_count"])) if rows else (0, 0)
 
     async def update_ticket(self, ticket: Ticket, expected_version: int, **changes: Any) -> Ticket:
         """Write `changes` if the ticket is still at `expected_version`; bump the version.
@@ -326,16 +340,6 @@ class TenantScope:
         ticket.version = expected_version + 1
         return ticket
 
-    async def follower_and_duplicate_counts(self, ticket_id: int) -> tuple[int, int]:
-        """How many people follow the ticket and how many tickets are marked its duplicates (one statement:
-        the staff page asks it on every view)."""
-        rows = await self.tickets().filter(id=ticket_id).annotate(
-            followers_n=RawSQL('(SELECT COUNT(*) FROM "followers" WHERE "followers"."ticket_id"="tickets"."id")'),
-            duplicates_n=RawSQL('(SELECT COUNT(*) FROM "tickets" "copies" '
-                                'WHERE "copies"."duplicate_of_id"="tickets"."id")'),
-        ).values("followers_n", "duplicates_n")
-        return (int(rows[0]["followers_n"]), int(rows[0]["duplicates_n"])) if rows else (0, 0)
-
     # definition versions
 
     async def ensure_definition_version(self, version: str, summary: dict[str, Any]) -> DefinitionVersion:
@@ -343,6 +347,15 @@ class TenantScope:
         row = DefinitionVersion(tenant_id=self.tenant_id, version=version, summary=summary)
         await DefinitionVersion.bulk_create([row], ignore_conflicts=True)
         return await self.get(DefinitionVersion, version=version)
+
+
+def _relation_counts() -> dict[str, RawSQL]:
+    # subqueries over the ticket's own id: followers and duplicates belong to the ticket's tenant
+    return {
+        "followers_count": RawSQL('(SELECT COUNT(*) FROM "followers" WHERE "followers"."ticket_id"="tickets"."id")'),
+        "duplicates_count": RawSQL('(SELECT COUNT(*) FROM "tickets" "copies" '
+                                   'WHERE "copies"."duplicate_of_id"="tickets"."id")'),
+    }
 
 
 def _check_owned(model: type[Model]) -> None:

@@ -9,8 +9,9 @@ from store_helpers import NOW, MakeTicket  # tests/store/conftest.py
 from tortoise.exceptions import IntegrityError
 
 from komunikator.engine.store.errors import CrossTenant, NotFound, StaleVersion
-from komunikator.engine.store.models import AuditEvent, Task, Tenant, Ticket, User
+from komunikator.engine.store.models import AuditEvent, Follower, Task, Tenant, Ticket, User
 from komunikator.engine.store.scope import TenantScope, ensure_tenant, order_nulls, tenant_by_slug
+from komunikator.engine.store.statements import count_statements
 
 NUMBER = "ZG-2026-000001"
 
@@ -121,3 +122,30 @@ async def test_null_ordering_is_the_same_on_every_database(
     assert await numbers("due_at", nulls="last") == ["4", "2", "1", "3"]
     assert await numbers("due_at", nulls="first") == ["1", "3", "4", "2"]
     assert await numbers("-due_at", nulls="last") == ["2", "4", "1", "3"]
+
+
+async def test_a_ticket_counted_with_its_followers_and_duplicates_in_one_statement(
+    two_tenants: tuple[TenantScope, TenantScope], make_ticket: MakeTicket
+) -> None:
+    zgierz, nieporet = two_tenants
+    master = await make_ticket(zgierz, NUMBER)
+    for i in (2, 3):
+        copy = await make_ticket(zgierz, f"ZG-2026-00000{i}")
+        await zgierz.update_ticket(copy, copy.version, duplicate_of_id=master.id)
+    ola = await zgierz.create(User, email="ola@zgierz.example.pl", display_name="Ola")
+    await zgierz.create(Follower, ticket=master, user=ola)
+    # the other city's ticket of the same number has its own followers, never counted here
+    theirs = await make_ticket(nieporet, NUMBER)
+    for n in range(3):
+        someone = await nieporet.create(User, email=f"k{n}@nieporet.example.pl", display_name="K")
+        await nieporet.create(Follower, ticket=theirs, user=someone)
+    with count_statements() as statements:
+        counted = await zgierz.get_ticket(NUMBER, counted=True)
+    assert statements.count == 1
+    found = (counted.id, counted.followers_count, counted.duplicates_count)  # type: ignore[attr-defined]
+    assert found == (master.id, 1, 2)
+    assert await zgierz.follower_and_duplicate_counts(master.id) == (1, 2)
+    assert await nieporet.follower_and_duplicate_counts(theirs.id) == (3, 0)
+    assert not hasattr(await zgierz.get_ticket(NUMBER), "followers_count")
+    with pytest.raises(NotFound):
+        await zgierz.get_ticket(theirs.id, counted=True)

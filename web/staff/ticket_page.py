@@ -49,7 +49,7 @@ async def draw(page: Page, number: str, status_code: int = 200, *, failed: str |
     assert page.view is not None  # noqa: S101  (StaffPage guarantees it)
     t = translations(page.language)
     try:  # the ticket's rows are read once here and handed to every part of the page (none is kept after it)
-        loaded = await tickets.load_readable(page.scope, page.tenant, number, page.view)
+        loaded = await tickets.load_readable(page.scope, page.tenant, number, page.view, counted=True)
     except ServiceError:
         return await render(page, "error.html", 404, title=t.gettext("Not found"), current=None,
                             heading=t.gettext("Not found"),
