@@ -12,6 +12,7 @@ and `numerPorzadkowy` are one; any other column is ignored):
 | `X`, `Y` | PUWG 1992 (EPSG:2180) metres: X northing, Y easting, as PRG gives them | one pair |
 | `SZEROKOSC`, `DLUGOSC` (or `LAT`, `LON`) | WGS84 degrees | of the two |
 | `STATUS` | rows whose status is given and is not `istniejacy`/`istniejący` are skipped | no |
+| `PA_IIP_IDENTYFIKATOR` (or `IIP`, `ID`) | the register's identifier of the point (Open311's `address_id`) | no |
 
 The separator is `;` (PRG's) or `,`, found from the header line; the file is
 UTF-8 (a BOM is fine); decimals may use a comma. Errors name the line of the
@@ -46,7 +47,10 @@ COLUMNS = {
     "lat": ("szerokosc", "lat", "latitude"),
     "lon": ("dlugosc", "lon", "longitude"),
     "status": ("status",),
+    "ref": ("paiipidentyfikator", "iipidentyfikator", "iip", "id"),
 }
+#: the longest identifier kept (PRG's are about 30 characters)
+REF_LENGTH = 100
 
 
 def fold(text: str) -> str:
@@ -82,6 +86,8 @@ class AddressRow:
     postcode: str | None
     lat: float
     lon: float
+    #: the register's identifier of the point, when the file has the column
+    ref: str | None = None
 
     @property
     def label(self) -> str:
@@ -135,6 +141,7 @@ def read_addresses(
     rows: list[AddressRow] = []
     bad: list[BadRow] = []
     seen: dict[tuple[str, str, str], int] = {}
+    refs: dict[str, int] = {}
     for row, line in _numbered(reader):
         if progress is not None:
             progress(line)
@@ -150,7 +157,12 @@ def read_addresses(
         if key in seen:
             bad.append(BadRow(line, f"{got.label} is given twice (first on line {seen[key]})"))
             continue
+        if got.ref is not None and got.ref in refs:
+            bad.append(BadRow(line, f"the identifier {got.ref!r} is given twice (first on line {refs[got.ref]})"))
+            continue
         seen[key] = line
+        if got.ref is not None:
+            refs[got.ref] = line
         rows.append(got)
     return rows, bad
 
@@ -173,6 +185,9 @@ def _row(row: list[str], line: int, columns: dict[str, int], has_xy: bool,
     place, street, number, postcode = cell("place"), cell("street") or None, cell("number"), cell("postcode") or None
     if not place:
         return BadRow(line, "MIEJSCOWOSC is empty")
+    ref = cell("ref") or None
+    if ref is not None and (len(ref) > REF_LENGTH or not ref.isprintable()):
+        return BadRow(line, f"the identifier {ref[:40]!r} is not one (at most {REF_LENGTH} printable characters)")
     if not _NUMBER.match(number):
         return BadRow(line, f"{number!r} is not a house number (12, 12A, 12/14)")
     if postcode is not None and not _POSTCODE.match(postcode):
@@ -196,4 +211,4 @@ def _row(row: list[str], line: int, columns: dict[str, int], has_xy: bool,
             return BadRow(line, f"SZEROKOSC {lat:g} and DLUGOSC {lon:g} look swapped")
     if not inside(lat, lon):
         return BadRow(line, f"{street or place} {number} lies outside the city ({lat:.5f}, {lon:.5f})")
-    return AddressRow(line, place, street, number, postcode, round(lat, 7), round(lon, 7))
+    return AddressRow(line, place, street, number, postcode, round(lat, 7), round(lon, 7), ref)

@@ -23,7 +23,7 @@ from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.open311 import keys, services
 from komunikator.engine.open311.errors import Open311Error, bad_request, not_found
 from komunikator.engine.runtime.views import UserView
-from komunikator.engine.service import intake
+from komunikator.engine.service import addresses, intake
 from komunikator.engine.service.errors import ServiceError
 from komunikator.engine.store.models import Comment, Open311Client, Open311Token, Ticket
 from komunikator.engine.store.scope import TenantScope
@@ -104,21 +104,24 @@ def _number(code: str, raw: str) -> int | float:
 
 
 def submission(tenant: CompiledTenant, single: dict[str, str], attributes: dict[str, list[str]],
-               listed: set[str]) -> intake.Submission:
-    """The intake's `Submission` from the form; 400/404 for what the form gets wrong."""
+               listed: set[str], point: addresses.AddressHit | None = None) -> intake.Submission:
+    """The intake's `Submission` from the form; 400/404 for what the form gets wrong. `point`: the address
+    the form's `address_id` names (its point is the pin unless `lat`/`long` are given; its label is the
+    address unless `address_string` is)."""
     code = single.get("service_code", "").strip()
     if not code:
         raise bad_request("service_code is required")
     category = services.find(tenant, code)
-    if single.get("address_id", "").strip():
-        raise bad_request("address_id is not supported by this city yet: give lat and long, or address_string")
     lat = coordinate(single, "lat", -90, 90)
     lon = coordinate(single, "long", -180, 180)
     if (lat is None) != (lon is None):
         raise bad_request("give both lat and long, or neither")
     address = single.get("address_string", "").strip() or None
+    if point is not None:
+        lat, lon = (point.lat, point.lon) if lat is None else (lat, lon)
+        address = address or point.label
     if lat is None and address is None:
-        raise bad_request("a location is required: lat and long, or address_string")
+        raise bad_request("a location is required: lat and long, address_string or address_id")
     name = " ".join(p for p in (single.get("first_name", "").strip(), single.get("last_name", "").strip()) if p)
     contact = {"name": name or None, "email": single.get("email", "").strip() or None,
                "phone": single.get("phone", "").strip() or None}
@@ -139,6 +142,18 @@ def submission(tenant: CompiledTenant, single: dict[str, str], attributes: dict[
         first = error.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))
         raise bad_request(f"{_PARAMETER.get(where, where)}: {first.get('msg', 'invalid')}") from None
+
+
+async def address_of(scope: TenantScope, address_id: str) -> addresses.AddressHit | None:
+    """The city's address point `address_id` names (the register's identifier, `ref` in /api/v1/addresses);
+    None when none is given; 400 when it names none of this city's."""
+    if not address_id.strip():
+        return None
+    point = await addresses.by_ref(scope, address_id)
+    if point is None:
+        raise bad_request(f"address_id {address_id.strip()[:64]!r} is not an address of this city (the "
+                          f"identifiers are the register's: `ref` in /api/v1/addresses)")
+    return point
 
 
 #: The intake's field names → the Open311 parameter a client sent.
@@ -162,7 +177,7 @@ async def post(scope: TenantScope, tenant: CompiledTenant, pairs: Sequence[tuple
     single, attributes, listed = form_values(pairs)
     client = await keys.authenticate(scope, single.get("api_key"), now)
     check_jurisdiction(tenant, single.get("jurisdiction_id"))
-    sub = submission(tenant, single, attributes, listed)
+    sub = submission(tenant, single, attributes, listed, await address_of(scope, single.get("address_id", "")))
     media = single.get("media_url", "").strip() or None
     actor = UserView("anonymous", (), "resident", f"Open311: {client.name}")
     made: dict[str, dict[str, Any]] = {}

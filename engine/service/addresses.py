@@ -2,6 +2,7 @@
 
     result = await import_addresses(scope, tenant, text)          # all or nothing; AddressImportRefused lists bad rows
     hits = await search(scope, "dług 5")                            # ul. Długa 5, 5A, 50 … (diacritics ignored)
+    point = await by_ref(scope, "PL.PZGIK.200/1020011-00001")       # by the register's identifier (Open311)
     near = await nearest(scope, 51.8590, 19.4103)                   # the closest address within 1 km, with metres
 
 An import replaces the city's addresses with the file's (the register is
@@ -21,7 +22,15 @@ from dataclasses import dataclass
 from pydantic import Field
 
 from komunikator.engine.compiled import CompiledTenant
-from komunikator.engine.geo.address_csv import BadRow, address_label, fold, number_key, read_addresses, street_key
+from komunikator.engine.geo.address_csv import (
+    REF_LENGTH,
+    BadRow,
+    address_label,
+    fold,
+    number_key,
+    read_addresses,
+    street_key,
+)
 from komunikator.engine.geo.distance import degrees_around, metres
 from komunikator.engine.schema.tenant import Point
 from komunikator.engine.service.read_models import ReadModel
@@ -71,7 +80,7 @@ async def import_addresses(scope: TenantScope, tenant: CompiledTenant, text: str
     for row in rows:
         district = geography.district_at(row.lat, row.lon) if geography is not None else None
         values.append({
-            "place": row.place, "street": row.street, "number": row.number, "postcode": row.postcode,
+            "ref": row.ref, "place": row.place, "street": row.street, "number": row.number, "postcode": row.postcode,
             "street_key": street_key(row.street, row.place), "number_key": number_key(row.number),
             "lat": row.lat, "lon": row.lon, "district": district.key if district is not None else None,
         })
@@ -85,6 +94,8 @@ class AddressHit(ReadModel):
     """One address: how it is written, its parts, its point and district; `distance_m` for the nearest."""
 
     label: str
+    #: the register's identifier of the point (Open311's `address_id`), when the city's file gave one
+    ref: str | None = None
     place: str
     street: str | None
     number: str
@@ -96,7 +107,8 @@ class AddressHit(ReadModel):
 
 
 def _hit(row: AddressPoint, distance: float | None = None) -> AddressHit:
-    return AddressHit(label=address_label(row.place, row.street, row.number), place=row.place, street=row.street,
+    return AddressHit(label=address_label(row.place, row.street, row.number), ref=row.ref, place=row.place,
+                      street=row.street,
                       number=row.number, postcode=row.postcode,
                       lat=row.lat, lon=row.lon, district=row.district,
                       distance_m=round(distance, 1) if distance is not None else None)
@@ -147,6 +159,15 @@ async def nearest(scope: TenantScope, lat: float, lon: float) -> AddressHit | No
             distance, _, row = min(scored, key=lambda s: (s[0], s[1]))
             return _hit(row, distance)
     return None
+
+
+async def by_ref(scope: TenantScope, ref: str) -> AddressHit | None:
+    """The city's address its register identifies by `ref` (Open311's `address_id`), or None."""
+    ref = ref.strip()
+    if not ref or len(ref) > REF_LENGTH:
+        return None
+    row = await scope.query(AddressPoint).filter(ref=ref).order_by("id").first()
+    return _hit(row) if row is not None else None
 
 
 async def count(scope: TenantScope) -> int:

@@ -253,6 +253,8 @@ class AddressPoint(Model):
 
     id = fields.IntField(primary_key=True)
     tenant: fields.ForeignKeyRelation[Tenant] = _tenant("address_points")
+    #: the identifier of the point in the register (PRG PA_IIP_IDENTYFIKATOR), kept across imports: Open311 address_id
+    ref = fields.CharField(max_length=100, null=True)
     place = fields.CharField(max_length=100)
     street = fields.CharField(max_length=150, null=True)  # null: a village without streets
     number = fields.CharField(max_length=20)
@@ -266,7 +268,8 @@ class AddressPoint(Model):
 
     class Meta:
         table = "address_points"
-        indexes = (Index(fields=("tenant_id", "street_key", "number_key")), Index(fields=("tenant_id", "lat")))
+        indexes = (Index(fields=("tenant_id", "street_key", "number_key")), Index(fields=("tenant_id", "lat")),
+                   Index(fields=("tenant_id", "ref")))
 
 
 class Ticket(Model):

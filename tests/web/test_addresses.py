@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from open311_helpers import api_key
 from web_helpers import Api, registry, report
 
 from komunikator.engine.geo.projection import wgs84_to_puwg1992
@@ -164,3 +165,44 @@ async def test_lookups_are_rate_limited(api: Api, db: str, monkeypatch: pytest.M
     assert 0 < int(refused.headers["Retry-After"]) <= 60
     api.clock.advance(seconds=61)
     assert (await client.get("/api/v1/addresses", params={"q": "dluga"})).status_code == 200
+
+
+async def test_the_registers_identifiers_are_kept_and_name_a_point_for_open311(api: Api, db: str) -> None:
+    """PRG's PA_IIP_IDENTYFIKATOR stays with its point through re-imports, is shown as `ref`, and is what
+    Open311's `address_id` names: the point is the pin (unless lat/long are given) and its label the address;
+    an identifier the city does not have — another city's too — is a 400 that says so."""
+    scope, tenant = await _scope(ZG), registry().tenants[ZG]
+    await addresses.import_addresses(scope, tenant, ZGIERZ)
+    client = api.client(ZG)
+    [hit] = (await client.get("/api/v1/addresses", params={"q": "łęczycka 5"})).json()["items"]
+    assert hit["ref"] == "a5"
+    first_id = (await scope.query(AddressPoint).get(ref="a5")).id
+    await addresses.import_addresses(scope, tenant, ZGIERZ)  # the register exported again: new rows, same refs
+    assert (await scope.query(AddressPoint).get(ref="a5")).id != first_id
+    assert (await addresses.by_ref(scope, " a5 ")).label == "ul. Łęczycka 5, Zgierz"  # type: ignore[union-attr]
+    # an identifier given twice in one file is a bad row, like an address given twice
+    twice = HEADER + _row("z1", "ul. Nowa", "1", 51.855, 19.406) + _row("z1", "ul. Nowa", "2", 51.855, 19.407)
+    with pytest.raises(addresses.AddressImportRefused) as refused:
+        await addresses.import_addresses(scope, tenant, twice)
+    twice_said = "the identifier 'z1' is given twice (first on line 2)"
+    assert [(b.line, b.message) for b in refused.value.bad] == [(3, twice_said)]
+    await addresses.import_addresses(await _scope(NP), registry().tenants[NP],
+                                     HEADER + _row("n1", "ul. Dworcowa", "3", 52.4275, 21.0350, place="Nieporęt"))
+
+    key = await api_key(api, ZG)
+    form = {"api_key": key, "service_code": "streetlight_out", "description": "Nie świeci",
+            "attribute[lamps]": "1"}
+    posted = await client.post("/open311/v2/requests.json", data={**form, "address_id": "a5"})
+    assert posted.status_code == 201, posted.text
+    ticket = await scope.get_ticket(posted.json()[0]["service_request_id"])
+    assert (ticket.address, round(ticket.lat, 5), round(ticket.lon, 5)) == ("ul. Łęczycka 5, Zgierz", 51.8601,
+                                                                           19.3902)
+    # lat/long given too: they are the pin (in front of the house), the identifier names the address
+    posted = await client.post("/open311/v2/requests.json",
+                               data={**form, "address_id": "a5", "lat": "51.8603", "long": "19.3905"})
+    ticket = await scope.get_ticket(posted.json()[0]["service_request_id"])
+    assert (ticket.address, ticket.lat, ticket.lon) == ("ul. Łęczycka 5, Zgierz", 51.8603, 19.3905)
+    for unknown in ("n1", "a99", "x" * 200):  # Nieporęt's point, none, too long
+        refused_post = await client.post("/open311/v2/requests.json", data={**form, "address_id": unknown})
+        assert refused_post.status_code == 400, unknown
+        assert "is not an address of this city" in refused_post.text
