@@ -2,7 +2,8 @@
 
     data = await resident_privacy.export(scope, tenant, user, now)            # plain data (JSON-ready)
     blob = await resident_privacy.export_zip(scope, tenant, user, now, storage) # data.json + their photos
-    done = await resident_privacy.delete_account(scope, user, password, now, storage)
+    done = await resident_privacy.delete_account(scope, tenant, user, password, now, storage)
+    done = await resident_privacy.erase_account(scope, tenant, user, admin, basis, now, storage)  # by post
 
 **Export** — the account (e-mail, name, language, dates), the settings
 (channels, topics, areas), the push devices, the reports made from the
@@ -27,7 +28,12 @@ photos the resident uploaded.
   account) are deleted from the outbox whatever their state, and delivery
   errors quoting the address are blanked;
 - the account row stays (the audit trail refers to it) but holds nothing
-  personal: e-mail `erased-<id>@invalid`, no name, no password, inactive.
+  personal: e-mail `erased-<id>@invalid`, no name, no password, inactive;
+  an `account_erase` audit row records who did it and on what legal basis.
+
+**Erase on the office's decision** (`erase_account`: a request by post, the
+administrator's privacy page) does the same with the administrator as the
+actor and the request's legal basis and reference in the audit trail.
 
 The reports stay in the city's archive without personal data; their own
 free text (description, address) is kept for the office to review, as with
@@ -44,8 +50,10 @@ from typing import Any
 
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.media.storage import Storage
+from komunikator.engine.runtime.views import UserView
 from komunikator.engine.service import accounts, gdpr, resident_settings, search
 from komunikator.engine.service.accounts.passwords import verify
+from komunikator.engine.service.apply import audit
 from komunikator.engine.service.errors import ServiceError
 from komunikator.engine.store import extras
 from komunikator.engine.store.db import connection
@@ -165,12 +173,39 @@ async def delete_account(
         raise ServiceError(403, "forbidden", "only a resident's own account is deleted here")
     if user.password_hash is None or not await verify(user.password_hash, password):
         raise ServiceError(401, "invalid_credentials", "the password is wrong", field="password")
+    return await _erase_account(scope, tenant, user, accounts.audit_actor(user), LEGAL_BASIS, now, storage)
+
+
+async def resident_account(scope: TenantScope, email: str) -> User | None:
+    """The resident account (not yet deleted) with this e-mail address, any case; None if there is none."""
+    address = email.strip()
+    if not address or "@" not in address:
+        return None
+    return await scope.users().filter(kind="resident", email__iexact=address, active=True).first()
+
+
+async def erase_account(
+    scope: TenantScope, tenant: CompiledTenant, user: User, actor: UserView, legal_basis: str, now: datetime,
+    storage: Storage,
+) -> dict[str, Any]:
+    """Delete a resident's account on the office's decision (a request by post: the administrator's privacy
+    page), exactly as the resident's own deletion does, with `legal_basis` and `actor` in the audit trail."""
+    if user.kind != "resident":
+        raise ServiceError(403, "forbidden", "only a resident's account is deleted here")
+    basis = legal_basis.strip()
+    if not basis or len(basis) > gdpr.MAX_LEGAL_BASIS:
+        raise ServiceError(422, "invalid", f"name the legal basis (at most {gdpr.MAX_LEGAL_BASIS} characters)",
+                           field="legal_basis")
+    return await _erase_account(scope, tenant, user, actor, basis, now, storage)
+
+
+async def _erase_account(scope: TenantScope, tenant: CompiledTenant, user: User, actor: Any, basis: str,
+                         now: datetime, storage: Storage) -> dict[str, Any]:
     email = user.email
     files: list[str] = []
-    actor = accounts.audit_actor(user)
     async with transaction():
         contact_ids = await _contact_ids(scope, user)
-        erased = await _erase_contacts(scope, user, actor, now)
+        erased = await _erase_contacts(scope, user, actor, basis, now)
         theirs = scope.comments().filter(Q(author_id=user.id) | Q(author_contact_id__in=contact_ids or [0]))
         touched = set(await theirs.values_list("ticket_id", flat=True))
         await theirs.update(body=ERASED_COMMENT, author_id=None, author_contact_id=None)
@@ -194,13 +229,15 @@ async def delete_account(
         await scope.users().filter(id=user.id).update(
             email=f"erased-{user.id}@invalid", display_name="", password_hash=None, active=False, locale=None,
             email_verified_at=None)
+        await audit(scope, None, actor, "account_erase", {"user": user.id},
+                    {"user": user.id, "legal_basis": basis}, now, basis)
     await extras.forget_deleted_search_text(connection(), dialect())  # the erased comments' words
     for key in files:  # after the commit: a failed transaction keeps its files
         try:
             storage.delete(key)
         except FileNotFoundError:
             continue
-    return {"erased_contacts": erased, "deleted_messages": len(messages), "deleted_files": len(files)}
+    return {**erased, "account_deleted": True, "deleted_messages": len(messages), "deleted_files": len(files)}
 
 
 async def _contact_ids(scope: TenantScope, user: User) -> list[int]:
@@ -211,17 +248,22 @@ async def _contact_ids(scope: TenantScope, user: User) -> list[int]:
     return sorted({int(str(i)) for i in [*by_mail, *by_report]})
 
 
-async def _erase_contacts(scope: TenantScope, user: User, actor: Any, now: datetime) -> int:
-    """Erase, through `gdpr.erase`, the contacts with the account's address and those of its reports."""
-    erased = 0
+async def _erase_contacts(scope: TenantScope, user: User, actor: Any, basis: str, now: datetime) -> dict[str, Any]:
+    """Erase, through `gdpr.erase`, the contacts with the account's address and those of its reports; the
+    counts summed over them (as `gdpr.erase` gives them)."""
+    total: dict[str, Any] = {"erased_contacts": 0, "already_erased": 0, "dropped_messages": 0, "revoked_links": 0,
+                             "reports_to_review": []}
     lookups: list[dict[str, str]] = [{"email": user.email}]
     lookups += [{"ticket": number} for number in await _report_numbers(scope, user)]
     for lookup in lookups:
         try:
-            done = await gdpr.erase(scope, actor, LEGAL_BASIS, now, **lookup)
+            done = await gdpr.erase(scope, actor, basis, now, **lookup)
         except ServiceError as error:
             if error.status != 404:
                 raise
             continue
-        erased += int(done["erased_contacts"])
-    return erased
+        for key in ("erased_contacts", "already_erased", "dropped_messages", "revoked_links"):
+            total[key] += int(done[key])
+        total["reports_to_review"] += [n for n in done["reports_to_review"] if n not in total["reports_to_review"]]
+    total["reports_to_review"] = sorted({*total["reports_to_review"], *await _report_numbers(scope, user)})
+    return total

@@ -18,6 +18,7 @@ from web_helpers import Api, report, staff_member, staff_session
 
 from komunikator.engine.runtime.views import UserView
 from komunikator.engine.service import gdpr
+from komunikator.engine.store.models import Follower, User
 from komunikator.engine.store.scope import TenantScope, ensure_tenant
 
 pytestmark = pytest.mark.anyio
@@ -191,5 +192,55 @@ async def test_the_page_in_english(api: Api) -> None:
         text = _text(found)
         assert "What will be erased" in text and "Contacts to erase 2" in text
         assert "I confirm: erase these personal data." in text
+    finally:
+        await client.aclose()
+
+
+async def test_an_admin_erases_a_residents_account_by_post_too(api: Api) -> None:
+    """The e-mail address is also a resident's portal account: the preview says so, and the erasure deletes
+    the account as the resident's own deletion does, audited with the administrator and the legal basis; an
+    account that never reported with a contact is found as well; staff accounts are never touched."""
+    scope = await _scope()
+    marta = await scope.create(User, kind="resident", email="marta@example.pl", display_name="Marta Zielińska",
+                               password_hash="x", email_verified_at=api.clock())
+    lone = await scope.create(User, kind="resident", email="lone@example.pl", display_name="Samotna",
+                              password_hash="x")
+    r = await api.client(ZG).post("/api/v1/tickets", json=report(reporter={"name": "Marta Zielińska",
+                                                                           "email": "marta@example.pl"}))
+    number = r.json()["number"]
+    ticket = await scope.tickets().get(number=number)
+    await scope.tickets().filter(id=ticket.id).update(reporter_user_id=marta.id)
+    await scope.create(Follower, ticket=ticket, user=marta)
+    client, token = await _admin(api)
+    try:
+        found = await client.post("/staff/admin/privacy", data={"csrf_token": token, "person": "MARTA@example.pl"},
+                                  headers=ORIGIN)
+        assert "Kontakty do usunięcia 1" in _text(found) and "Konto mieszkańca do usunięcia tak" in _text(found)
+        done = await client.post("/staff/admin/privacy/erase", data={
+            "csrf_token": token, "person": "marta@example.pl", "legal_basis": BASIS, "reference": REFERENCE,
+            "confirm": "yes"}, headers=ORIGIN)
+        assert done.status_code == 200, done.text
+        assert "Konto mieszkańca zostało usunięte" in _text(done) and f'href="/staff/tickets/{number}"' in done.text
+        erased = await scope.users().get(id=marta.id)
+        assert (erased.email, erased.display_name, erased.active, erased.password_hash) == (
+            f"erased-{marta.id}@invalid", "", False, None)
+        assert not await scope.followers().filter(user_id=marta.id).exists()
+        contact = await scope.reporter_contacts().get(id=ticket.reporter_contact_id)  # type: ignore[attr-defined]
+        assert contact.erased_at is not None and contact.email is None
+        admin = await scope.users().get(email="admin@zgierz.localhost")
+        [row] = await scope.audit_events().filter(action="account_erase")
+        assert (row.actor_user_id, row.reason, row.after) == (  # type: ignore[attr-defined]
+            admin.id, f"{BASIS} — {REFERENCE}", {"user": marta.id, "legal_basis": f"{BASIS} — {REFERENCE}"})
+
+        alone = await client.post("/staff/admin/privacy", data={"csrf_token": token, "person": "lone@example.pl"},
+                                  headers=ORIGIN)
+        assert alone.status_code == 200 and "Konto mieszkańca do usunięcia tak" in _text(alone)
+        assert 'action="/staff/admin/privacy/erase"' in alone.text
+        # a staff member's address is not a resident's account: nothing to find
+        staff = await client.post("/staff/admin/privacy", data={"csrf_token": token,
+                                                                "person": "admin@zgierz.localhost"}, headers=ORIGIN)
+        assert staff.status_code == 404
+        assert (await scope.users().get(email="admin@zgierz.localhost")).active
+        assert (await scope.users().get(id=lone.id)).active
     finally:
         await client.aclose()

@@ -10,21 +10,27 @@ It runs `gdpr.erase`, the function `komunikator gdpr erase` and `POST /api/v1/ad
 the reporter contacts found by the e-mail address (any case) or the report's number are blanked,
 their reporter links revoked, mail waiting for them dropped, and an audit row per report names the
 administrator and the legal basis (with the request's reference). The reports' own free text stays
-for the office to review; the answer lists them. Administrators only: others get the administration's
-one 404 page (`admin_access`).
+for the office to review; the answer lists them. When the e-mail address is also a resident's account
+on the portal, the account is deleted too, as the resident's own deletion deletes it
+(`resident_privacy.erase_account`: comments anonymised, photos, follows, devices and sessions
+removed; an `account_erase` audit row with the same legal basis). Administrators only: others get
+the administration's one 404 page (`admin_access`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from babel.support import Translations
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
-from komunikator.engine.service import gdpr
+from komunikator.engine.service import gdpr, resident_privacy
 from komunikator.engine.service.errors import ServiceError
 from komunikator.engine.service.tickets import public_number
+from komunikator.engine.store.models import User
+from komunikator.web.api_attachments import media_storage
 from komunikator.web.staff.admin_access import AdminPage, CheckedAdminPage
 from komunikator.web.staff.i18n import translations
 from komunikator.web.staff.rendering import render
@@ -67,8 +73,24 @@ def _fields(t: Translations, values: dict[str, str]) -> dict[str, dict[str, Any]
     }
 
 
+@dataclass(frozen=True)
+class Found:
+    """What an erasure would touch: the reporter contacts (`gdpr.preview`) and a resident account."""
+
+    contacts: gdpr.ErasurePreview
+    account: User | None
+
+    @property
+    def anything(self) -> bool:
+        """Whether there is anything left to erase."""
+        return bool(self.contacts.contacts or self.account)
+
+
+NOTHING = gdpr.ErasurePreview(0, 0, (), 0, 0)
+
+
 async def _draw(page: Page, status_code: int = 200, *, values: dict[str, str] | None = None,
-                errors: dict[str, str] | None = None, found: gdpr.ErasurePreview | None = None,
+                errors: dict[str, str] | None = None, found: Found | None = None,
                 done: dict[str, Any] | None = None) -> HTMLResponse:
     t = translations(page.language)
     values = values or {}
@@ -85,13 +107,17 @@ async def privacy_page(page: AdminPage) -> Response:
     return await _draw(page)
 
 
-async def _preview(page: Page, values: dict[str, str]) -> gdpr.ErasurePreview | HTMLResponse:
+async def _preview(page: Page, values: dict[str, str]) -> Found | HTMLResponse:
     """What the erasure would do for the typed person, or the form again with the refusal."""
+    person = lookup(values.get("person", ""))
+    account = await resident_privacy.resident_account(page.scope, person["email"]) if "email" in person else None
     try:
-        return await gdpr.preview(page.scope, **lookup(values.get("person", "")))
+        return Found(await gdpr.preview(page.scope, **person), account)
     except ServiceError as error:
         if error.status not in (404, 422):
             raise
+        if error.status == 404 and account is not None:  # an account that never reported with a contact
+            return Found(NOTHING, account)
         return await _draw(page, 404 if error.status == 404 else 422, values=values,
                            errors={"person": _person_error(error, translations(page.language))})
 
@@ -135,5 +161,10 @@ async def erase(page: CheckedAdminPage) -> Response:
         errors["confirm"] = t.gettext("Confirm that the personal data are to be erased")
     if errors:
         return await _draw(page, 422, values=values, errors=errors, found=found)
-    done = await gdpr.erase(page.scope, page.view, legal_basis(basis, reference), page.now, **lookup(person))
+    basis_text = legal_basis(basis, reference)
+    if found.account is not None:  # the account, its contacts and those of its reports
+        done = await resident_privacy.erase_account(page.scope, page.tenant, found.account, page.view, basis_text,
+                                                    page.now, media_storage(page.request))
+    else:
+        done = await gdpr.erase(page.scope, page.view, basis_text, page.now, **lookup(person))
     return await _draw(page, values={"person": person}, done=done)
