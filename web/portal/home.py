@@ -14,7 +14,7 @@ from komunikator.engine.config.registry import Plugin
 from komunikator.web.plugins import HomeContext
 from komunikator.web.portal.context import PortalPage, PortalPage_
 from komunikator.web.portal.rendering import TEMPLATES, render
-from komunikator.web.staff.i18n import compile_catalog
+from komunikator.web.staff.i18n import compile_catalog, install_translations
 
 router = APIRouter(include_in_schema=False)
 
@@ -31,8 +31,7 @@ def _plugin_environment(plugin: Plugin, language: str) -> jinja2.Environment:
         env = jinja2.Environment(loader=loader, autoescape=True, extensions=["jinja2.ext.i18n"],
                                  trim_blocks=True, lstrip_blocks=True)
         catalog = compile_catalog(plugin.translations, language) if plugin.translations else None
-        env.install_gettext_translations(catalog or compile_catalog(TEMPLATES / "none", language),  # type: ignore[attr-defined]
-                                         newstyle=True)
+        install_translations(env, catalog or compile_catalog(TEMPLATES / "none", language))
         _ENVIRONMENTS[key] = env
     return _ENVIRONMENTS[key]
 

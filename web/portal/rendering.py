@@ -22,7 +22,7 @@ from komunikator.web.portal import nav
 from komunikator.web.portal.context import PortalPage
 from komunikator.web.portal.icons import icon
 from komunikator.web.staff import security
-from komunikator.web.staff.i18n import LANGUAGES, localized, translations, when
+from komunikator.web.staff.i18n import LANGUAGES, install_translations, localized, translations, when
 from komunikator.web.staff.rendering import HTMX_CONFIG
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -38,7 +38,7 @@ def environment(language: str) -> jinja2.Environment:
     """The portal's templates in `language`."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
                              extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
-    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    install_translations(env, translations(language))
     env.globals["static"] = static_url
     env.globals["nav_current"] = nav.current
     env.globals["icon"] = icon

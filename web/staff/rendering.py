@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
 import jinja2
-from babel.support import Translations
 from fastapi.responses import HTMLResponse
-from markupsafe import Markup
 
 from komunikator.web.staff import nav, security
-from komunikator.web.staff.i18n import LANGUAGES, NUMERIC, localized, translations, when
+from komunikator.web.staff.field_html import field_html
+from komunikator.web.staff.i18n import LANGUAGES, NUMERIC, install_translations, localized, translations, when
 from komunikator.web.staff.session import Page
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -46,32 +44,11 @@ def environment(language: str) -> jinja2.Environment:
         auto_reload=False,  # package files: compiled once per process (an include in a loop no longer stats them)
     )
     catalog = translations(language)
-    env.install_gettext_translations(catalog, newstyle=True)  # type: ignore[attr-defined]
-    env.globals["gettext"], env.globals["ngettext"] = markup_gettext(catalog)
-    env.globals["_"] = env.globals["gettext"]
+    install_translations(env, catalog)
+    env.globals["field_html"] = partial(field_html, error_word=catalog.gettext("Error"))
     env.globals["static"] = static_url
     env.filters["text"] = lambda texts: localized(texts, language)
     return env
-
-
-def markup_gettext(catalog: Translations) -> tuple[Callable[..., Markup], Callable[..., Markup]]:
-    """`gettext` and `ngettext` for the templates, giving what Jinja's newstyle ones give under autoescape —
-    the translation as Markup (our own catalogs), its %-placeholders filled with escaped values, always
-    formatted — without their per-call context machinery, and each message's Markup made once (a ticket
-    page asks for some forty of them)."""
-    made: dict[str, Markup] = {}
-
-    def gettext(message: str, /, **variables: Any) -> Markup:
-        text = made.get(message)
-        if text is None:
-            text = made[message] = Markup(catalog.gettext(message))  # noqa: S704  (our catalog, not input)
-        return text % variables
-
-    def ngettext(singular: str, plural: str, num: int, /, **variables: Any) -> Markup:
-        variables.setdefault("num", num)
-        return Markup(catalog.ngettext(singular, plural, num)) % variables  # noqa: S704  (our catalog)
-
-    return gettext, ngettext
 
 
 @cache
@@ -113,7 +90,9 @@ async def render(page: Page, template: str, status_code: int = 200, *, nav_count
         "htmx_config": HTMX_CONFIG,
         "nav": entries,
         "nav_counted": counted,
-        "nav_deferred": any(e.count is None and e.key in counted for e in entries),
+        # (not while a temporary password waits to be changed: the counts' request would be sent to change it)
+        "nav_deferred": page.user is not None and not page.user.must_change_password
+        and any(e.count is None and e.key in counted for e in entries),
         "user": page.user,
         "when": lambda moment, fmt=NUMERIC: when(moment, page.language, config.time_zone, fmt),
         "htmx": page.request.headers.get("hx-request") == "true",
