@@ -45,7 +45,7 @@ VARIABLES: Mapping[str, Sequence[str]] = {
     "digest": ("date", "staff_url", "unverified_count", "overdue_count", "tasks"),
     "confirm": ("url",),
     "account": ("url", "email", "valid_hours"),
-    "export": ("list_name", "rows", "format", "url", "expires_at"),
+    "export": ("list_name", "rows", "format", "url", "expires_at", "attempts"),
 }
 #: Fields of each item of `digest.tasks`.
 DIGEST_TASK = ("number", "category_name", "title", "due_at", "overdue", "staff_url")
@@ -69,6 +69,7 @@ BY_NAME: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "account_claim": (("account", "ticket"), ()),
     # a big list export written by the background job (engine/lists/jobs.py)
     "list_export_ready": (("export",), ()),
+    "list_export_failed": (("export",), ()),
 }
 
 

@@ -244,10 +244,11 @@ def build_context(
     if isinstance(account, Mapping):
         context["account"] = {"url": str(account.get("url") or ""), "email": str(account.get("email") or ""),
                               "valid_hours": int(account.get("valid_hours") or 0)}
-    written = about.payload.get("export")  # a big list export is ready (engine/lists/jobs.py)
+    written = about.payload.get("export")  # a big list export is ready, or failed (engine/lists/jobs.py)
     if isinstance(written, Mapping):
         context["export"] = {key: written.get(key) or "" for key in ("list_name", "format", "url", "expires_at")}
         context["export"]["rows"] = int(written.get("rows") or 0)
+        context["export"]["attempts"] = int(written.get("attempts") or 0)
     data = about.payload.get("data")  # a plugin's event: what it said about it (`service.events.emit`)
     if isinstance(data, Mapping):
         context["event"] = dict(data)

@@ -24,7 +24,10 @@ fails with an unexpected error (a full disk, an unwritable folder, the
 database gone for a moment) is tried again, `RETRY_DELAY` times its attempts
 later, up to `max_attempts()` (`KOMUNIKATOR_EXPORT_MAX_ATTEMPTS`, default 3)
 attempts in all; then it is `failed` too, audited (`list_export_failed`), and
-its page says so (the requester, who was promised an e-mail, finds it there).
+its page says so. Either way the requester, who was promised an e-mail, gets
+one (template `list_export_failed`, the export's page linked; the reason
+itself stays in the row and the log: it may name a server's folder) — unless
+their account is gone, when there is nobody to tell.
 
 Files never outlive their export: `sweep_files` (every run of the job)
 deletes the files in `export_dir()` that no export names any more (the row
@@ -47,6 +50,7 @@ from typing import Any
 from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.delivery.render import format_when, tenant_host
 from komunikator.engine.lists import export, query
+from komunikator.engine.lists.declared import list_spec
 from komunikator.engine.lists.filters import text_in
 from komunikator.engine.lists.view import View, open_view
 from komunikator.engine.runtime.views import UserView
@@ -66,6 +70,7 @@ INLINE_ENV = "KOMUNIKATOR_EXPORT_INLINE_MAX_ROWS"
 TTL_ENV = "KOMUNIKATOR_EXPORT_TTL_HOURS"
 DIR_ENV = "KOMUNIKATOR_EXPORT_DIR"
 TEMPLATE = "list_export_ready"
+FAILED_TEMPLATE = "list_export_failed"
 #: How long a worker holds an export it writes before another may start it again.
 LEASE = timedelta(minutes=15)
 FORMATS = ("xlsx", "csv")
@@ -198,6 +203,7 @@ async def write_export(scope: TenantScope, tenant: CompiledTenant, row: ListExpo
                          sort=row.sort or None, columns=row.columns or None)
     except ServiceError as error:
         await _fail(scope, row, error.message)
+        await _mail_failed(scope, tenant, row, base_url)
         return False
     name = f"{scope.tenant_id}-{row.id}-{os.urandom(8).hex()}.{row.format}"
     path = export_dir() / name
@@ -215,7 +221,8 @@ async def write_export(scope: TenantScope, tenant: CompiledTenant, row: ListExpo
         with contextlib.suppress(OSError):
             path.unlink(missing_ok=True)
         await export.audit_export(scope, viewer, view, row.format, 0, now, False, row.id)
-        await _retry_or_fail(scope, row, viewer, error, now)
+        if await _retry_or_fail(scope, row, viewer, error, now):
+            await _mail_failed(scope, tenant, row, base_url)
         return False
     expires = now + ttl()
     await scope.query(ListExport).filter(id=row.id).update(
@@ -226,17 +233,18 @@ async def write_export(scope: TenantScope, tenant: CompiledTenant, row: ListExpo
 
 
 async def _retry_or_fail(scope: TenantScope, row: ListExport, viewer: UserView, error: Exception,
-                         now: datetime) -> None:
-    """Try it again later, or, its attempts spent, mark it failed and audit that."""
+                         now: datetime) -> bool:
+    """Try it again later, or, its attempts spent, mark it failed and audit that (True: it failed for good)."""
     reason = f"{type(error).__name__}: {error}"[:500]
     if row.attempts < max_attempts():
         await scope.query(ListExport).filter(id=row.id).update(
             status="running", rows=0, error=reason, lease_until=now + RETRY_DELAY * max(row.attempts, 1))
-        return
+        return False
     await _fail(scope, row, reason)
     await audit(scope, None, viewer, "list_export_failed", {"status": "running"},
                 {"export_id": row.id, "list": row.list_name, "status": "failed", "attempts": row.attempts,
                  "error": reason}, now)
+    return True
 
 
 async def _fail(scope: TenantScope, row: ListExport, reason: str) -> None:
@@ -249,6 +257,7 @@ async def _mail(scope: TenantScope, tenant: CompiledTenant, row: ListExport, vie
     about: dict[str, Any] = {
         "list_name": text_in(view.spec.label, language), "rows": count, "format": row.format.upper(),
         "url": f"{base_url}/staff/exports/{row.id}", "expires_at": format_when(expires, tenant, language),
+        "attempts": row.attempts,
     }
     requester = row.requester_id  # type: ignore[attr-defined]
     payload = {"template": TEMPLATE, "event": "list_export", "recipients": [f"user:{requester}"],
@@ -257,6 +266,26 @@ async def _mail(scope: TenantScope, tenant: CompiledTenant, row: ListExport, vie
         async with savepoint():
             await scope.create(OutboxMessage, kind=TEMPLATE, channel="email", dedupe_key=f"export:{row.id}",
                                payload=payload)
+    except Duplicate:  # written by an earlier run that died after it
+        pass
+
+
+async def _mail_failed(scope: TenantScope, tenant: CompiledTenant, row: ListExport, base_url: str) -> None:
+    """Tell the requester their export failed for good (once: the outbox's dedupe key), its page linked."""
+    language = row.language if row.language in ("pl", "en") else tenant.config.locale
+    spec = list_spec(tenant, row.list_name)
+    about: dict[str, Any] = {
+        "list_name": text_in(spec.label, language) if spec is not None else row.list_name,
+        "format": row.format.upper(), "attempts": row.attempts, "url": f"{base_url}/staff/exports/{row.id}",
+        "rows": 0, "expires_at": "",  # every template of an export is told the same fields
+    }
+    requester = row.requester_id  # type: ignore[attr-defined]
+    payload = {"template": FAILED_TEMPLATE, "event": "list_export", "recipients": [f"user:{requester}"],
+               "ticket": None, "task": None, "locale": language, "export": about}
+    try:
+        async with savepoint():
+            await scope.create(OutboxMessage, kind=FAILED_TEMPLATE, channel="email",
+                               dedupe_key=f"export-failed:{row.id}", payload=payload)
     except Duplicate:  # written by an earlier run that died after it
         pass
 

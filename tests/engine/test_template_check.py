@@ -41,7 +41,7 @@ def test_samples_have_the_fields_delivery_fills() -> None:
                "data": {"id": 1}, "account": {"url": "https://x/konto/potwierdz/t", "email": "e@x.pl",
                                               "valid_hours": 48},
                "export": {"list_name": "Zgłoszenia", "rows": 12000, "format": "XLSX",
-                          "url": "https://x/staff/exports/1", "expires_at": "15.03.2026 09:30"}}
+                          "url": "https://x/staff/exports/1", "expires_at": "15.03.2026 09:30", "attempts": 1}}
     context = build_context(tenant, "example.org", "pl", "Anna", MessageSubject(ticket, task, "Jan", payload))
     assert set(context) == {*VARIABLES, "event"}
     for name, fields in VARIABLES.items():

@@ -26,6 +26,7 @@ from web_helpers import Api, registry, staff_member, staff_session
 from komunikator.cli.demo.seed import seed_tenant
 from komunikator.cli.seed_commands import demo_staff
 from komunikator.engine.delivery.embedded import EmbeddedRunner
+from komunikator.engine.delivery.render import MessageSubject, build_context, render_message
 from komunikator.engine.jobs import all_jobs
 from komunikator.engine.lists import jobs, query
 from komunikator.engine.lists.view import open_view
@@ -213,12 +214,23 @@ async def test_an_export_that_keeps_failing_is_retried_then_marked_failed(api: A
     assert audited.after["export_id"] == export_id and audited.after["attempts"] == 3
     assert await scope.audit_events().filter(action="list_export").count() == 3  # each attempt, incomplete
     assert not await scope.outbox().filter(dedupe_key=f"export:{export_id}").exists()
+    # the requester was promised an e-mail: it says the export failed, links its page, and does not quote the
+    # reason (a server's folder); written once however many rounds run
+    [mail] = await scope.outbox().filter(dedupe_key=f"export-failed:{export_id}")
+    assert mail.kind == jobs.FAILED_TEMPLATE and mail.payload["recipients"] == [f"user:{user.id}"]
+    about = mail.payload["export"]
+    assert about["url"].endswith(f"/staff/exports/{export_id}") and about["attempts"] == 3
+    context = build_context(tenant, "localhost", "pl", "Dyspozytor", MessageSubject(None, None, "", mail.payload))
+    rendered = render_message(tenant, jobs.FAILED_TEMPLATE, "pl", context)  # as delivery renders it
+    assert "nie udało się przygotować" in rendered.subject and about["url"] in rendered.text
+    assert "prób: 3" in rendered.text and "NotADirectoryError" not in rendered.text + rendered.html
 
     # the folder mended, a failed export stays failed (asked for again, it is written)
     monkeypatch.setenv(jobs.DIR_ENV, str(folder))
     api.clock.advance(minutes=30)
     await _round(api)
     assert (await scope.get(ListExport, id=export_id)).status == "failed"
+    assert await scope.outbox().filter(dedupe_key=f"export-failed:{export_id}").count() == 1
 
 
 async def test_files_go_with_their_requester_and_their_row(api: Api, folder: Path) -> None:
@@ -253,3 +265,34 @@ async def test_files_go_with_their_requester_and_their_row(api: Api, folder: Pat
     await _round(api)
     assert [p.name for p in folder.iterdir()] == [other_city.name]
     assert staying.active
+
+
+async def test_an_export_whose_view_no_longer_parses_fails_with_an_e_mail(api: Api, folder: Path) -> None:
+    """A definition change between the request and the job (here: the filter names a field the city no longer
+    has) fails the export at once, not retried, and the requester is told; a deactivated requester is told
+    nothing (there is nobody to tell)."""
+    tenant = registry().tenants["zgierz"]
+    scope = TenantScope((await ensure_tenant("zgierz")).id)
+    await seed_tenant(scope, tenant, demo_staff("zgierz"), count=12, seed=7, end=api.clock.now)
+    user = await staff_member("zgierz", "dyspozytor@zgierz.example.pl", "bom:dispatcher")
+    csrf = await staff_session(api.client("zgierz"), "dyspozytor@zgierz.example.pl")
+    _, location = await _ask(api, csrf, "csv")
+    export_id = int(location.rsplit("/", 1)[1])
+    gone = {"match": "all", "conditions": [{"field": "attr.hydrant_number", "op": "eq", "value": "H-1"}]}
+    await scope.query(ListExport).filter(id=export_id).update(filter_document=gone)
+    await _round(api)
+    await _round(api)
+    row = await scope.get(ListExport, id=export_id)
+    assert (row.status, row.attempts) == ("failed", 1) and row.error and "hydrant_number" in row.error
+    [mail] = await scope.outbox().filter(dedupe_key=f"export-failed:{export_id}")
+    assert mail.payload["recipients"] == [f"user:{user.id}"] and mail.payload["export"]["list_name"] == "Zgłoszenia"
+
+    other = await staff_member("zgierz", "drugi@zgierz.example.pl", "bom:dispatcher")
+    api.client("zgierz").cookies.clear()  # another person, at the same desk
+    csrf = await staff_session(api.client("zgierz"), "drugi@zgierz.example.pl")
+    _, third = await _ask(api, csrf, "csv")
+    await accounts.deactivate(scope, other, api.clock.now)
+    await _round(api)
+    export_id = int(third.rsplit("/", 1)[1])
+    assert (await scope.get(ListExport, id=export_id)).status == "failed"
+    assert not await scope.outbox().filter(dedupe_key=f"export-failed:{export_id}").exists()
