@@ -6,17 +6,13 @@ account; axe-core on every account page type; screenshots of each in tests/brows
 from __future__ import annotations
 
 import json
-import re
-import socket
-import threading
 from collections.abc import Iterator
-from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from browser_helpers import DESKTOP, PHONE, SCREENSHOTS, Tab, World, axe_violations, open_tab
+from smtp_mailbox import Mailbox, running
 
 from komunikator.engine.delivery.channels import InboxChannel, SmtpChannel, SmtpSettings, close_channels
 from komunikator.engine.delivery.jobs import deliver_pending
@@ -39,41 +35,10 @@ if (window.Notification) {
 """
 
 
-class Mailbox:
-    """A real SMTP server for the test (aiosmtpd)."""
-
-    def __init__(self) -> None:
-        self.mails: list[tuple[list[str], Any]] = []
-        self.lock = threading.Lock()
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = int(probe.getsockname()[1])
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port, ready_timeout=10)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
-        with self.lock:
-            self.mails.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=policy.default)))
-        return "250 OK"
-
-    def link(self, world: World, to: str, path: str) -> str:
-        """The last link to `path…` mailed to `to`, on the test server's address."""
-        with self.lock:
-            found = [mail for rcpt, mail in self.mails if to in rcpt]
-        assert found, f"no mail to {to}"
-        text = found[-1].get_body(("plain",)).get_content()
-        match = re.search(r"https://[^/\s]+(" + re.escape(path) + r"[A-Za-z0-9_-]+)", text)
-        assert match, text
-        return world.url(match.group(1))
-
-
 @pytest.fixture
 def mailbox() -> Iterator[Mailbox]:
-    box = Mailbox()
-    box.controller.start()
-    try:
+    with running() as box:
         yield box
-    finally:
-        box.controller.stop()
 
 
 @pytest.fixture
@@ -153,7 +118,7 @@ async def test_a_resident_signs_up_verifies_signs_in_and_resets_the_password_on_
     await check(tab, "check-mail")
 
     await deliver(mailbox)
-    await page.goto(mailbox.link(city, email, "/konto/potwierdz/"))
+    await page.goto(city.url(mailbox.link(email, "/konto/potwierdz/")))
     await check(tab, "confirm-link")
     await page.click("button[type=submit]")
     await page.wait_for_selector("text=Adres został potwierdzony")
@@ -173,7 +138,7 @@ async def test_a_resident_signs_up_verifies_signs_in_and_resets_the_password_on_
     await other.page.click("button[type=submit]")
     await other.page.wait_for_selector("text=Sprawdź pocztę e-mail")
     await deliver(mailbox)
-    await other.page.goto(mailbox.link(city, email, "/konto/haslo/nowe/"))
+    await other.page.goto(city.url(mailbox.link(email, "/konto/haslo/nowe/")))
     await check(other, "reset-set")
     await other.page.fill("#password", NEW_PASSWORD)
     await other.page.fill("#password_again", NEW_PASSWORD)
@@ -208,7 +173,7 @@ async def _resident(city: World, mailbox: Mailbox, browser: Any, email: str, **c
     await page.click("button[type=submit]")
     await page.wait_for_selector(f"text={check_mail}")
     await deliver(mailbox)
-    await page.goto(mailbox.link(city, email, "/konto/potwierdz/"))
+    await page.goto(city.url(mailbox.link(email, "/konto/potwierdz/")))
     await page.click("button[type=submit]")
     await page.wait_for_selector(f"text={confirmed}")
     await sign_in(tab, city, email, PASSWORD)

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import re
-import socket
-import threading
 from collections.abc import Iterator
-from email import message_from_bytes, policy
 from typing import Any
 
 import httpx
-from aiosmtpd.controller import Controller
+from smtp_mailbox import Mailbox, running
 from web_helpers import registry
 
 from komunikator.engine.delivery.channels import InboxChannel, SmtpChannel, SmtpSettings, close_channels
@@ -20,40 +17,10 @@ PASSWORD = "długie-hasło-1"
 ORIGIN = {"Origin": "http://zgierz.localhost"}
 
 
-class Mailbox:
-    """A real SMTP server (aiosmtpd) keeping what arrives."""
-
-    def __init__(self) -> None:
-        self.mails: list[Any] = []
-        self.lock = threading.Lock()
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = int(probe.getsockname()[1])
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port, ready_timeout=10)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
-        with self.lock:
-            self.mails.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=policy.default)))
-        return "250 OK"
-
-    def link(self, to: str, path: str) -> str:
-        """The last link to `path…` mailed to `to` (the path and token only: the test client speaks to the app)."""
-        with self.lock:
-            found = [m for rcpt, m in self.mails if to in rcpt]
-        assert found, f"no mail to {to}"
-        text = found[-1].get_body(("plain",)).get_content()
-        match = re.search(r"https://[^/\s]+(" + re.escape(path) + r"[A-Za-z0-9_-]+)", text)
-        assert match, text
-        return match.group(1)
-
-
 def mailbox_running() -> Iterator[Mailbox]:
-    box = Mailbox()
-    box.controller.start()
-    try:
+    """A started mailbox for a fixture (`tests/smtp_mailbox.py`)."""
+    with running() as box:
         yield box
-    finally:
-        box.controller.stop()
 
 
 async def deliver(mailbox: Mailbox) -> None:
