@@ -454,6 +454,9 @@ async def test_a_person_replaces_the_temporary_password_and_stays_signed_in(api:
     found = re.search(r'<code class="secret">([^<]+)</code>', reset.text)
     assert found is not None
     temporary = found.group(1)
+    # the list of people says who still holds a temporary password
+    listed = (await client.get("/staff/admin/users", params={"q": "drogi@"})).text
+    assert "hasło tymczasowe" in listed
     person, elsewhere = _new_client(api), _new_client(api)
     try:
         csrf = await _sign_in(person, "drogi@zgierz.localhost", temporary)
@@ -486,6 +489,7 @@ async def test_a_person_replaces_the_temporary_password_and_stays_signed_in(api:
         assert done.status_code == 303 and done.headers["location"] == "/staff/password?done=1"
         assert (await person.get("/staff/")).status_code == 200  # still signed in, with the new session
         assert 'id="must-change"' not in (await person.get("/staff/password")).text
+        assert "hasło tymczasowe" not in (await client.get("/staff/admin/users", params={"q": "drogi@"})).text
         assert (await elsewhere.get("/staff/")).status_code == 303  # the other browser is signed out
         await _sign_in(elsewhere, "drogi@zgierz.localhost", "nowe-haslo-123")
         events = [e for e in await scope.audit_events().order_by("id") if e.action == "password_change"]
