@@ -102,12 +102,16 @@ class JobDef:
     `run(ctx)` gets a `komunikator.engine.jobs.JobContext` (the compiled
     tenants, the clock, the worker's name) and returns how much it did.
     Jobs find their work in the database, so a job run twice does no harm.
+    `background`: the job may run for minutes (a big export); the embedded
+    runner runs it beside its rounds, never two at once, so delivery and
+    timers do not wait for it (Celery's workers run every job apart anyway).
     """
 
     name: str
     doc: str
     every: float
     run: Callable[[Any], Coroutine[Any, Any, int]]
+    background: bool = False
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,9 @@ Every `interval` seconds, and at once when woken, the runner delivers the
 outbox (batch after batch while there is a backlog, for at most the timers'
 period at a time); every other job of the registry (`komunikator.engine.jobs`:
 timers and escalations, digests, the photo collector, the plugins' jobs)
-runs when its period has passed. Whoever commits outbox rows may call
+runs when its period has passed. A job marked `background` (a big export,
+minutes long) is started beside the rounds instead, never twice at once,
+so delivery and timers go on meanwhile. Whoever commits outbox rows may call
 the module's `wake()` (the web API does, through `bell.ring()`) so delivery
 does not wait for the next tick; waking is optional — the tick alone
 delivers everything, a little later. A job that raises is logged and the
@@ -102,6 +104,8 @@ class EmbeddedRunner:
         self._woken: asyncio.Event | None = None
         self._stopping = False
         self._last_run: dict[str, float] = {}
+        #: the background jobs running beside the rounds, by name
+        self._beside: dict[str, asyncio.Task[None]] = {}
 
     @property
     def running(self) -> bool:
@@ -151,16 +155,45 @@ class EmbeddedRunner:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._task = None
+        await self._stop_beside(timeout)
         await self._close_channels()
+
+    async def _stop_beside(self, timeout: float) -> None:
+        """Let the background jobs finish (a job's lease lets another run start what a cancelled one left)."""
+        running = [task for task in self._beside.values() if not task.done()]
+        if running:
+            _, late = await asyncio.wait(running, timeout=timeout)
+            for task in late:
+                log.warning("the background job %s did not finish within %s s: cancelling it", task.get_name(),
+                            timeout)
+                task.cancel()
+            for task in late:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._beside.clear()
 
     async def run_once(self, *, everything: bool = True) -> None:
         """One round: `deliver` always (woken rounds exist for it); every other job when `everything`
-        or when its period (`JobDef.every`) has passed since it last ran."""
+        or when its period (`JobDef.every`) has passed since it last ran. A background job is started
+        beside the round (unless it still runs); a whole round (`everything`: tests, a command) waits for
+        it too."""
+        beside = []
         for name, job in self.jobs.items():
             last = self._last_run.get(name)
             if name == DELIVER or everything or last is None or time.monotonic() - last >= job.every:
+                if job.background:
+                    running = self._beside.get(name)
+                    if running is not None and not running.done():
+                        continue  # never two at once: it is due again once it has finished
+                    self._last_run[name] = time.monotonic()
+                    self._beside[name] = asyncio.get_running_loop().create_task(
+                        self._guarded(name, job), name=f"komunikator-job-{name}")
+                    beside.append(self._beside[name])
+                    continue
                 self._last_run[name] = time.monotonic()
                 await self._guarded(name, job)
+        if everything and beside:
+            await asyncio.gather(*beside)
         self.rounds += 1
 
     async def _run(self) -> None:

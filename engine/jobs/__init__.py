@@ -89,7 +89,7 @@ CORE_JOBS: tuple[JobDef, ...] = (
     JobDef("open311_poll", "read back the status of tasks handed to units' own Open311 servers", 60.0,
            _open311_poll),
     JobDef("exports", "write the big list exports staff asked for (e-mailing the link), delete expired ones", 5.0,
-           _exports),
+           _exports, background=True),
     JobDef("media_gc", "delete photo files no attachment names (older than an hour)", 3600.0, _media_gc),
 )
 

@@ -106,3 +106,46 @@ async def test_a_failing_job_is_logged_the_loop_goes_on_and_wake_runs_a_round_at
     await runner.stop()
     assert not runner.running
     assert embedded.wake() is False  # nobody to wake any more
+
+
+async def test_a_background_job_runs_beside_the_rounds_never_twice_at_once() -> None:
+    """A job marked `background` (a big export, minutes long) does not hold delivery back: rounds go on while
+    it runs, it is not started again meanwhile, and stopping the runner waits for it."""
+    release = asyncio.Event()
+    started = []
+    delivered = []
+
+    async def long_export(ctx: JobContext) -> int:
+        started.append(ctx.now)
+        await release.wait()
+        return 1
+
+    async def deliver(ctx: JobContext) -> int:
+        delivered.append(ctx.now)
+        return 0
+
+    runner = EmbeddedRunner(registry(), interval=0.02, jobs={
+        "deliver": JobDef("deliver", "probe", 60.0, deliver),
+        "exports": JobDef("exports", "probe", 0.0, long_export, background=True),  # due at every round
+    })
+    runner.start()
+    await _until(lambda: runner.rounds >= 5, 5)
+    assert len(started) == 1 and len(delivered) >= 5  # rounds went on; the export was not started again
+    release.set()
+    await _until(lambda: len(started) == 2, 5)  # finished: due again, started again
+    await runner.stop()
+    assert not runner.running
+
+
+async def test_a_whole_round_waits_for_its_background_jobs() -> None:
+    """`run_once()` (tests, `komunikator jobs run`) returns when everything it started has finished."""
+    finished = []
+
+    async def export(ctx: JobContext) -> int:
+        await asyncio.sleep(0.05)
+        finished.append(True)
+        return 1
+
+    runner = EmbeddedRunner(registry(), jobs={"exports": JobDef("exports", "probe", 5.0, export, background=True)})
+    await runner.run_once()
+    assert finished == [True]
