@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query
@@ -44,7 +45,10 @@ def require_plugin(name: str) -> Callable[[CompiledTenant], None]:
 
 
 def mount(app: FastAPI, plugins: Iterable[Plugin]) -> None:
-    """Include every plugin's routers, gated per city; refuse pages outside the plugin's own paths."""
+    """Include every plugin's routers, gated per city; refuse pages outside the plugin's own paths; register
+    their staff links' counts."""
+    plugins = list(plugins)
+    count_nav(plugins)
     for plugin in plugins:
         gate = [Depends(require_plugin(plugin.name))]
         if plugin.api is not None:
@@ -84,15 +88,51 @@ def navigation(registry: Registry, tenant: CompiledTenant, user: UserView | None
     return links
 
 
+def _staff_key(plugin: str, path: str) -> str:
+    return f"plugin:{plugin}:{path}"
+
+
 async def staff_entries(page: Page) -> list[staff_nav.NavEntry]:
     """The plugins' links in the staff workspace's navigation (a provider of `web/staff/nav.py`)."""
     from komunikator.engine.config.builtins import default_registry
 
-    return [staff_nav.NavEntry(f"plugin:{link.plugin}:{link.href}", link.label, link.href, order=50)
+    return [staff_nav.NavEntry(_staff_key(link.plugin, link.href), link.label, link.href, order=50)
             for link in navigation(default_registry(), page.tenant, page.view, "staff", page.language)]
 
 
 staff_nav.add_provider(staff_entries)
+
+
+@dataclass(frozen=True)
+class NavCountContext:
+    """What a plugin's navigation count (`NavEntry.count`) works with: one city, one signed-in staff member."""
+
+    scope: TenantScope
+    tenant: CompiledTenant
+    user: UserView
+    now: datetime
+
+
+def count_nav(plugins: Iterable[Plugin]) -> None:
+    """Register the plugins' staff link counts with the staff navigation (`nav.add_counter`)."""
+    for plugin in plugins:
+        for entry in plugin.nav:
+            if entry.area == "staff" and entry.count is not None:
+                staff_nav.add_counter(_staff_key(plugin.name, entry.path), _counter(plugin.name, entry))
+
+
+def _counter(plugin: str, entry: NavEntry) -> staff_nav.Counter:
+    count = entry.count
+    assert count is not None  # noqa: S101  (only entries with a count get a counter)
+
+    async def counter(page: Page) -> staff_nav.NavCount | None:
+        # the link is shown only where the plugin is on and the user may follow it: so is its figure
+        if page.view is None or plugin not in page.tenant.config.plugins or not _may(page.tenant, page.view, entry):
+            return None
+        found = await count(NavCountContext(page.scope, page.tenant, page.view, page.now))
+        return staff_nav.NavCount(found, "") if found is not None else None
+
+    return counter
 
 
 def _may(tenant: CompiledTenant, user: UserView | None, entry: NavEntry) -> bool:

@@ -116,12 +116,18 @@ class JobDef:
 
 @dataclass(frozen=True)
 class NavEntry:
-    """A link a plugin adds to the navigation (`area`: `staff` or `portal`), shown to users with `capability`."""
+    """A link a plugin adds to the navigation (`area`: `staff` or `portal`), shown to users with `capability`.
+
+    `count` (staff links): the figure shown beside the link — `await count(ctx)` with a
+    `web.plugins.NavCountContext` (the city's scope, its compiled tenant, the user's view, now) gives a
+    number, or None for none. The staff pages fetch it after they have loaded, never delaying them.
+    """
 
     label: Mapping[str, str]
     path: str
     area: str = "staff"
     capability: str | None = None
+    count: Callable[[Any], Coroutine[Any, Any, int | None]] | None = None
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,12 @@ async def _expire(ctx: Any) -> int:
     return await expire_job(ctx)
 
 
+async def _kept(ctx: Any) -> int:
+    from komunikator.plugins.lost_and_found.register import kept_count
+
+    return await kept_count(ctx.scope)
+
+
 async def _latest(ctx: Any) -> Any:
     from komunikator.plugins.lost_and_found.behaviour import latest_block
 
@@ -108,7 +114,8 @@ plugin = Plugin(
     cli=_cli,
     jobs=(JobDef(f"{NAME}.expire", "mark items nobody claimed in time, tell the keepers", 3600.0, _expire),),
     nav=(NavEntry(MappingProxyType({"pl": "Rzeczy znalezione", "en": "Found items"}), f"/{NAME}", "portal"),
-         NavEntry(MappingProxyType({"pl": "Rzeczy znalezione", "en": "Found items"}), f"/{NAME}", "staff", MANAGE)),
+         NavEntry(MappingProxyType({"pl": "Rzeczy znalezione", "en": "Found items"}), f"/{NAME}", "staff", MANAGE,
+                  count=_kept)),  # the staff link shows how many items the register keeps
     home=(HomeBlock("recently_found", f"{NAME}/recently_found.html", _latest),),
 )
 

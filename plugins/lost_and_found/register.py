@@ -86,6 +86,11 @@ async def list_items(scope: TenantScope, status: str = "kept", after: int | None
     return list(await rows.order_by("-id").limit(limit))
 
 
+async def kept_count(scope: TenantScope) -> int:
+    """How many items the register keeps now (the staff link's figure)."""
+    return await scope.query(FoundItem).filter(status="kept").count()
+
+
 async def return_item(scope: TenantScope, item_id: int, to: str, actor: UserView, now: datetime) -> FoundItem:
     """The owner came: the item leaves the register (409 if it already did)."""
     if not to.strip() or len(to) > 200:

@@ -284,6 +284,31 @@ async def test_the_staff_workspace_shows_the_plugins_link_to_whom_it_may() -> No
     assert await web_plugins.staff_entries(page) == []  # type: ignore[arg-type]
 
 
+async def test_the_keepers_link_counts_the_kept_items_after_the_page(town: Town) -> None:
+    """`NavEntry.count`: the figure beside the keeper's link is the register's kept items, filled in only when
+    the counts are asked for (`GET /staff/nav/counts`, after the page); no figure for whom no link is shown."""
+    from komunikator.web.staff import nav
+
+    lostville = cities().tenants["lostville"]
+    items = [register.NewItem("Rower damski", "bicycle", date(2026, 11, 20), "Park Miejski"),
+             register.NewItem("Telefon", "phone", date(2026, 11, 30), "dworzec")]
+    await register.import_items(town.scope, lostville, items, SYSTEM, NOW)
+    keeper = UserView("1", (Membership("bom", "dispatcher"),))
+    page = SimpleNamespace(tenant=lostville, language="pl", view=keeper, user=object(), scope=town.scope, now=NOW,
+                           request=SimpleNamespace(state=SimpleNamespace()))
+
+    def link(entries: list[nav.NavEntry]) -> nav.NavEntry | None:
+        return next((e for e in entries if e.href == "/lost_and_found"), None)
+
+    drawn = link(await nav.navigation(page))  # type: ignore[arg-type]
+    assert drawn is not None and drawn.count is None and drawn.key in nav.counted_keys()  # a place, no figure
+    counted = link(await nav.navigation(page, counts=True))  # type: ignore[arg-type]
+    assert counted is not None and counted.count == 2
+    page.view = UserView("2", (Membership("drogi", "worker"),))
+    page.request = SimpleNamespace(state=SimpleNamespace())
+    assert link(await nav.navigation(page, counts=True)) is None  # type: ignore[arg-type]
+
+
 # -- a process uses the plugin's condition and effect; its event and recipients reach people -------------------
 
 
