@@ -22,10 +22,10 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
 from komunikator.engine.delivery import bell
-from komunikator.engine.lists import jobs, query
+from komunikator.engine.lists import jobs
 from komunikator.engine.lists.declared import LISTS, list_spec
 from komunikator.engine.lists.filters import text_in
-from komunikator.engine.lists.view import open_view
+from komunikator.engine.lists.view import open_view, size
 from komunikator.engine.service.errors import ServiceError
 from komunikator.engine.store.models import ListExport
 from komunikator.engine.store.transactions import transaction
@@ -82,8 +82,7 @@ def _ask_route(name: str) -> Callable[..., Coroutine[Any, Any, ExportStatus]]:
         lang: LanguageParam = None,
     ) -> ExportStatus:
         view = open_view(tenant, actor.view, name, filter_text=filter, sort=sort, columns=columns)
-        counted = await query.page(scope, tenant, actor.view, view.spec, view.filter, view.sort, view.columns,
-                                   after=None, limit=1, now=now)
+        counted = await size(scope, tenant, actor.view, view, now)
         async with transaction():
             row = await jobs.request_export(scope, tenant, actor.view, view, format,
                                             language_for(tenant, lang, preferred), now, counted.total)

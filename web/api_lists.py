@@ -25,7 +25,7 @@ from komunikator.engine.compiled import CompiledTenant
 from komunikator.engine.lists import export, jobs, query
 from komunikator.engine.lists.declared import LISTS
 from komunikator.engine.lists.filters import MAX_TEXT, description, text_in
-from komunikator.engine.lists.view import View, label, open_view
+from komunikator.engine.lists.view import View, label, open_view, size
 from komunikator.engine.service.errors import ServiceError
 from komunikator.engine.store.scope import TenantScope
 from komunikator.web.actors import StaffActor
@@ -114,8 +114,7 @@ def _export_route(name: str) -> Callable[..., Coroutine[Any, Any, StreamingRespo
         lang: LanguageParam = None,
     ) -> StreamingResponse:
         view = open_view(tenant, actor.view, name, filter_text=filter, sort=sort, columns=columns)
-        counted = await query.page(scope, tenant, actor.view, view.spec, view.filter, view.sort, view.columns,
-                                   after=None, limit=1, now=now)
+        counted = await size(scope, tenant, actor.view, view, now)
         if (counted.total or 0) > jobs.inline_max_rows():
             raise ServiceError(409, "export_too_big", f"the view has {'about ' if counted.estimated else ''}"
                                f"{counted.total} rows, more than {jobs.inline_max_rows()} exported at once: export it "

@@ -228,7 +228,7 @@ async def write_export(scope: TenantScope, tenant: CompiledTenant, row: ListExpo
     await scope.query(ListExport).filter(id=row.id).update(
         status="done", rows=count, file_name=name, finished_at=now, expires_at=expires, lease_until=None)
     await export.audit_export(scope, viewer, view, row.format, count, now, True, row.id)
-    await _mail(scope, tenant, row, view, count, expires, base_url)
+    await _mail(scope, tenant, row, base_url, TEMPLATE, f"export:{row.id}", rows=count, expires=expires)
     return True
 
 
@@ -251,43 +251,29 @@ async def _fail(scope: TenantScope, row: ListExport, reason: str) -> None:
     await scope.query(ListExport).filter(id=row.id).update(status="failed", error=reason[:500], lease_until=None)
 
 
-async def _mail(scope: TenantScope, tenant: CompiledTenant, row: ListExport, view: View, count: int,
-                expires: datetime, base_url: str) -> None:
+async def _mail(scope: TenantScope, tenant: CompiledTenant, row: ListExport, base_url: str, template: str,
+                dedupe_key: str, *, rows: int = 0, expires: datetime | None = None) -> None:
+    """An e-mail to the requester about their export (ready, or failed for good), its page linked; written
+    once (the outbox's dedupe key), every template told the same fields."""
     language = row.language if row.language in ("pl", "en") else tenant.config.locale
+    spec = list_spec(tenant, row.list_name)
     about: dict[str, Any] = {
-        "list_name": text_in(view.spec.label, language), "rows": count, "format": row.format.upper(),
-        "url": f"{base_url}/staff/exports/{row.id}", "expires_at": format_when(expires, tenant, language),
-        "attempts": row.attempts,
+        "list_name": text_in(spec.label, language) if spec is not None else row.list_name, "rows": rows,
+        "format": row.format.upper(), "url": f"{base_url}/staff/exports/{row.id}", "attempts": row.attempts,
+        "expires_at": format_when(expires, tenant, language) if expires is not None else "",
     }
     requester = row.requester_id  # type: ignore[attr-defined]
-    payload = {"template": TEMPLATE, "event": "list_export", "recipients": [f"user:{requester}"],
+    payload = {"template": template, "event": "list_export", "recipients": [f"user:{requester}"],
                "ticket": None, "task": None, "locale": language, "export": about}
     try:
         async with savepoint():
-            await scope.create(OutboxMessage, kind=TEMPLATE, channel="email", dedupe_key=f"export:{row.id}",
-                               payload=payload)
+            await scope.create(OutboxMessage, kind=template, channel="email", dedupe_key=dedupe_key, payload=payload)
     except Duplicate:  # written by an earlier run that died after it
         pass
 
 
 async def _mail_failed(scope: TenantScope, tenant: CompiledTenant, row: ListExport, base_url: str) -> None:
-    """Tell the requester their export failed for good (once: the outbox's dedupe key), its page linked."""
-    language = row.language if row.language in ("pl", "en") else tenant.config.locale
-    spec = list_spec(tenant, row.list_name)
-    about: dict[str, Any] = {
-        "list_name": text_in(spec.label, language) if spec is not None else row.list_name,
-        "format": row.format.upper(), "attempts": row.attempts, "url": f"{base_url}/staff/exports/{row.id}",
-        "rows": 0, "expires_at": "",  # every template of an export is told the same fields
-    }
-    requester = row.requester_id  # type: ignore[attr-defined]
-    payload = {"template": FAILED_TEMPLATE, "event": "list_export", "recipients": [f"user:{requester}"],
-               "ticket": None, "task": None, "locale": language, "export": about}
-    try:
-        async with savepoint():
-            await scope.create(OutboxMessage, kind=FAILED_TEMPLATE, channel="email",
-                               dedupe_key=f"export-failed:{row.id}", payload=payload)
-    except Duplicate:  # written by an earlier run that died after it
-        pass
+    await _mail(scope, tenant, row, base_url, FAILED_TEMPLATE, f"export-failed:{row.id}")
 
 
 async def remove_expired(scope: TenantScope, now: datetime) -> int:

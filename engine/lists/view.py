@@ -22,6 +22,7 @@ from komunikator.engine.lists.query import SortKey
 from komunikator.engine.lists.spec import Column, ListSpec
 from komunikator.engine.runtime.views import UserView
 from komunikator.engine.service.errors import ServiceError
+from komunikator.engine.store.scope import TenantScope
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,13 @@ def open_view(tenant: CompiledTenant, user: UserView, name: str, *, filter_text:
         raise ServiceError(403, "forbidden", f"your roles do not open the list {name}")
     return View(spec, filters.parse(spec, tenant, filter_text), query.parse_sort(spec, sort),
                 query.parse_columns(spec, columns))
+
+
+async def size(scope: TenantScope, tenant: CompiledTenant, user: UserView, view: View, now: datetime) -> query.Page:
+    """The view's first page of one row, with its total (`estimated` above the count threshold): how big an
+    export of it would be."""
+    return await query.page(scope, tenant, user, view.spec, view.filter, view.sort, view.columns, after=None,
+                            limit=1, now=now)
 
 
 def label(column: Column, language: str) -> str:

@@ -251,19 +251,17 @@ async def _contact_ids(scope: TenantScope, user: User) -> list[int]:
 async def _erase_contacts(scope: TenantScope, user: User, actor: Any, basis: str, now: datetime) -> dict[str, Any]:
     """Erase, through `gdpr.erase`, the contacts with the account's address and those of its reports; the
     counts summed over them (as `gdpr.erase` gives them)."""
-    total: dict[str, Any] = {"erased_contacts": 0, "already_erased": 0, "dropped_messages": 0, "revoked_links": 0,
-                             "reports_to_review": []}
-    lookups: list[dict[str, str]] = [{"email": user.email}]
-    lookups += [{"ticket": number} for number in await _report_numbers(scope, user)]
-    for lookup in lookups:
+    total: dict[str, Any] = {"erased_contacts": 0, "already_erased": 0, "dropped_messages": 0, "revoked_links": 0}
+    numbers = await _report_numbers(scope, user)
+    reports = set(numbers)
+    for lookup in [{"email": user.email}, *({"ticket": number} for number in numbers)]:
         try:
             done = await gdpr.erase(scope, actor, basis, now, **lookup)
         except ServiceError as error:
             if error.status != 404:
                 raise
             continue
-        for key in ("erased_contacts", "already_erased", "dropped_messages", "revoked_links"):
+        for key in total:
             total[key] += int(done[key])
-        total["reports_to_review"] += [n for n in done["reports_to_review"] if n not in total["reports_to_review"]]
-    total["reports_to_review"] = sorted({*total["reports_to_review"], *await _report_numbers(scope, user)})
-    return total
+        reports.update(done["reports_to_review"])
+    return {**total, "reports_to_review": sorted(reports)}

@@ -18,10 +18,10 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 from komunikator.engine.delivery import bell
 from komunikator.engine.delivery.render import format_when
-from komunikator.engine.lists import jobs, query
+from komunikator.engine.lists import jobs
 from komunikator.engine.lists.declared import list_spec
 from komunikator.engine.lists.filters import text_in
-from komunikator.engine.lists.view import open_view
+from komunikator.engine.lists.view import open_view, size
 from komunikator.engine.service.errors import ServiceError
 from komunikator.engine.store.models import ListExport
 from komunikator.engine.store.transactions import transaction
@@ -51,8 +51,7 @@ async def ask(page: CheckedStaffPage, name: str) -> Response:
     try:
         view = open_view(page.tenant, page.view, name, filter_text=form.get("filter") or None,
                          sort=form.get("sort") or None, columns=form.get("columns") or None)
-        counted = await query.page(page.scope, page.tenant, page.view, view.spec, view.filter, view.sort,
-                                   view.columns, after=None, limit=1, now=page.now)
+        counted = await size(page.scope, page.tenant, page.view, view, page.now)
         async with transaction():
             row = await jobs.request_export(page.scope, page.tenant, page.view, view, form.get("format", ""),
                                             page.language, page.now, counted.total)
