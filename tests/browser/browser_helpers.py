@@ -72,6 +72,16 @@ async def sign_in(tab: Tab, world: World, who: str, next_path: str = "/staff/") 
     await page.wait_for_load_state("load")
 
 
+async def add_admin(world: World, email: str = "admin@zgierz.localhost") -> None:
+    """Zgierz's administrator (`bom:admin`), signed in later as `sign_in(tab, world, "admin")`."""
+    from komunikator.engine.service import accounts
+
+    assert world.scope is not None and world.registry is not None
+    user = await accounts.create_user(world.scope, email, "Ada Administratorka", password=PASSWORD)
+    await accounts.grant(world.scope, world.registry.tenants["zgierz"], user, "bom", "admin")
+    world.emails["admin"] = email
+
+
 async def axe_violations(tab: Tab) -> list[dict[str, Any]]:
     """Serious and critical axe-core violations (WCAG 2.0/2.1 A and AA) on the page as it is now.
 

@@ -8,12 +8,20 @@ import re
 from typing import Any
 
 import pytest
-from browser_helpers import DESKTOP, PHONE, SCREENSHOTS, Tab, World, axe_violations, open_tab, shoot, sign_in
-
-from komunikator.engine.service import accounts
+from browser_helpers import (
+    DESKTOP,
+    PHONE,
+    SCREENSHOTS,
+    Tab,
+    World,
+    add_admin,
+    axe_violations,
+    open_tab,
+    shoot,
+    sign_in,
+)
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
-ADMIN = "admin@zgierz.localhost"
 
 
 async def _check(tab: Tab, name: str) -> None:
@@ -24,15 +32,8 @@ async def _check(tab: Tab, name: str) -> None:
     assert await axe_violations(tab) == [], f"{name} (after the phone-sized screenshot)"
 
 
-async def _admin(world: World) -> None:
-    assert world.scope is not None and world.registry is not None
-    user = await accounts.create_user(world.scope, ADMIN, "Ada Administratorka", password="haslo-testowe-123")
-    await accounts.grant(world.scope, world.registry.tenants["zgierz"], user, "bom", "admin")
-    world.emails["admin"] = ADMIN
-
-
 async def test_an_administrator_manages_an_account_in_the_browser(world: World, browser: Any) -> None:
-    await _admin(world)
+    await add_admin(world)
     tab = await open_tab(browser)
     page = tab.page
     await sign_in(tab, world, "admin")
@@ -97,7 +98,7 @@ async def test_an_administrator_manages_an_account_in_the_browser(world: World, 
 
 
 async def test_the_configuration_view_draws_each_process(world: World, browser: Any) -> None:
-    await _admin(world)
+    await add_admin(world)
     tab = await open_tab(browser)
     page = tab.page
     await sign_in(tab, world, "admin", "/staff/admin/config")

@@ -6,12 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from browser_helpers import Tab, World, axe_violations, open_tab, shoot, sign_in
-
-from komunikator.engine.service import accounts
+from browser_helpers import Tab, World, add_admin, axe_violations, open_tab, shoot, sign_in
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
-ADMIN = "admin@zgierz.localhost"
 
 
 async def _check(tab: Tab, name: str) -> None:
@@ -21,10 +18,8 @@ async def _check(tab: Tab, name: str) -> None:
 
 
 async def test_an_administrator_erases_a_reporter_by_post(world: World, browser: Any) -> None:
-    assert world.scope is not None and world.registry is not None
-    user = await accounts.create_user(world.scope, ADMIN, "Ada Administratorka", password="haslo-testowe-123")
-    await accounts.grant(world.scope, world.registry.tenants["zgierz"], user, "bom", "admin")
-    world.emails["admin"] = ADMIN
+    assert world.scope is not None
+    await add_admin(world)
     tab = await open_tab(browser)
     page = tab.page
     await sign_in(tab, world, "admin")

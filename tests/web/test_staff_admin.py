@@ -443,8 +443,9 @@ async def test_the_check_names_open_work_the_changed_files_no_longer_describe(
     assert re.search(rf"tenants/zgierz/{CHANGE_FILE}:\d+:\d+", row.group(0)), row.group(0)  # where it was dropped
 
 
-async def test_a_person_replaces_the_temporary_password_and_stays_signed_in(api: Api) -> None:
-    scope = await _scope()
+async def _temporary_password(api: Api) -> tuple[httpx.AsyncClient, int, str]:
+    """An administrator (signed in on the city's client) resets a worker's password: the client, the worker's
+    id and the temporary password the page showed."""
     await _person("zgierz", "admin@zgierz.localhost", "bom:admin")
     worker_id = await _person("zgierz", "drogi@zgierz.localhost", "drogi:worker")
     client = api.client("zgierz")
@@ -453,7 +454,12 @@ async def test_a_person_replaces_the_temporary_password_and_stays_signed_in(api:
                               headers=ZG_ORIGIN)
     found = re.search(r'<code class="secret">([^<]+)</code>', reset.text)
     assert found is not None
-    temporary = found.group(1)
+    return client, worker_id, found.group(1)
+
+
+async def test_a_person_replaces_the_temporary_password_and_stays_signed_in(api: Api) -> None:
+    scope = await _scope()
+    client, worker_id, temporary = await _temporary_password(api)
     # the list of people says who still holds a temporary password
     listed = (await client.get("/staff/admin/users", params={"q": "drogi@"})).text
     assert "hasło tymczasowe" in listed
@@ -537,15 +543,7 @@ async def test_a_temporary_password_must_be_changed_before_any_other_staff_page(
     """After an administrator's reset every staff page but the password form, sign-out and the language choice
     answers 303 to `/staff/password` (htmx: HX-Redirect); the API with a token is unaffected; their own clears it."""
     scope = await _scope()
-    await _person("zgierz", "admin@zgierz.localhost", "bom:admin")
-    worker_id = await _person("zgierz", "drogi@zgierz.localhost", "drogi:worker")
-    client = api.client("zgierz")
-    token = await _sign_in(client, "admin@zgierz.localhost")
-    reset = await client.post(f"/staff/admin/users/{worker_id}/password", data={"csrf_token": token},
-                              headers=ZG_ORIGIN)
-    found = re.search(r'<code class="secret">([^<]+)</code>', reset.text)
-    assert found is not None
-    temporary = found.group(1)
+    _, worker_id, temporary = await _temporary_password(api)
     worker = await scope.users().get(id=worker_id)
     assert worker.must_change_password
     raw, _row = await accounts.create_token(scope, worker, "integration")
